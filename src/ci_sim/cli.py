@@ -1,0 +1,494 @@
+"""The ``ci-sim`` command line.
+
+Exit status: 0 done; 2 bad input (the message names the file, the key path, the bad value
+and what is allowed, and nothing is written); 3 a sweep finished but some of its runs raised
+(each is recorded with its traceback); 1 a bug.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import pandas as pd
+from tqdm import tqdm
+
+from ci_sim.compare import mean_ci
+from ci_sim.metrics import KEY_METRICS
+from ci_sim.results import default_out_dir, manifest, write_csv, write_json, write_parquet
+from ci_sim.runner import replication_seed, run_scenario
+from ci_sim.scenario import ScenarioError, load_scenario, shipped_scenario_dir
+
+
+class _Cli(click.Group):
+    """A group that turns bad input anywhere below it into one clear line and exit 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ScenarioError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ci-sim")
+def main() -> None:
+    """ci-sim: simulate collective-impact partnerships (backbones, conveners, partners).
+
+    \b
+    Example:
+      ci-sim scenarios
+      ci-sim run scenarios/nine_backbones.yaml --replications 20
+    """
+
+
+def run_replications(scenario, replications: int, seed: int, steps: int | None, quiet: bool, label: str):
+    """Run replications 0..R-1 of ``scenario`` (serially), with a progress bar."""
+    results = []
+    for i in tqdm(range(replications), desc=label, unit="run", disable=quiet, file=sys.stderr):
+        results.append((i, run_scenario(scenario, replication_seed(seed, i), steps=steps)))
+    return results
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replications", "-r", type=click.IntRange(min=1), help="Replications (default: the scenario's).")
+@click.option("--steps", "-t", type=click.IntRange(min=1), help="Months to simulate (default: the scenario's).")
+@click.option("--seed", "-s", type=click.IntRange(min=0), help="Base seed (default: the scenario's).")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: results/<name>/<UTC time>/).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a scenario value by dotted key path; repeatable.",
+)
+@click.option(
+    "--agent-period", type=click.IntRange(min=0), help="Also write agents.parquet, sampling partners every N steps."
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no table.")
+def run(scenario, replications, steps, seed, out, overrides, agent_period, quiet):
+    """Run a scenario's replications; write summary.csv, timeseries.parquet, manifest.json.
+
+    SCENARIO is a YAML file, or the name of a shipped scenario (see `ci-sim scenarios`).
+
+    \b
+    Example:
+      ci-sim run scenarios/nine_backbones.yaml --replications 20
+      ci-sim run single_backbone -r 5 --set community.partners=300 --out results/big
+    """
+    sc = load_scenario(scenario, list(overrides))
+    if agent_period is not None:
+        sc = sc.model_copy(update={"output": sc.output.model_copy(update={"agent_period": agent_period})})
+    reps = replications or sc.replications
+    base_seed = sc.seed if seed is None else seed
+    out = out or default_out_dir(sc.name)
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    results = run_replications(sc, reps, base_seed, steps, quiet, sc.name)
+    summary = pd.DataFrame([{"replication": i, "seed": r.seed, **r.final} for i, r in results])
+    series = pd.concat([r.timeseries.assign(replication=i, seed=r.seed) for i, r in results], ignore_index=True)
+    series = series[["replication", "seed", *[c for c in series.columns if c not in ("replication", "seed")]]]
+    agents = [r.agents.assign(replication=i) for i, r in results if not r.agents.empty]
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(summary, out / "summary.csv")
+    write_parquet(series, out / "timeseries.parquet")
+    if agents:
+        write_parquet(pd.concat(agents, ignore_index=True), out / "agents.parquet")
+    write_json(
+        manifest(
+            scenario=sc.model_dump(mode="json"),
+            scenario_file=str(scenario),
+            scenario_sha256=sc.sha256(),
+            base_seed=base_seed,
+            replications=reps,
+            steps=steps or sc.steps,
+            seeds=summary["seed"].tolist(),
+            started=started.isoformat(),
+            ended=datetime.now(UTC).isoformat(),
+            wall_seconds=round(time.perf_counter() - t0, 3),
+        ),
+        out / "manifest.json",
+    )
+    if not quiet:
+        click.echo(f"{sc.name}: {reps} replications x {steps or sc.steps} months")
+        for metric in KEY_METRICS:
+            m, lo, hi = mean_ci(summary[metric])
+            click.echo(f"  {metric:<22} {m:10.4f}   95% CI [{lo:.4f}, {hi:.4f}]")
+    click.echo(f"results in {out}")
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of scenarios (default: the shipped ones).",
+)
+def scenarios(folder):
+    """List the shipped scenarios with the source claim each illustrates.
+
+    \b
+    Example:
+      ci-sim scenarios
+    """
+    folder = folder or shipped_scenario_dir()
+    files = sorted(folder.glob("*.yaml"))
+    width = max((len(f.stem) for f in files), default=10)
+    for f in files:
+        try:
+            sc = load_scenario(f)
+            click.echo(f"{f.stem:<{width}}  {sc.description}")
+        except ScenarioError as exc:
+            click.echo(f"{f.stem:<{width}}  (invalid: {exc})")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override before validating; repeatable.")
+def validate(files, overrides):
+    """Check scenario files without running them; exit 2 at the first invalid one.
+
+    \b
+    Example:
+      ci-sim validate scenarios/*.yaml
+    """
+    bad = 0
+    for f in files:
+        try:
+            sc = load_scenario(f, list(overrides))
+            click.echo(f"ok    {f}  ({sc.name}: {len(sc.issue_areas)} area(s), {sc.community.partners} partners)")
+        except ScenarioError as exc:
+            click.echo(f"error: {exc}", err=True)
+            bad += 1
+    if bad:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out", "-o", type=click.Path(file_okay=False, path_type=Path), help="Figures folder (default: DIR/figures)."
+)
+def plot(results_dir, out):
+    """Draw the figures (PNG and SVG) of a run, compare, sweep or sensitivity folder.
+
+    The kind of folder is recognised from its files: timeseries.parquet (run), compare.csv
+    (compare), experiment.json + runs/ (sweep), sensitivity.csv (sensitivity).
+
+    \b
+    Example:
+      ci-sim plot results/nine_backbones/20261122T101500.000000Z
+      ci-sim plot results/compare/latest --out slides/figures
+    """
+    from ci_sim.plots import PlotError, plot_results  # matplotlib loads only when plotting
+
+    try:
+        paths = plot_results(results_dir, out)
+    except PlotError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for path in paths:
+        click.echo(f"  {path}")
+    click.echo(f"{len(paths)} figure files in {Path(out) if out else Path(results_dir) / 'figures'}")
+
+
+@main.command()
+@click.option(
+    "--out", "-o", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default: results/demo/...)."
+)
+@click.option("--replications", "-r", type=click.IntRange(min=2), default=20, show_default=True, help="Per scenario.")
+@click.option("--steps", "-t", type=click.IntRange(min=12), help="Months to simulate (default: the scenarios' 120).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+def demo(out, replications, steps, quiet):
+    """Run the training demo: one backbone vs nine vs one backbone with conveners.
+
+    Writes a side-by-side figure of alignment, trust and outcome improvement with 95% bands,
+    an animated GIF of the partner network per scenario, the comparison table and the
+    Collective Impact Forum backbone effectiveness indicators as CSV, and a self-contained
+    HTML report (report.html) that opens in any browser with no network. About half a
+    minute with the defaults.
+
+    \b
+    Example:
+      ci-sim demo
+      ci-sim demo --replications 10 --out results/demo/workshop
+      ci-sim demo -r 2 --steps 36 -q          (a quick check)
+    """
+    from ci_sim.demo import run_demo  # matplotlib loads only when needed
+
+    out = out or default_out_dir("demo")
+    files = run_demo(out, replications=replications, steps=steps, progress=None if quiet else click.echo)
+    click.echo("demo files:")
+    width = max(len(name) for name in files)
+    for name, path in files.items():
+        click.echo(f"  {name:<{width}}  {path}")
+    click.echo(f"open the report in a web browser: {files['report'].resolve()}")
+
+
+@main.command()
+@click.argument("scenario", default="single_backbone")
+@click.option("--port", "-p", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port to serve on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (0.0.0.0: reachable from other machines of the room).",
+)
+def dashboard(scenario, port, host):
+    """Open the live dashboard: sliders, partner network and plots, month by month.
+
+    SCENARIO (a YAML file or a shipped name, default single_backbone) is the starting
+    point; the sliders (backbones, neutrality, servant leadership, conveners, partners,
+    coordination, seed) change it when you press Reset. Open the address it prints in a
+    web browser; no internet connection is needed. Ctrl-C stops it.
+
+    \b
+    Example:
+      ci-sim dashboard
+      ci-sim dashboard nine_backbones --port 8766
+      ci-sim dashboard scenarios/consolidation.yaml --host 0.0.0.0
+    """
+    from ci_sim.dashboard_server import port_problem, serve  # Solara starts in the server process
+
+    load_scenario(scenario)  # bad input stops here, before anything starts
+    path = Path(scenario)
+    base = str(path.resolve()) if path.exists() else scenario
+    problem = port_problem(host, port)
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+    sys.exit(serve(base, host, port, echo=click.echo))
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option(
+    "--replications", "-r", type=click.IntRange(min=2), help="Replications per scenario (default 20, or the file's)."
+)
+@click.option(
+    "--seed", "-s", type=click.IntRange(min=0), help="Base seed: replication i uses the same seed in every scenario."
+)
+@click.option("--steps", "-t", type=click.IntRange(min=1), help="Months to simulate (default: each scenario's).")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a value in every scenario by dotted key path; repeatable.",
+)
+@click.option("--metric", "metrics", multiple=True, help="Metric to compare (repeatable; default: the key metrics).")
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Local processes (default: all cores).")
+@click.option("--scheduler", metavar="ADDRESS|local", help="Run on Dask: 'local' or tcp://HOST:PORT.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: results/compare/<UTC time>/).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def compare(scenarios, replications, seed, steps, overrides, metrics, workers, scheduler, out, quiet):
+    """Compare strategies with common random numbers; print a table and write compare.csv.
+
+    SCENARIOS are scenario files or shipped names, or a strategies file
+    (experiments/strategies.yaml). Replication i uses the same seed in every scenario, so
+    differences are paired. Per scenario and metric: the mean with a 95% CI; against the first
+    scenario, the difference with a bootstrap 95% CI, an effect size (Cohen's d_z) and one
+    plain-language line. Also writes summary.csv, timeseries.parquet and manifest.json.
+
+    \b
+    Example:
+      ci-sim compare single_backbone nine_backbones backbone_with_conveners -r 20
+      ci-sim compare experiments/strategies.yaml --out results/strategies
+      ci-sim compare nine_backbones consolidation --set community.partners=300
+    """
+    from ci_sim.compare import (
+        check_metrics,
+        compare_table,
+        format_table,
+        load_entries,
+        run_comparison,
+        write_comparison,
+    )
+    from ci_sim.evaluators import make_evaluator
+
+    entries, spec = load_entries(scenarios, list(overrides))
+    reps = replications or (spec.replications if spec else 20)
+    base_seed = seed if seed is not None else (spec.seed if spec else entries[0][1].seed)
+    metrics = check_metrics(entries, list(metrics) or KEY_METRICS)
+    evaluator = make_evaluator(workers, scheduler)
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    summary, series = run_comparison(entries, reps, base_seed, steps, evaluator, progress=not quiet)
+    table = compare_table(summary, metrics, seed=base_seed)
+    out = out or default_out_dir("compare")
+    write_comparison(out, table, summary, series, entries, base_seed, reps, steps, started, time.perf_counter() - t0)
+    click.echo(format_table(table, metrics))
+    click.echo(f"results in {out}")
+
+
+#: exit status of a sweep that finished but recorded failed runs (1 stays "ci-sim crashed")
+EXIT_RUNS_FAILED = 3
+
+
+def _sweep_options(fn):
+    """The options ``sweep`` and ``sensitivity`` share."""
+    options = [
+        click.option(
+            "--workers", "-w", type=click.IntRange(min=1), help="Worker processes (default: all cores; 1: serial)."
+        ),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS|local",
+            help="Run on Dask: 'local' starts a LocalCluster (--workers workers), tcp://HOST:PORT joins one.",
+        ),
+        click.option(
+            "--resume", is_flag=True, help="Finish an interrupted sweep in --out (runs already recorded are skipped)."
+        ),
+        click.option(
+            "--out",
+            "-o",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="Sweep folder (default: results/<experiment>/<UTC time>/); must be new or empty without --resume.",
+        ),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Override the experiment (samples=64, replications=2) or its base scenario (steps=24); repeatable.",
+        ),
+        click.option(
+            "--flush-rows",
+            type=click.IntRange(min=1),
+            default=500,
+            show_default=True,
+            help="Write a part file at least every N finished runs...",
+        ),
+        click.option(
+            "--flush-seconds",
+            type=click.FloatRange(min=0.1),
+            default=5.0,
+            show_default=True,
+            help="...and at least this often: about the most work a kill can lose.",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds):
+    """Run (or resume) the sweep of ``exp`` into ``out`` and print its summary."""
+    from ci_sim.evaluators import make_evaluator
+    from ci_sim.sweep import run_sweep
+
+    if resume and out is None:
+        raise ScenarioError("--resume", "--out", None, "the folder of the sweep to finish (--out DIR)")
+    out = out or default_out_dir(exp.spec.name)
+    summary = run_sweep(
+        exp,
+        out,
+        make_evaluator(workers, scheduler),
+        resume=resume,
+        progress=not quiet,
+        flush_rows=flush_rows,
+        flush_seconds=flush_seconds,
+    )
+    click.echo(
+        f"{exp.spec.name}: {summary.total} runs in the design; {summary.skipped} already done, {summary.ran} ran now "
+        f"in {summary.seconds:.1f} s; {summary.ok} ok, {summary.failed} failed"
+    )
+    click.echo(f"results in {out}")
+    if summary.failed:
+        click.echo(
+            f"error: {summary.failed} run(s) failed; their tracebacks are in the 'error' column of {out / 'runs'} "
+            "(rows with status == 'error')",
+            err=True,
+        )
+    return out, summary
+
+
+@main.command()
+@click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
+@_sweep_options
+def sweep(experiment, workers, scheduler, resume, out, overrides, flush_rows, flush_seconds, quiet):
+    """Run every point x replication of an experiment, streaming one row per run to Parquet.
+
+    Rows (factors, point, replication, seed, status, final metrics) land in OUT/runs/ as runs
+    finish; read them with pandas.read_parquet(OUT / "runs"). A sweep killed at any moment
+    finishes with --resume: every run present once, the same numbers. A run that raises is
+    recorded with its traceback and the sweep goes on.
+
+    Exit status: 0 every run ok; 2 bad input (nothing written); 3 the sweep finished but some
+    runs failed; 1 ci-sim itself crashed (resume it).
+
+    \b
+    Example:
+      ci-sim sweep experiments/backbones_sweep.yaml --workers 2
+      ci-sim sweep experiments/backbones_sweep.yaml --resume --out results/backbones_sweep/20261122T101500Z
+      ci-sim sweep experiments/sobol_main.yaml --scheduler tcp://10.0.0.5:8786 --set samples=512
+    """
+    from ci_sim.experiments import load_experiment
+
+    exp = load_experiment(experiment, list(overrides))
+    _, summary = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds)
+    if summary.failed:
+        sys.exit(EXIT_RUNS_FAILED)
+
+
+@main.command()
+@click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
+@_sweep_options
+@click.option(
+    "--from",
+    "from_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Analyse this finished sweep folder of EXPERIMENT instead of running one.",
+)
+def sensitivity(experiment, workers, scheduler, resume, out, overrides, flush_rows, flush_seconds, quiet, from_dir):
+    """Global sensitivity analysis (SALib): Sobol' S1/ST or Morris mu*/sigma per factor and metric.
+
+    Runs the experiment's sobol or morris design as a sweep (or reuses a finished sweep folder
+    with --from), then writes sensitivity.csv (with confidence intervals) and a bar figure
+    (figures/sensitivity_*.png and .svg) into the folder.
+
+    \b
+    Example:
+      ci-sim sensitivity experiments/sobol_main.yaml --workers 2
+      ci-sim sensitivity experiments/sobol_main.yaml --set samples=32 --set steps=60
+      ci-sim sensitivity experiments/sobol_main.yaml --from results/sobol_main/20261122T101500Z
+    """
+    from ci_sim.experiments import load_experiment
+    from ci_sim.plots import plot_sensitivity
+    from ci_sim.sensitivity import MissingPointsError, analyze, check_sweep_folder, require_analysable
+    from ci_sim.sweep import read_runs
+
+    exp = load_experiment(experiment, list(overrides))
+    require_analysable(exp)
+    if from_dir is not None:
+        check_sweep_folder(exp, from_dir)
+        out = out or from_dir
+    else:
+        out, _ = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds)
+    try:
+        indices = analyze(exp, read_runs(from_dir or out))
+    except MissingPointsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_RUNS_FAILED)
+    write_csv(indices, out / "sensitivity.csv")
+    figures = plot_sensitivity(indices, out / "figures")
+    click.echo(f"sensitivity indices in {out / 'sensitivity.csv'}")
+    click.echo("figures: " + ", ".join(str(f) for f in figures))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

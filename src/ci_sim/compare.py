@@ -1,0 +1,407 @@
+"""Comparing strategies: common random numbers, confidence intervals, plain language.
+
+Replication ``i`` of every scenario in a comparison runs with the same seed
+(:func:`~ci_sim.runner.replication_seed`), so the scenarios share partners, agendas, networks
+and noise, and differences are taken replication by replication (paired). For each scenario
+and metric :func:`compare_table` gives:
+
+- the mean with a Student-t 95% confidence interval;
+- for each scenario after the first (the baseline): the paired difference to the baseline
+  with a percentile-bootstrap 95% CI (seeded, so the table is reproducible), the relative
+  difference with its bootstrap CI, and an effect size, Cohen's d_z (the mean difference
+  over the standard deviation of the differences; about 0.2 small, 0.5 medium, 0.8 large);
+- one sentence a community leader can read ("outcome improvement 38% lower than
+  single_backbone, 95% CI 31–45%"). Relative wording is used when the baseline's mean is
+  clearly away from zero, absolute differences otherwise.
+
+Strategy files (YAML; ``experiments/strategies.yaml``) list the scenarios to weigh, each a
+scenario file or shipped name with optional overrides::
+
+    name: strategies
+    replications: 20
+    seed: 2026
+    strategies:
+      - {name: one backbone, scenario: single_backbone}
+      - name: nine, joint
+        scenario: nine_backbones
+        set: {issue_areas.0.backbones.coordination: joint}
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, ValidationError
+from scipy import stats
+from tqdm import tqdm
+
+from ci_sim.results import manifest, write_csv, write_json, write_parquet
+from ci_sim.runner import replication_seed, run_scenario
+from ci_sim.scenario import (
+    Scenario,
+    ScenarioError,
+    _from_validation,
+    _load_yaml,
+    _PathError,
+    _split_override,
+    _Strict,
+    load_scenario,
+    shipped_scenario_dir,
+)
+
+BOOTSTRAP_RESAMPLES = 4000
+CONFIDENCE = 0.95
+COMPARE_COLUMNS = [
+    "scenario",
+    "metric",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "effect_size",
+    "n",
+    "statement",
+]
+#: extra columns after the contracted ones: the relative difference and its CI
+RELATIVE_COLUMNS = ["rel_diff", "rel_ci_low", "rel_ci_high"]
+
+
+class Strategy(_Strict):
+    """One strategy of a strategies file: a scenario and optional overrides."""
+
+    name: str = Field(min_length=1)
+    scenario: str = Field(min_length=1, description="scenario file (relative to this file) or shipped name")
+    set: dict[str, Any] = Field(default_factory=dict)
+    description: str = ""
+
+
+class StrategiesSpec(_Strict):
+    """A strategies file: the scenarios a community weighs, compared with ``ci-sim compare``."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    replications: int = Field(20, ge=2, le=100_000)
+    seed: int = Field(2026, ge=0)
+    strategies: list[Strategy] = Field(min_length=1)
+
+
+def _scenario_path(name: str, folder: Path) -> Path:
+    for cand in (folder / name, Path(name), shipped_scenario_dir() / f"{name}.yaml"):
+        if cand.is_file():
+            return cand
+    return Path(name)  # load_scenario reports it
+
+
+def load_entries(
+    args: Sequence[str | Path], overrides: Sequence[str] | Mapping[str, Any] | None = None
+) -> tuple[list[tuple[str, Scenario]], StrategiesSpec | None]:
+    """Resolve command-line arguments into labelled scenarios.
+
+    Each argument is a scenario file or shipped name, or a strategies file (a mapping with
+    ``strategies:``), which contributes all its strategies. ``overrides`` apply to every
+    scenario (after a strategy's own ``set:``). Repeated labels get " (2)", " (3)"...
+
+    Returns:
+        ``[(label, scenario), ...]`` and the strategies file's spec (the last one given), if any.
+
+    Raises:
+        ScenarioError: for any argument that is not a valid scenario or strategies file.
+    """
+    entries: list[tuple[str, Scenario]] = []
+    spec = None
+    if overrides is None:
+        extra: dict[str, Any] = {}
+    elif isinstance(overrides, Mapping):
+        extra = dict(overrides)
+    else:
+        extra = dict(_split_override(o, "--set") for o in overrides)
+    for arg in args:
+        p = Path(arg)
+        raw = _load_yaml(p) if p.is_file() else None
+        if isinstance(raw, dict) and "strategies" in raw:
+            try:
+                spec = StrategiesSpec.model_validate(raw)
+            except ValidationError as exc:
+                raise _from_validation(exc, str(p)) from None
+            except _PathError as exc:
+                raise ScenarioError(str(p), exc.path, exc.value, exc.allowed) from None
+            for i, st in enumerate(spec.strategies):
+                try:
+                    sc = load_scenario(_scenario_path(st.scenario, p.parent), {**st.set, **extra})
+                except ScenarioError as exc:
+                    raise ScenarioError(
+                        str(p), f"strategies.{i} ({exc.source}: {exc.path})", exc.value, exc.allowed
+                    ) from None
+                entries.append((st.name, sc))
+        else:
+            sc = load_scenario(p, extra)
+            entries.append((sc.name, sc))
+    seen: dict[str, int] = {}
+    labelled = []
+    for label, sc in entries:
+        seen[label] = seen.get(label, 0) + 1
+        labelled.append((label if seen[label] == 1 else f"{label} ({seen[label]})", sc))
+    return labelled, spec
+
+
+def check_metrics(entries: list[tuple[str, Scenario]], metrics: Sequence[str]) -> list[str]:
+    """The metrics asked for, if every scenario reports them (checked before any run).
+
+    Raises:
+        ScenarioError: a metric that some scenario does not report.
+    """
+    from ci_sim.metrics import MODEL_METRICS
+
+    for label, sc in entries:
+        known = [*MODEL_METRICS, *(f"outcome_{k}" for a in sc.issue_areas for k in a.outcomes)]
+        for m in metrics:
+            if m not in known:
+                raise ScenarioError(
+                    "--metric", "", m, f"a metric every scenario reports ({label!r}: {', '.join(known)})"
+                )
+    return list(dict.fromkeys(metrics))
+
+
+def write_comparison(
+    out: Path,
+    table: pd.DataFrame,
+    summary: pd.DataFrame,
+    series: pd.DataFrame,
+    entries: list[tuple[str, Scenario]],
+    base_seed: int,
+    replications: int,
+    steps: int | None,
+    started: datetime,
+    seconds: float,
+) -> None:
+    """Write ``compare.csv``, ``summary.csv``, ``timeseries.parquet`` and ``manifest.json``."""
+    write_csv(table, out / "compare.csv")
+    write_csv(summary, out / "summary.csv")
+    write_parquet(series, out / "timeseries.parquet")
+    write_json(
+        manifest(
+            scenarios={label: sc.model_dump(mode="json") for label, sc in entries},
+            scenario_sha256={label: sc.sha256() for label, sc in entries},
+            baseline=entries[0][0],
+            base_seed=base_seed,
+            replications=replications,
+            steps=steps,
+            seeds=[replication_seed(base_seed, i) for i in range(replications)],
+            bootstrap_resamples=BOOTSTRAP_RESAMPLES,
+            started=started.isoformat(),
+            ended=datetime.now(UTC).isoformat(),
+            wall_seconds=round(seconds, 3),
+        ),
+        out / "manifest.json",
+    )
+
+
+def _one(args) -> tuple[str, int, Any]:
+    label, scenario, replication, seed, steps = args
+    return label, replication, run_scenario(scenario, seed, steps=steps, agent_period=0)
+
+
+def run_comparison(
+    entries: list[tuple[str, Scenario]],
+    replications: int,
+    seed: int,
+    steps: int | None,
+    evaluator,
+    progress: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run every scenario's replications with common random numbers.
+
+    Returns:
+        ``summary`` (scenario, replication, seed, final metrics) and ``timeseries``
+        (scenario, replication, seed, step, metrics), both in (scenario, replication) order.
+    """
+    tasks = [(label, sc, i, replication_seed(seed, i), steps) for label, sc in entries for i in range(replications)]
+    finals, series = {}, {}
+    with evaluator as executor:
+        futures = [executor.submit(_one, t) for t in tasks]
+        for future in tqdm(futures, desc="compare", unit="run", disable=not progress, file=sys.stderr):
+            label, rep, result = future.result()
+            finals[label, rep] = {"scenario": label, "replication": rep, "seed": result.seed, **result.final}
+            ts = result.timeseries.copy()
+            ts.insert(0, "seed", result.seed)
+            ts.insert(0, "replication", rep)
+            ts.insert(0, "scenario", label)
+            series[label, rep] = ts
+    order = [(label, i) for label, _ in entries for i in range(replications)]
+    return pd.DataFrame([finals[k] for k in order]), pd.concat([series[k] for k in order], ignore_index=True)
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def mean_ci(values, level: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of the mean (NaNs ignored)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.nan, np.nan, np.nan
+    m = float(values.mean())
+    if values.size < 2:
+        return m, m, m
+    half = float(stats.t.ppf(0.5 + level / 2, values.size - 1)) * float(values.std(ddof=1)) / np.sqrt(values.size)
+    return m, m - half, m + half
+
+
+def bootstrap_paired(
+    a, b, rng: np.random.Generator, resamples: int = BOOTSTRAP_RESAMPLES, level: float = CONFIDENCE
+) -> dict[str, float]:
+    """Paired difference ``a - b`` and relative difference ``(a - b) / |b|`` with bootstrap CIs.
+
+    Percentile bootstrap: replications are resampled with their pairs kept together (the
+    common random numbers), ``resamples`` times, with ``rng``.
+
+    Returns:
+        ``diff``, ``diff_ci_low``, ``diff_ci_high``, ``rel_diff``, ``rel_ci_low``,
+        ``rel_ci_high`` and ``effect_size`` (Cohen's d_z; NaN when every difference is equal).
+    """
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    keep = np.isfinite(a) & np.isfinite(b)
+    a, b = a[keep], b[keep]
+    d = a - b
+    if d.size == 0:
+        return dict.fromkeys(["diff", "diff_ci_low", "diff_ci_high", "effect_size", *RELATIVE_COLUMNS], np.nan)
+    tails = [50 * (1 - level), 50 * (1 + level)]
+    idx = rng.integers(0, d.size, size=(resamples, d.size))
+    boot_diff = d[idx].mean(axis=1)
+    lo, hi = np.percentile(boot_diff, tails)
+    base = np.abs(b[idx].mean(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        boot_rel = np.where(base > 0, boot_diff / base, np.nan)
+    rel = d.mean() / abs(b.mean()) if b.mean() != 0 else np.nan
+    rlo, rhi = np.nanpercentile(boot_rel, tails) if np.isfinite(boot_rel).all() else (np.nan, np.nan)
+    sd = d.std(ddof=1) if d.size > 1 else 0.0
+    # differences equal up to rounding (a metric the strategies do not move): no effect size
+    if sd <= 1e-9 * np.abs(d).max():
+        sd = 0.0
+    return {
+        "diff": float(d.mean()),
+        "diff_ci_low": float(lo),
+        "diff_ci_high": float(hi),
+        "effect_size": float(d.mean() / sd) if sd > 0 else np.nan,
+        "rel_diff": float(rel),
+        "rel_ci_low": float(rlo),
+        "rel_ci_high": float(rhi),
+    }
+
+
+def _pct(x: float) -> str:
+    return f"{abs(x) * 100:.0f}%"
+
+
+def statement(metric: str, scenario: str, baseline: str, s: Mapping[str, float], relative: bool) -> str:
+    """One sentence, e.g. "outcome improvement 38% lower than single_backbone, 95% CI 31–45%".
+
+    Args:
+        metric: the metric column.
+        scenario: the scenario described.
+        baseline: the scenario it is compared with.
+        s: the output of :func:`bootstrap_paired`.
+        relative: say it in percent of the baseline (only if its mean is clearly not zero).
+    """
+    from ci_sim.plots import metric_label  # labels are shared with the figures
+
+    label = metric_label(metric).lower()
+    lo, hi, diff = s["diff_ci_low"], s["diff_ci_high"], s["diff"]
+    if not np.isfinite(diff):
+        return f"{scenario}: {label} could not be compared with {baseline} (no paired results)"
+    if lo > 0 or hi < 0:
+        way = "higher" if diff > 0 else "lower"
+        if relative and np.isfinite(s["rel_ci_low"]):
+            a, b = sorted((abs(s["rel_ci_low"]), abs(s["rel_ci_high"])))
+            return f"{scenario}: {label} {_pct(s['rel_diff'])} {way} than {baseline}, 95% CI {_pct(a)}–{_pct(b)}"
+        a, b = sorted((abs(lo), abs(hi)))
+        return f"{scenario}: {label} {abs(diff):.3g} {way} than {baseline}, 95% CI {a:.3g}–{b:.3g}"
+    if relative and np.isfinite(s["rel_ci_low"]):
+        rel = f"{s['rel_diff'] * 100:+.0f}%, 95% CI {s['rel_ci_low'] * 100:+.0f}% to {s['rel_ci_high'] * 100:+.0f}%"
+        return f"{scenario}: no clear difference in {label} from {baseline} ({rel})"
+    return f"{scenario}: no clear difference in {label} from {baseline} ({diff:+.3g}, 95% CI {lo:+.3g} to {hi:+.3g})"
+
+
+def compare_table(
+    summary: pd.DataFrame, metrics: Sequence[str], baseline: str | None = None, seed: int = 0
+) -> pd.DataFrame:
+    """The comparison table (the columns of ``compare.csv``, then the relative ones).
+
+    Args:
+        summary: one row per (scenario, replication) with the metrics.
+        metrics: the metrics to compare.
+        baseline: the scenario differences are taken to (default: the first).
+        seed: seeds the bootstrap; each (scenario, metric) gets its own stream, so the
+            table is reproducible and one cell does not depend on which others are asked for.
+    """
+    names = list(dict.fromkeys(summary["scenario"]))
+    baseline = baseline or names[0]
+    base = summary[summary["scenario"] == baseline].set_index("replication")
+    rows = []
+    for k, name in enumerate(names):
+        part = summary[summary["scenario"] == name].set_index("replication")
+        for j, metric in enumerate(metrics):
+            mean, lo, hi = mean_ci(part[metric])
+            row: dict[str, Any] = {"scenario": name, "metric": metric, "mean": mean, "ci_low": lo, "ci_high": hi}
+            row |= dict.fromkeys(["diff", "diff_ci_low", "diff_ci_high", "effect_size", *RELATIVE_COLUMNS], np.nan)
+            row |= {"n": int(part[metric].notna().sum()), "statement": ""}
+            if name != baseline:
+                paired = part[[metric]].join(base[[metric]].add_suffix("_base"), how="inner")
+                rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k, j)))
+                s = bootstrap_paired(paired[metric], paired[f"{metric}_base"], rng)
+                _, blo, bhi = mean_ci(base[metric])
+                relative = blo > 0 or bhi < 0  # percentages of a baseline near zero mislead
+                row |= s
+                row["statement"] = statement(metric, name, baseline, s, relative)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=[*COMPARE_COLUMNS, *RELATIVE_COLUMNS])
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def _fmt(x: float) -> str:
+    if not np.isfinite(x):
+        return "-"
+    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.1e}"
+
+
+def format_table(table: pd.DataFrame, metrics: Sequence[str]) -> str:
+    """The terminal table, then the plain-language lines of the first metric.
+
+    Per metric, each scenario's mean [95% CI] and its difference to the baseline [bootstrap
+    95% CI] with the effect size d_z.
+    """
+    names = list(dict.fromkeys(table["scenario"]))
+    baseline = names[0]
+    width = max(len("scenario"), *(len(n) for n in names)) + 2
+    lines = []
+    for metric in metrics:
+        from ci_sim.plots import metric_label
+
+        lines.append(f"{metric_label(metric)} ({metric})")
+        head = f"  {'scenario':<{width}}{'mean [95% CI]':<30}{'vs ' + baseline + ' [95% CI]':<34}{'d_z':>7}"
+        lines.append(head)
+        for name in names:
+            r = table[(table.scenario == name) & (table.metric == metric)].iloc[0]
+            mean = f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+            if name == baseline:
+                diff, d = "(baseline)", ""
+            else:
+                diff = f"{_fmt(r['diff'])} [{_fmt(r['diff_ci_low'])}, {_fmt(r['diff_ci_high'])}]"
+                d = f"{r['effect_size']:+.2f}" if np.isfinite(r["effect_size"]) else "-"
+            lines.append(f"  {name:<{width}}{mean:<30}{diff:<34}{d:>7}")
+        lines.append("")
+    first = table[(table.metric == metrics[0]) & (table.scenario != baseline)]
+    if len(first):
+        lines.append(f"In plain words ({metrics[0]}, {int(first['n'].max())} paired replications):")
+        lines += [f"- {s}" for s in first["statement"]]
+    return "\n".join(lines)

@@ -1,0 +1,364 @@
+"""Experiment files: a base scenario, factors as dotted key paths, a design, replications.
+
+An experiment is declared as data (YAML, validated like scenarios; errors are
+:class:`~ci_sim.scenario.ScenarioError` with key paths, so the CLI exits 2 and writes
+nothing)::
+
+    name: backbones_sweep
+    base: nine_backbones            # a shipped scenario name or a path (relative to this file)
+    set: {steps: 120}               # overrides of the base, by dotted key path
+    design: grid                    # grid | lhs | sobol | morris
+    factors:
+      - {path: issue_areas.0.backbones.count, levels: [1, 3, 5, 7, 9]}
+      - {path: issue_areas.0.backbones.neutrality, range: [0.1, 0.9], num: 3}
+    replications: 3
+    seed: 2026
+    metrics: [outcome_improvement, alignment]
+    timeseries: false
+
+Each run is (point, replication); its seed comes from
+``numpy.random.SeedSequence(seed, spawn_key=(point, replication))``, so results do not depend
+on the executor, the worker count or the order in which runs finish.
+
+Every factor is checked before anything runs: its path must exist in the base scenario and
+each of its levels (or both ends of its range) must give a valid scenario on its own. A
+*combination* of factor values can still be refused when the run starts (say an event
+moved past a shortened horizon); that run is recorded as failed and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, ValidationError, model_validator
+
+from ci_sim.metrics import KEY_METRICS, MODEL_METRICS
+from ci_sim.scenario import (
+    Scenario,
+    ScenarioError,
+    _from_validation,
+    _load_yaml,
+    _PathError,
+    _split_override,
+    _Strict,
+    apply_overrides,
+    shipped_scenario_dir,
+    validate_scenario,
+)
+
+Design = Literal["grid", "lhs", "sobol", "morris"]
+
+
+def _kind(value: Any) -> str:
+    """The kind of a level: bool, number or text (a factor's levels share one kind)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+class Factor(_Strict):
+    """One factor: a dotted key path into the scenario and its levels or range."""
+
+    path: str = Field(min_length=1, description="dotted key path into the base scenario")
+    levels: list[Any] | None = Field(None, description="the values to try (grid), or their span (samplers)")
+    range: list[float] | None = Field(None, description="[low, high] for samplers; a grid needs num too")
+    num: int | None = Field(None, ge=2, le=1000, description="grid points evenly spread over the range")
+    integer: bool | None = Field(None, description="round sampled values (default: if the base value is an int)")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Factor:
+        if (self.levels is None) == (self.range is None):
+            raise _PathError("", self.path, "give either levels: [...] or range: [low, high]")
+        if self.levels is not None:
+            if not self.levels:
+                raise _PathError("levels", self.levels, "at least one level")
+            kinds = {_kind(v) for v in self.levels}
+            if len(kinds) > 1 or kinds - {"bool", "number", "text"}:
+                raise _PathError("levels", self.levels, "levels of one kind: all numbers, all text or all true/false")
+        if self.range is not None:
+            if len(self.range) != 2:
+                raise _PathError("range", self.range, "two numbers [low, high]")
+            if not self.range[0] < self.range[1]:
+                raise _PathError("range", self.range, "low < high (the range is empty or inverted)")
+        return self
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the factor takes numbers (a range, or numeric levels)."""
+        return self.range is not None or all(_kind(v) == "number" for v in self.levels)
+
+    @property
+    def bounds(self) -> list[float]:
+        """``[low, high]`` of a numeric factor (its range, or the span of its levels)."""
+        if self.range is not None:
+            return [float(self.range[0]), float(self.range[1])]
+        return [float(min(self.levels)), float(max(self.levels))]
+
+
+class ExperimentSpec(_Strict):
+    """The experiment file's schema."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    base: str = Field(min_length=1, description="shipped scenario name, or a file relative to the experiment")
+    set: dict[str, Any] = Field(default_factory=dict, description="overrides of the base, by dotted key path")
+    design: Design = "grid"
+    factors: list[Factor] = Field(min_length=1)
+    samples: int = Field(16, ge=1, le=1_000_000, description="lhs points, sobol base N, morris trajectories")
+    levels: int = Field(4, ge=2, le=20, description="morris grid levels")
+    second_order: bool = Field(False, description="sobol: also second-order indices")
+    replications: int = Field(1, ge=1, le=100_000)
+    seed: int = Field(2026, ge=0)
+    metrics: list[str] = Field(default_factory=lambda: list(KEY_METRICS), min_length=1)
+    timeseries: bool = Field(False, description="keep every step of every run (timeseries/ parts)")
+
+
+#: the keys ``--set`` addresses in the experiment itself; any other path goes to its base
+EXPERIMENT_KEYS = frozenset(ExperimentSpec.model_fields)
+
+
+@dataclass
+class Experiment:
+    """A validated experiment: its spec, the base scenario data and the design points.
+
+    Attributes:
+        spec: the validated experiment file.
+        source: where it came from (file name, for messages).
+        base: the base scenario as raw data, with ``set:`` applied.
+        points: one row per design point, one column per factor path (the values run).
+        sample: the sampler's matrix before integer factors were rounded (Morris
+            analyses need it); ``None`` for grids.
+    """
+
+    spec: ExperimentSpec
+    source: str
+    base: dict[str, Any]
+    points: pd.DataFrame
+    sample: np.ndarray | None = None
+
+    @property
+    def factor_paths(self) -> list[str]:
+        return [f.path for f in self.spec.factors]
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.points) * self.spec.replications
+
+    def run_seed(self, point: int, replication: int) -> int:
+        """The seed of run (point, replication): independent of who runs it, and when."""
+        seq = np.random.SeedSequence(self.spec.seed, spawn_key=(point, replication))
+        return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+    def overrides(self, point: int) -> dict[str, Any]:
+        """The overrides (factor path -> value) of one point, as plain Python values."""
+        return {path: _plain(self.points[path].iat[point]) for path in self.points.columns}
+
+    def tasks(self, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[RunTask]:
+        """Every run not in ``skip`` as a small picklable task, in run_id order (point-major)."""
+        reps = self.spec.replications
+        for point in range(len(self.points)):
+            over = None
+            for rep in range(reps):
+                run_id = point * reps + rep
+                if run_id in skip:
+                    continue
+                over = over if over is not None else self.overrides(point)
+                yield RunTask(run_id, point, rep, self.run_seed(point, rep), over)
+
+    def fingerprint(self) -> str:
+        """A hash of everything that decides the runs' numbers (a resume must match it)."""
+        spec = self.spec.model_dump(mode="json", exclude={"description"})
+        blob = json.dumps(
+            {"spec": spec, "base": self.base, "points": self.points.to_dict("list")}, sort_keys=True, default=str
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def to_json(self) -> dict[str, Any]:
+        """The resolved experiment (``experiment.json`` of a sweep folder)."""
+        return {
+            "source": self.source,
+            "spec": self.spec.model_dump(mode="json"),
+            "factors": self.factor_paths,
+            "base": self.base,
+            "points": self.points.to_dict("list"),
+            "n_points": len(self.points),
+            "n_runs": self.n_runs,
+            "fingerprint": self.fingerprint(),
+        }
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """One run of a sweep (small and picklable)."""
+
+    run_id: int
+    point: int
+    replication: int
+    seed: int
+    overrides: dict[str, Any]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _resolve_base(base: str, folder: Path, source: str) -> Path:
+    for cand in (folder / base, Path(base), shipped_scenario_dir() / f"{base}.yaml", shipped_scenario_dir() / base):
+        if cand.is_file():
+            return cand
+    raise ScenarioError(
+        source, "base", base, "a scenario file (relative to the experiment file) or a shipped scenario name"
+    )
+
+
+def apply_experiment_overrides(raw: dict[str, Any], overrides: Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:
+    """Apply ``--set`` overrides to raw experiment data.
+
+    A path whose first key is an experiment key (``samples``, ``replications``, ``seed``,
+    ``factors.0.levels``...) changes the experiment; any other path (``steps``,
+    ``community.partners``...) changes the base scenario, as if added to ``set:``.
+
+    Raises:
+        ScenarioError: a malformed override or a path that does not exist.
+    """
+    raw = copy.deepcopy(raw)
+    items = overrides.items() if isinstance(overrides, Mapping) else [_split_override(o, "--set") for o in overrides]
+    for key, value in items:
+        head, _, rest = key.partition(".")
+        if head == "set" and rest:
+            raw.setdefault("set", {})
+            if not isinstance(raw["set"], dict):
+                raise ScenarioError("--set", "set", raw["set"], "set: is a mapping of key paths to values")
+            raw["set"][rest] = value
+        elif head in EXPERIMENT_KEYS:
+            _set_plain(raw, key, value)
+        else:
+            raw.setdefault("set", {})
+            if isinstance(raw["set"], dict):
+                raw["set"][key] = value
+    return raw
+
+
+def _set_plain(data: Any, key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError("--set", here, part, f"a list index from 0 to {len(node) - 1}")
+            part = int(part)
+        elif not isinstance(node, dict):
+            raise ScenarioError("--set", here, part, f"{'.'.join(parts[:depth])} holds a value, not a mapping or list")
+        if last:
+            node[part] = value
+        else:
+            if isinstance(node, dict) and part not in node:
+                node[part] = {}
+            node = node[part]
+
+
+def load_experiment(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] | None = None) -> Experiment:
+    """Load and validate an experiment file, and build its design points.
+
+    Args:
+        path: the experiment YAML file.
+        overrides: ``--set`` style overrides (see :func:`apply_experiment_overrides`).
+
+    Raises:
+        ScenarioError: with the key path of the first problem (the CLI exits 2).
+    """
+    from ci_sim.samplers import design_points  # samplers import SALib: only when needed
+
+    p = Path(path)
+    source = str(p)
+    raw = _load_yaml(p)
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, "", raw, "an experiment is a YAML mapping with name, base, design and factors")
+    if overrides:
+        raw = apply_experiment_overrides(raw, overrides)
+    try:
+        spec = ExperimentSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = _from_validation(exc, source)
+        if err.allowed.startswith("unknown key"):
+            keys = Factor.model_fields if err.path.startswith("factors.") else ExperimentSpec.model_fields
+            err = ScenarioError(
+                source, err.path, err.value, f"unknown key; known keys here: {', '.join(keys)} (experiments/README.md)"
+            )
+        raise err from None
+    except _PathError as exc:
+        raise ScenarioError(source, exc.path, exc.value, exc.allowed) from None
+    base_path = _resolve_base(spec.base, p.parent, source)
+    base = _load_yaml(base_path)
+    if not isinstance(base, dict):
+        raise ScenarioError(source, "base", spec.base, "a scenario file (a YAML mapping)")
+    try:
+        base = apply_overrides(base, spec.set, source=source)
+    except ScenarioError as exc:
+        raise ScenarioError(source, f"set.{exc.path}", exc.value, exc.allowed) from None
+    scenario = _validate_base(base, source)
+    _check_metrics(spec, scenario, source)
+    paths = [f.path for f in spec.factors]
+    for i, factor in enumerate(spec.factors):
+        if factor.path in paths[:i]:
+            raise ScenarioError(source, f"factors.{i}.path", factor.path, "each factor path once")
+        _check_factor(spec, factor, i, base, source)
+    points, sample = design_points(spec, base, source, scenario)
+    return Experiment(spec=spec, source=source, base=base, points=points, sample=sample)
+
+
+def _validate_base(data: dict[str, Any], source: str) -> Scenario:
+    try:
+        return validate_scenario(copy.deepcopy(data), source)
+    except ScenarioError as exc:
+        raise ScenarioError(source, f"set (base scenario {exc.path})", exc.value, exc.allowed) from None
+
+
+def _check_metrics(spec: ExperimentSpec, scenario: Scenario, source: str) -> None:
+    outcome_names = [f"outcome_{k}" for a in scenario.issue_areas for k in a.outcomes]
+    known = [*MODEL_METRICS, *outcome_names]
+    for i, m in enumerate(spec.metrics):
+        if m not in known:
+            raise ScenarioError(source, f"metrics.{i}", m, f"one of {', '.join(known)}")
+    if len(set(spec.metrics)) != len(spec.metrics):
+        raise ScenarioError(source, "metrics", spec.metrics, "each metric once")
+
+
+def _check_factor(spec: ExperimentSpec, factor: Factor, i: int, base: dict[str, Any], source: str) -> None:
+    """The path must exist and every level (or both ends of the range) must be valid alone."""
+    key = f"factors.{i}"
+    if spec.design != "grid" and not factor.numeric:
+        raise ScenarioError(
+            source,
+            f"{key}.levels",
+            factor.levels,
+            f"numbers (levels or a range): the {spec.design} design samples numeric factors only",
+        )
+    if spec.design == "grid" and factor.range is not None and factor.num is None:
+        raise ScenarioError(source, f"{key}.num", None, "how many grid points over the range (2 or more)")
+    probe = factor.levels if factor.levels is not None else factor.range
+    for value in probe:
+        try:
+            data = apply_overrides(base, {factor.path: value}, source=source)
+        except ScenarioError as exc:
+            raise ScenarioError(source, f"{key}.path", factor.path, f"a key path of the base: {exc.allowed}") from None
+        try:
+            validate_scenario(data, source)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                source, f"{key} ({factor.path}={value!r})", value, f"the scenario refuses it: {exc.path}: {exc.allowed}"
+            ) from None

@@ -1,0 +1,688 @@
+"""The collective-impact model: partners, backbones and conveners in one or more issue areas.
+
+One step is one month. The state lives in numpy arrays owned by the model (struct of
+arrays); the Mesa agents in :mod:`ci_sim.agents` are views onto their rows. The step
+applies the ten mechanisms of docs/ODD.md in order, each vectorized over all partners,
+backbones and outcomes at once:
+
+1. attention, 2. budget and staff, 3. promoted agendas, 4. agenda update
+(Friedkin–Johnsen), 5. hours, 6. shared measurement, 7. resources, 8. action plans,
+9. outcomes, 10. trust and engagement.
+
+No term depends on the number of backbones as such: every cost of several backbones comes
+from a mechanism that can be switched off or varied (attention split across tables,
+duplicated working groups, overheads paid per backbone, competing agendas, fragmented data
+systems, visibility contests).
+"""
+
+from __future__ import annotations
+
+import random
+from types import SimpleNamespace
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+from mesa import Model
+
+from ci_sim.agents import BackboneAgent, ConvenerAgent, PartnerAgent
+from ci_sim.scenario import SECTORS, Scenario
+
+COORDINATION_LEVELS = ("none", "shared_data", "shared_agenda", "joint")
+#: How much of the rivalry among an area's backbones survives each coordination level.
+RIVALRY_BY_COORDINATION = np.array([1.0, 1.0, 0.5, 0.0])
+STREAMS = ("partners", "agendas", "backbones", "network", "trust", "outcomes", "noise")
+FUNCTIONS = ("vision", "aligned", "measurement", "engagement", "policy", "resources")
+
+
+def saturate(x: np.ndarray | float, half: float) -> np.ndarray:
+    """Diminishing returns: ``x / (x + half)`` (0 at 0, 1/2 at ``half``, toward 1)."""
+    return x / (x + half)
+
+
+def tv_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Total-variation distance ``0.5 * sum|a - b|`` along the last axis."""
+    return 0.5 * np.abs(a - b).sum(axis=-1)
+
+
+def tv_pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """TV distance between every row of ``a`` (n, K) and every row of ``b`` (m, K): (n, m).
+
+    Small inputs use one broadcast (fewer numpy calls); large ones accumulate over the K
+    outcomes (few) rather than building an (n, m, K) temporary, several times faster at
+    thousands of partners.
+    """
+    if a.shape[0] * b.shape[0] * a.shape[1] < 40_000:
+        return 0.5 * np.abs(a[:, None, :] - b[None, :, :]).sum(axis=-1)
+    out = np.zeros((a.shape[0], b.shape[0]))
+    for k in range(a.shape[1]):
+        out += np.abs(a[:, k, None] - b[None, :, k])
+    out *= 0.5
+    return out
+
+
+class CollectiveImpactModel(Model):
+    """A community of partners working on issue areas with backbones and conveners.
+
+    Args:
+        scenario: a validated :class:`ci_sim.scenario.Scenario`.
+        rng: seed of the model's random generator (every random draw comes from it).
+
+    Attributes:
+        steps: months simulated so far (Mesa's counter).
+        partner_agents, backbone_agents, convener_agents: the Mesa agents by role.
+        last: the quantities of the last step (hours, money, completeness, ...), read by
+            :mod:`ci_sim.metrics`.
+    """
+
+    def __init__(self, scenario: Scenario, rng: int | None = None):
+        super().__init__(rng=rng)
+        # One independent stream per component, all spawned from the model's generator:
+        # scenarios that differ in one component (e.g. the number of backbones) still share
+        # partners, agendas, networks, initial outcomes and noise (common random numbers).
+        self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS)), strict=True))
+        self.config = scenario
+        self.params = prm = scenario.parameters
+        self.switches = scenario.mechanisms
+        self._build_areas(scenario)
+        self._build_partners(scenario)
+        self._build_backbones(scenario)
+        self._build_network(scenario)
+        self._init_state(prm)
+        self._build_conveners(scenario)
+        self.events = sorted(scenario.events, key=lambda e: e["at"])
+        self.running = True
+        self.last = SimpleNamespace()
+        self._compute_step_quantities()  # attention, hours... of the initial state (step 0)
+
+    # ------------------------------------------------------------------ construction
+
+    def _build_areas(self, sc: Scenario) -> None:
+        areas = sc.issue_areas
+        self.area_names = [a.name for a in areas]
+        self.area_index = {a: i for i, a in enumerate(self.area_names)}
+        self.n_areas = len(areas)
+        self.outcome_names = [k for a in areas for k in a.outcomes]
+        self.outcome_area = np.array([i for i, a in enumerate(areas) for _ in a.outcomes])
+        self.n_outcomes = len(self.outcome_names)
+        self.coordination = np.array([COORDINATION_LEVELS.index(a.coordination) for a in areas])
+        self.pool = np.array([a.funding.backbone_pool for a in areas], dtype=float)
+        self.grants = np.array([a.funding.program_grants for a in areas], dtype=float)
+        self.outcomes_per_area = np.bincount(self.outcome_area, minlength=self.n_areas).astype(float)
+
+    def _build_partners(self, sc: Scenario) -> None:
+        n = sc.community.partners
+        shares = np.array([a.share if a.share is not None else 1.0 / self.n_areas for a in sc.issue_areas])
+        counts = np.floor(shares * n).astype(int)
+        # largest remainder so that the counts add up to n exactly
+        for i in np.argsort(-(shares * n - counts), kind="stable")[: n - counts.sum()]:
+            counts[i] += 1
+        area = np.repeat(np.arange(self.n_areas), counts)
+        draw = self.streams["partners"]
+        draw.shuffle(area)
+        mix = sc.community.sector_mix
+        sector_names = [s for s in SECTORS if mix.get(s, 0) > 0]
+        probs = np.array([mix[s] for s in sector_names])
+        sector = draw.choice(len(sector_names), size=n, p=probs / probs.sum())
+        self.n_partners = n
+        self.partner_area = area
+        self.partner_sector = np.array([SECTORS.index(sector_names[s]) for s in sector])
+        self.partners_per_area = np.bincount(area, minlength=self.n_areas).astype(float)
+        self.partner_outcome_mask = area[:, None] == self.outcome_area[None, :]
+        self.area_onehot_p = (area[:, None] == np.arange(self.n_areas)[None, :]).astype(float)
+        self.partner_agents = [
+            PartnerAgent(self, i, SECTORS[self.partner_sector[i]], self.area_names[area[i]]) for i in range(n)
+        ]
+
+    def _build_backbones(self, sc: Scenario) -> None:
+        prm = sc.parameters
+        specs = [(i, b) for i, a in enumerate(sc.issue_areas) for b in a.backbone_list()]
+        self.n_backbones = len(specs)
+        self.backbone_area = np.array([i for i, _ in specs], dtype=int)
+        self.backbone_names = [b["name"] for _, b in specs]
+        self.neutrality = np.array([b["neutrality"] for _, b in specs], dtype=float)
+        self.servant = np.array([b["servant_leadership"] for _, b in specs], dtype=float)
+        self.in_kind = np.array([b["in_kind"] for _, b in specs], dtype=float)
+        self.funding_weight = np.array([b["funding_weight"] for _, b in specs], dtype=float)
+        legit = {
+            "partner_agreed": prm.legitimacy_partner_agreed,
+            "funder_created": prm.legitimacy_funder_created,
+            "self_declared": prm.legitimacy_self_declared,
+        }
+        self.legitimacy = np.array([legit[b["origin"]] for _, b in specs], dtype=float)
+        self.backbone_active = np.ones(self.n_backbones, dtype=bool)
+        self.backbone_agents = [
+            BackboneAgent(self, j, b["name"], self.area_names[i], b["origin"]) for j, (i, b) in enumerate(specs)
+        ]
+        self.partner_backbone_mask = self.partner_area[:, None] == self.backbone_area[None, :]
+        self.area_onehot_b = (self.backbone_area[:, None] == np.arange(self.n_areas)[None, :]).astype(float)
+        self.outcome_backbone_mask = self.outcome_area[None, :] == self.backbone_area[:, None]
+
+    def _build_conveners(self, sc: Scenario) -> None:
+        k = self.n_outcomes
+        self.convener_active = np.zeros(k, dtype=bool)
+        self.convener_facilitation = np.zeros(k)
+        self.convener_in_kind = np.zeros(k)
+        self.convener_plan = np.zeros(k)
+        self.convener_agents: list[ConvenerAgent] = []
+        for a, area in enumerate(sc.issue_areas):
+            conv = area.conveners
+            if conv.per_outcome or conv.outcomes:
+                names = conv.outcomes or area.outcomes
+                self.add_conveners(a, [self.outcome_names.index(n) for n in names], conv.facilitation, conv.in_kind)
+
+    def _build_network(self, sc: Scenario) -> None:
+        """Build the peer network: one graph per issue area, row-normalized for agendas.
+
+        Partners influence agendas within their area, so each area gets its own graph, drawn
+        with networkx from the model's generator.
+        """
+        n, net = self.n_partners, sc.community.network
+        # networkx draws from a Python Random seeded by the model's network stream
+        self._network_random = random.Random(int(self.streams["network"].integers(2**63)))
+        parts = []
+        for a in range(self.n_areas):
+            members = np.flatnonzero(self.partner_area == a)
+            sub = self._area_graph(len(members), net)
+            parts.append(members[np.array(sub.edges(), dtype=int).reshape(-1, 2)])
+        edges = np.concatenate(parts)
+        self.graph = nx.empty_graph(n)
+        self.graph.add_edges_from(edges.tolist())
+        r = np.concatenate([edges[:, 0], edges[:, 1]])
+        c = np.concatenate([edges[:, 1], edges[:, 0]])
+        adj = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(n, n))
+        deg = np.asarray(adj.sum(axis=1)).ravel()
+        # a partner without peers keeps its own agenda as the peer term
+        adj = adj + sp.diags((deg == 0).astype(float))
+        deg = np.asarray(adj.sum(axis=1)).ravel()
+        self.peer_matrix = (sp.diags(1.0 / deg) @ adj).tocsr()
+
+    def _area_graph(self, n: int, net) -> nx.Graph:
+        degree = min(net.degree, n - 1)
+        if n < 4 or degree < 2:
+            return nx.complete_graph(n)
+        if net.kind == "small_world":
+            return nx.watts_strogatz_graph(n, degree, net.rewire, seed=self._network_random)
+        if net.kind == "random":
+            return nx.gnp_random_graph(n, degree / (n - 1), seed=self._network_random)
+        return nx.barabasi_albert_graph(n, max(1, degree // 2), seed=self._network_random)
+
+    @staticmethod
+    def _dirichlet(alpha: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Row-wise Dirichlet draws (zeros in ``alpha`` stay zero)."""
+        g = rng.gamma(np.where(alpha > 0, alpha, 1.0)) * (alpha > 0)
+        return g / g.sum(axis=-1, keepdims=True)
+
+    def _init_state(self, prm) -> None:
+        n, k, b = self.n_partners, self.n_outcomes, self.n_backbones
+        mask_k = self.partner_outcome_mask
+        # sector profiles: what each sector emphasizes in each area (drawn per run)
+        area_mask = (np.arange(self.n_areas)[:, None] == self.outcome_area[None, :]).astype(float)
+        profiles = self._dirichlet(np.repeat(area_mask[:, None, :], len(SECTORS), axis=1), self.streams["agendas"])
+        alpha = prm.agenda_concentration * profiles[self.partner_area, self.partner_sector] + 0.05 * mask_k
+        self.agenda0 = self._dirichlet(alpha, self.streams["agendas"])
+        self.agenda = self.agenda0.copy()
+        self.own_agenda = self._dirichlet(
+            prm.backbone_focus * self.outcome_backbone_mask.astype(float), self.streams["backbones"]
+        )
+        m = prm.openness_mean
+        if 0.001 < m < 0.999:
+            self.openness = self.streams["partners"].beta(8 * m, 8 * (1 - m), size=n)
+        else:
+            self.openness = np.full(n, m)
+        self.capacity = self.community_capacity() * np.exp(self.streams["partners"].normal(-0.045, 0.3, size=n))
+        # initial trust: homophilous (closeness of agendas) and scaled by legitimacy of origin
+        dist = tv_pairwise(self.agenda0, self.own_agenda)
+        trust0 = self.legitimacy[None, :] * (prm.trust_base + prm.trust_homophily * (0.5 - dist))
+        self.trust = (
+            np.clip(trust0 + self.streams["trust"].normal(0, 0.03, size=(n, b)), 0, 1) * self.partner_backbone_mask
+        )
+        self.engagement = np.clip(prm.engagement_base + self.streams["partners"].normal(0, 0.05, size=n), 0, 1)
+        sec = np.array(SECTORS)[self.partner_sector]
+        self.fundraising0 = np.where(
+            np.isin(sec, ["nonprofit", "community_group"]),
+            prm.fundraising_nonprofit,
+            np.where(sec == "funder", 0.0, prm.fundraising_other),
+        )
+        self.fundraising = self.fundraising0.copy()
+        self.fundraises_for_itself = np.isin(sec, ["nonprofit", "community_group"])
+        self.data_capacity = np.full(n, 0.2)
+        self.data_quality = np.zeros(b)
+        self.backbone_plan = np.zeros((b, k))
+        self.aligned_funding = np.zeros(self.n_areas)
+        self.outcome0 = self.streams["outcomes"].uniform(0.3, 0.6, size=k)
+        self.outcome = self.outcome0.copy()
+
+    def community_capacity(self) -> float:
+        return self.config.community.capacity_hours
+
+    # ------------------------------------------------------------------ helpers
+
+    def backbones_in(self, area: str) -> list[BackboneAgent]:
+        """Active backbones of an issue area."""
+        a = self.area_index[area]
+        return [x for x in self.backbone_agents if self.backbone_area[x.index] == a and x.active]
+
+    def add_conveners(self, area: int, outcomes: list[int], facilitation: float, in_kind: float) -> None:
+        """Give each outcome a convener (an existing one is kept, with the better skill)."""
+        for k in outcomes:
+            if not self.convener_active[k]:
+                self.convener_agents.append(ConvenerAgent(self, k, f"convener_{self.outcome_names[k]}"))
+                # the convener takes over the working group and its plan so far
+                in_area = (self.backbone_area == area) & self.backbone_active
+                if in_area.any():
+                    self.convener_plan[k] = max(self.convener_plan[k], self.backbone_plan[in_area, k].max())
+            self.convener_active[k] = True
+            self.convener_facilitation[k] = max(self.convener_facilitation[k], facilitation)
+            self.convener_in_kind[k] = max(self.convener_in_kind[k], in_kind)
+
+    def _area_sum_b(self, x: np.ndarray) -> np.ndarray:
+        """Sum a per-backbone quantity over each area: shape (areas,)."""
+        return x @ self.area_onehot_b
+
+    # ------------------------------------------------------------------ events
+
+    def _apply_events(self) -> bool:
+        """Apply the events due this month; return whether any happened."""
+        happened = False
+        month = self.steps - 1  # Mesa counts this step already; the state is still at month-start
+        while self.events and self.events[0]["at"] == month:
+            ev = self.events.pop(0)
+            getattr(self, "_event_" + ev["kind"])(ev, self.area_index[ev["area"]])
+            happened = True
+        return happened
+
+    def _event_merge_backbones(self, ev: dict, area: int) -> None:
+        spec = ev["merge_backbones"]
+        members = np.flatnonzero((self.backbone_area == area) & self.backbone_active)
+        if members.size == 0:
+            return
+        named = self.backbone_names.index(spec["keep"]) if isinstance(spec["keep"], str) else None
+        if named is not None and named in members:
+            keep = np.array([named])
+        else:  # keep the most followed (also when the named backbone has already left)
+            count = spec["keep"] if named is None else 1
+            keep = members[np.argsort(-self.last.mass[members], kind="stable")[:count]]
+        others = np.setdiff1d(members, keep)
+        # followers carry their trust over to the kept backbone(s); plans are pooled
+        followed_trust = (self.attention[:, others] * self.trust[:, others]).sum(axis=1)
+        for j in keep:
+            self.trust[:, j] = np.maximum(self.trust[:, j], followed_trust * self.partner_backbone_mask[:, j])
+            self.backbone_plan[j] = np.maximum(self.backbone_plan[j], self.backbone_plan[others].max(axis=0, initial=0))
+        self.backbone_active[others] = False
+        if spec["others_become"] == "conveners":
+            free = [k for k in np.flatnonzero(self.outcome_area == area) if not self.convener_active[k]]
+            conv = self.config.issue_areas[area].conveners
+            for j in others[np.argsort(-self.last.mass[others], kind="stable")]:
+                if not free:
+                    break
+                k = max(free, key=lambda k: self.own_agenda[j, k])
+                free.remove(k)
+                self.add_conveners(area, [k], conv.facilitation, self.in_kind[j])
+                self.convener_plan[k] = max(self.convener_plan[k], self.backbone_plan[j, k])
+
+    def _event_backbone_exits(self, ev: dict, area: int) -> None:
+        self.backbone_active[self.backbone_names.index(ev["backbone_exits"])] = False
+
+    def _event_add_conveners(self, ev: dict, area: int) -> None:
+        spec = ev["add_conveners"]
+        names = spec["outcomes"]
+        ks = (
+            np.flatnonzero(self.outcome_area == area)
+            if names == "all"
+            else [self.outcome_names.index(n) for n in names]
+        )
+        self.add_conveners(area, list(ks), spec["facilitation"], self.config.issue_areas[area].conveners.in_kind)
+
+    def _event_funder_shift(self, ev: dict, area: int) -> None:
+        spec = ev["funder_shift"]
+        if spec["backbone_pool"] is not None:
+            self.pool[area] = spec["backbone_pool"]
+        if spec["program_grants"] is not None:
+            self.grants[area] = spec["program_grants"]
+        if spec["to_backbone"] is not None:
+            target = self.backbone_names.index(spec["to_backbone"])
+            in_area = self.backbone_area == area
+            self.funding_weight[in_area] = 0.0
+            self.funding_weight[target] = 1.0
+
+    # ------------------------------------------------------------------ the step
+
+    def step(self) -> None:
+        """Advance one month: events, then the mechanisms in the documented order."""
+        if self._apply_events():
+            self._compute_step_quantities()  # an event changed who is active: re-derive
+        L = self.last
+        prm = self.params
+        self._update_agendas(L)
+        self._update_measurement(L)
+        self._update_resources(L)
+        self._update_plans(L)
+        self._update_outcomes(L)
+        self._update_trust_engagement(L, prm)
+        self._compute_step_quantities()
+
+    # -- mechanisms 1, 2, 3, 5 (derived each step from the state) -----------------
+
+    def _compute_step_quantities(self) -> None:
+        """Attention, budgets, promoted agendas and hours for the current state."""
+        prm, L = self.params, self.last
+        n_areas = self.n_areas
+        active = self.backbone_active
+        valid = self.partner_backbone_mask & active[None, :]
+        has_bb = valid.any(axis=1)
+        coord_b = self.coordination[self.backbone_area]
+        joint_b = coord_b == 3
+        # 1. attention: pi_ib ~ tau_ib^beta over the area's active backbones; one table if joint
+        if self.switches.attention or not hasattr(self, "attention"):
+            weight = np.where(valid, np.maximum(self.trust, 1e-9) ** prm.attention_beta, 0.0)
+            weight = np.where(joint_b[None, :] & valid, 1.0, weight)
+            total = weight.sum(axis=1, keepdims=True)
+            self.attention = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+        else:  # frozen attention: a backbone that left frees its share for the others
+            kept = self.attention * valid
+            total = kept.sum(axis=1, keepdims=True)
+            self.attention = np.divide(kept, total, out=np.zeros_like(kept), where=total > 0)
+        pi = self.attention * valid
+        rowmax = pi.max(axis=1, keepdims=True, initial=0.0)
+        # a partner sits at the tables it gives at least attend_threshold of its top table's
+        # attention, at most max_tables of them (its most attended)
+        attend = valid & (pi >= prm.attend_threshold * rowmax) & (rowmax > 0)
+        if self.n_backbones > prm.max_tables:
+            kth = -np.partition(-pi, prm.max_tables - 1, axis=1)[:, prm.max_tables - 1 : prm.max_tables]
+            attend &= pi >= kth  # (exact ties at the cut keep both tables)
+        mass = pi.sum(axis=0)
+        n_area_b = self.partners_per_area[self.backbone_area]
+        # 2. budget and staff: visibility contests, the funders' pool, overheads, functions
+        rivalry = (1.0 - mass / np.maximum(n_area_b, 1)) * RIVALRY_BY_COORDINATION[coord_b] * active
+        visibility = (1.0 - self.servant) * (prm.visibility_base + prm.visibility_rival * rivalry) * active
+        pull = self.funding_weight * self.legitimacy * (1.0 + prm.funding_visibility * visibility) * active
+        pull_area = self._area_sum_b(pull)
+        pool_share = np.divide(
+            pull, pull_area[self.backbone_area], out=np.zeros_like(pull), where=pull_area[self.backbone_area] > 0
+        )
+        budget = (pool_share * self.pool[self.backbone_area] + self.in_kind) * active
+        overhead = np.minimum(budget, prm.overhead)
+        staff_money = budget - overhead
+        staff_hours = staff_money / prm.staff_wage
+        shares = np.array(
+            [
+                prm.effort_vision,
+                prm.effort_aligned,
+                prm.effort_measurement,
+                prm.effort_engagement,
+                prm.effort_policy,
+                prm.effort_resources,
+            ]
+        )
+        shares = shares / shares.sum() if shares.sum() > 0 else np.full(6, 1 / 6)
+        fn_hours = (staff_hours * (1.0 - visibility))[:, None] * shares[None, :]  # (B, 6)
+        # joint areas pool staff effort: every member works as an equal part of one team
+        pooled = (self.area_onehot_b.T @ fn_hours)[self.backbone_area] / np.maximum(
+            self._area_sum_b(active.astype(float))[self.backbone_area], 1
+        )[:, None]
+        fn_hours = np.where(joint_b[:, None], pooled * active[:, None], fn_hours)
+        per_follower = fn_hours / np.maximum(mass, 1.0)[:, None]
+        # 3. promoted agendas: neutral backbones consolidate followers, biased ones pull
+        followers_mean = np.divide(
+            pi.T @ self.agenda, mass[:, None], out=self.own_agenda.copy(), where=mass[:, None] > 0
+        )
+        promoted = self.neutrality[:, None] * followers_mean + (1 - self.neutrality[:, None]) * self.own_agenda
+        shared_agenda = coord_b >= 2
+        if shared_agenda.any():
+            w = (mass * active)[:, None] * promoted
+            common = (self.area_onehot_b.T @ w) / np.maximum(self._area_sum_b(mass * active), 1e-12)[:, None]
+            promoted = np.where(shared_agenda[:, None], common[self.backbone_area], promoted)
+        # 5. hours: fundraising, meetings (tables + working groups), reporting, program
+        interest = self.partner_outcome_mask & (
+            self.agenda * self.outcomes_per_area[self.outcome_area][None, :] >= prm.interest_threshold
+        )
+        joint_p = (self.coordination[self.partner_area] == 3) & has_bb
+        tables = np.where(joint_p, 1.0, attend.sum(axis=1))
+        groups_per_outcome = np.where(
+            joint_p[:, None], 1.0, attend.astype(float) @ self.outcome_backbone_mask.astype(float)
+        )
+        groups_per_outcome = np.where(self.convener_active[None, :], 1.0, groups_per_outcome) * interest
+        groups = groups_per_outcome.sum(axis=1)
+        shared_data_p = self.coordination[self.partner_area] >= 1
+        systems = np.where(shared_data_p & has_bb, 1.0, attend.sum(axis=1))
+        fundraising_h = self.fundraising * self.capacity
+        meeting_demand = tables * prm.table_hours + groups * prm.working_group_hours
+        report_demand = systems * prm.report_hours
+        avail = self.capacity - fundraising_h
+        demand = meeting_demand + report_demand
+        scale = np.minimum(1.0, np.divide(avail, demand, out=np.ones_like(avail), where=demand > 0))
+        L.meeting_hours = meeting_demand * scale
+        L.report_hours = report_demand * scale
+        L.fundraising_hours = fundraising_h
+        L.program_hours = self.capacity - fundraising_h - L.meeting_hours - L.report_hours
+        L.meeting_load = meeting_demand / self.capacity
+        L.has_backbone, L.valid, L.attend, L.mass, L.interest = has_bb, valid, attend, mass, interest
+        L.groups = groups
+        L.visibility, L.budget, L.overhead, L.staff_money, L.staff_hours = (
+            visibility,
+            budget,
+            overhead,
+            staff_money,
+            staff_hours,
+        )
+        L.fn_hours, L.per_follower, L.promoted = fn_hours, per_follower, promoted
+        L.rivalry = rivalry
+        L.pool_unspent = np.where(pull_area > 0, 0.0, self.pool)  # no backbone to fund: funders hold it
+        # 6 (cost side). money spent on data: backbone measurement staff, partners' own systems
+        # (partners without a backbone), and the value of partners' reporting hours
+        L.data_cost = float(
+            fn_hours[:, 2].sum() * prm.staff_wage
+            + (~has_bb).sum() * prm.own_data_cost
+            + L.report_hours.sum() * prm.partner_wage
+        )
+        if not hasattr(L, "completeness"):
+            L.completeness = np.zeros(n_areas)
+            L.plan_effective = np.zeros(self.n_outcomes)
+            L.coherence = np.ones(self.n_outcomes)
+            L.effort = np.zeros(self.n_outcomes)
+            L.ask_coherence = np.ones(n_areas)
+            L.policy_alignment = np.zeros(n_areas)
+            self._pay_grants(L)
+
+    def influence_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Agenda weights of mechanism 4: ``w_i`` (weight of others) and ``s_i`` (backbone share).
+
+        ``w_i`` grows with the trust a partner places in the backbones it follows and with
+        their vision work per follower; ``s_i`` is zero for partners without a backbone.
+        """
+        prm, L = self.params, self.last
+        pi = self.attention * L.valid
+        trust_i = (pi * self.trust).sum(axis=1)
+        strength = pi @ saturate(L.per_follower[:, 0], prm.support_need)
+        w = prm.influence_min + (prm.influence_max - prm.influence_min) * trust_i * strength
+        s = np.where(L.has_backbone, prm.backbone_share, 0.0)
+        return w, s
+
+    # -- mechanism 4: agendas (Friedkin–Johnsen) ---------------------------------
+
+    def _update_agendas(self, L) -> None:
+        if not self.switches.agendas:
+            return
+        w, s = self.influence_weights()
+        pi = self.attention * L.valid
+        influence = pi @ L.promoted
+        peers = self.peer_matrix @ self.agenda
+        target = s[:, None] * influence + (1 - s[:, None]) * peers
+        lam = self.openness[:, None]
+        self.agenda = lam * ((1 - w[:, None]) * self.agenda + w[:, None] * target) + (1 - lam) * self.agenda0
+
+    # -- mechanism 6: shared measurement -----------------------------------------
+
+    def _update_measurement(self, L) -> None:
+        prm = self.params
+        active = self.backbone_active
+        meas = L.fn_hours[:, 2]
+        shared = self.coordination[self.backbone_area] >= 1
+        pooled = self._area_sum_b(meas)[self.backbone_area]
+        hours = np.where(shared, pooled, meas)
+        self.data_quality += prm.data_rate * (saturate(hours, prm.data_half_hours) - self.data_quality)
+        self.data_quality *= active
+        pi = self.attention * L.valid
+        ta = pi @ saturate(L.per_follower[:, 2], prm.support_need)
+        target = np.where(L.has_backbone, ta, prm.own_data_capacity)
+        self.data_capacity += prm.data_rate * (target - self.data_capacity)
+        # completeness of the community-wide picture, per area: one system's reach
+        n_area = np.maximum(self.partners_per_area, 1)
+        reach_b = (L.attend * self.data_capacity[:, None]).sum(axis=0) / n_area[self.backbone_area]
+        reach_shared = (
+            np.bincount(self.partner_area, weights=self.data_capacity * L.has_backbone, minlength=self.n_areas) / n_area
+        )
+        per_b = self.data_quality * np.where(shared, reach_shared[self.backbone_area], reach_b) * active
+        best = np.zeros(self.n_areas)
+        np.maximum.at(best, self.backbone_area, per_b)
+        own = np.zeros(self.n_areas)
+        np.maximum.at(own, self.partner_area, self.data_capacity * ~L.has_backbone)
+        L.completeness = np.where(self._area_sum_b(active.astype(float)) > 0, best, own / n_area)
+
+    # -- mechanism 7: resources ---------------------------------------------------
+
+    def _update_resources(self, L) -> None:
+        prm = self.params
+        res = L.fn_hours[:, 5]
+        res_area = self._area_sum_b(res)
+        # funders hear one ask only to the extent the backbones promote one agenda
+        mean_p = (self.area_onehot_b.T @ (res[:, None] * L.promoted)) / np.maximum(res_area, 1e-12)[:, None]
+        spread = self._area_sum_b(res * tv_distance(L.promoted, mean_p[self.backbone_area])) / np.maximum(
+            res_area, 1e-12
+        )
+        L.ask_coherence = 1.0 - spread
+        plan_area = (
+            np.bincount(self.outcome_area, weights=L.plan_effective, minlength=self.n_areas) / self.outcomes_per_area
+        )
+        target = saturate(res_area * L.ask_coherence, prm.resources_half_hours) * (0.5 + 0.5 * plan_area)
+        self.aligned_funding += prm.resources_rate * (target - self.aligned_funding)
+        linked = L.groups > 0
+        alpha_i = self.aligned_funding[self.partner_area] * linked
+        self.fundraising += prm.resources_rate * (self.fundraising0 * (1 - alpha_i) - self.fundraising)
+        self._pay_grants(L)
+
+    def _pay_grants(self, L) -> None:
+        """Pay the month's program grants.
+
+        The aligned part goes to partners in action plans, the rest to fundraisers; what no
+        partner can take is reported unspent.
+        """
+        any_linked = np.bincount(self.partner_area, weights=L.groups > 0, minlength=self.n_areas) > 0
+        any_fundraiser = np.bincount(self.partner_area, weights=L.fundraising_hours, minlength=self.n_areas) > 0
+        aligned = self.aligned_funding * self.grants
+        L.grants_paid = aligned * any_linked + (self.grants - aligned) * any_fundraiser
+        L.grants_unspent = self.grants - L.grants_paid
+
+    # -- mechanism 8: conveners and action plans ----------------------------------
+
+    def _update_plans(self, L) -> None:
+        prm = self.params
+        e = self.engagement
+        interested = L.interest * e[:, None]
+        denom = np.maximum(L.interest.sum(axis=0), 1.0)  # interested partners per outcome
+        k_per_area = self.outcomes_per_area[self.backbone_area]
+        # backbone-run groups (thin facilitation from aligned-activities staff time)
+        part_b = (L.attend.astype(float).T @ interested) / denom[None, :]
+        joint_b = self.coordination[self.backbone_area] == 3
+        aligned_h = np.where(joint_b, self._area_sum_b(L.fn_hours[:, 1])[self.backbone_area], L.fn_hours[:, 1])
+        facil_b = prm.thin_facilitation * saturate(aligned_h / k_per_area, prm.facilitation_half_hours)
+        part_joint = ((interested * L.has_backbone[:, None]).sum(axis=0) / denom)[None, :]
+        part_b = np.where(joint_b[:, None], part_joint, part_b)
+        self.backbone_plan += (
+            prm.plan_rate * facil_b[:, None] * part_b * (1 - self.backbone_plan) - prm.plan_decay * self.backbone_plan
+        )
+        self.backbone_plan *= self.outcome_backbone_mask
+        # convener-run groups: one table per outcome, open to every interested partner
+        part_c = interested.sum(axis=0) / denom
+        dq = (
+            prm.plan_rate * self.convener_facilitation * part_c * (1 - self.convener_plan)
+            - prm.plan_decay * self.convener_plan
+        )
+        self.convener_plan = (self.convener_plan + dq) * self.convener_active
+        if self.steps % 12 == 0:  # new data each year (months 12, 24, ...): plans are updated
+            comp_k = L.completeness[self.outcome_area]
+            self.convener_plan += prm.plan_update * comp_k * (1 - self.convener_plan) * self.convener_active
+            comp_b = L.completeness[self.backbone_area][:, None]
+            self.backbone_plan += (
+                prm.plan_update * comp_b * (1 - self.backbone_plan) * self.outcome_backbone_mask
+            ) * self.backbone_active[:, None]
+        pi = self.attention * L.valid
+        partner_plan = np.where(self.convener_active[None, :], self.convener_plan[None, :], pi @ self.backbone_plan)
+        L.partner_plan = partner_plan
+
+    # -- mechanism 9: outcomes ----------------------------------------------------
+
+    def _update_outcomes(self, L) -> None:
+        prm = self.params
+        effort = (L.program_hours * self.engagement)[:, None] * self.agenda  # aligned hours on k
+        total = effort.sum(axis=0)
+        fair = (
+            np.bincount(self.partner_area, weights=self.capacity, minlength=self.n_areas)[self.outcome_area]
+            / self.outcomes_per_area[self.outcome_area]
+        )
+        e_share = total / np.maximum(fair, 1e-12)
+        safe = np.maximum(total, 1e-12)
+        centre = (effort.T @ self.agenda) / safe[:, None]  # (K, K): contributors' mean agenda
+        spread = (effort * tv_pairwise(self.agenda, centre)).sum(axis=0) / safe
+        coherence = np.where(total > 0, 1.0 - spread, 0.0)
+        plan = (effort * L.partner_plan).sum(axis=0) / safe
+        policy_h = self._area_sum_b(L.fn_hours[:, 4]) * L.ask_coherence
+        L.policy_alignment = saturate(policy_h, prm.policy_half_hours)
+        policy = 1.0 + prm.policy_gain * L.policy_alignment
+        growth = (
+            prm.outcome_rate
+            * saturate(e_share, prm.effort_half)
+            * coherence
+            * (0.25 + 0.75 * plan)
+            * (0.5 + 0.5 * L.completeness[self.outcome_area])
+            * policy[self.outcome_area]
+            * (1 - self.outcome)
+        )
+        noise = (
+            self.streams["noise"].normal(0.0, prm.outcome_noise, size=self.n_outcomes)
+            if self.switches.outcome_noise
+            else 0.0
+        )
+        self.outcome = np.clip(self.outcome + growth + noise, 0.0, 1.0)
+        L.coherence, L.plan_effective, L.effort = coherence, plan, e_share
+
+    # -- mechanism 10: trust and engagement ----------------------------------------
+
+    def _update_trust_engagement(self, L, prm) -> None:
+        pi = self.attention * L.valid
+        support = saturate(L.per_follower[:, 1] + L.per_follower[:, 3], prm.support_need)  # (B,)
+        dist_own = tv_pairwise(self.agenda, self.own_agenda)  # (N, B)
+        fair = self.neutrality[None, :] + (1 - self.neutrality[None, :]) * (1 - dist_own)
+        service = support[None, :] * fair  # a biased backbone serves partners near its program better
+        if self.switches.trust:
+            dist_p = tv_pairwise(self.agenda, L.promoted)
+            claim = L.visibility / max(prm.visibility_base + prm.visibility_rival, 1e-12)
+            contest = (1.0 - self.servant) * prm.visibility_rival * L.rivalry  # rival visibility
+            fire = (self._area_sum_b(contest) ** 2 - self._area_sum_b(contest**2)) / 2  # pairwise
+            # each factor is a share of trust kept, so the target stays in [0, 1]
+            target = (
+                (0.5 + 0.5 * self.legitimacy[None, :])
+                * (prm.trust_base + prm.credit_gain * self.servant[None, :] * service)
+                * (1 - prm.claim_cost * claim[None, :])
+                * (1 - prm.unequal_cost * (1 - self.neutrality[None, :]) * dist_own)
+                * np.maximum(0.0, 1 - prm.distance_cost * np.maximum(0.0, dist_p - prm.tolerance))
+                * (1 - prm.fire_cost * saturate(fire, 1.0)[self.backbone_area][None, :])
+            )
+            target = np.clip(target, 0.0, 1.0)
+            self.trust += prm.trust_rate * (target - self.trust) * L.valid
+            # legitimacy is earned by the value a backbone generates ("who says?")
+            self.legitimacy += prm.legitimacy_rate * support * (1.0 - self.legitimacy) * self.backbone_active
+        if self.switches.engagement:
+            trust_i = np.where(L.has_backbone, (pi * self.trust).sum(axis=1), 0.5)
+            served = (pi * service).sum(axis=1)  # support received (credit acts through trust)
+            conv = (L.interest * self.convener_active[None, :] * self.convener_facilitation[None, :]).sum(
+                axis=1
+            ) / np.maximum(L.interest.sum(axis=1), 1)
+            target = (
+                prm.engagement_base
+                + prm.engagement_trust * (trust_i - 0.5)
+                + prm.engagement_support * np.maximum(served, conv)
+                - prm.burnout_cost * np.maximum(0.0, L.meeting_load - prm.burnout_tolerance)
+            )
+            self.engagement += prm.engagement_rate * (np.clip(target, 0.0, 1.0) - self.engagement)

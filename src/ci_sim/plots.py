@@ -1,0 +1,835 @@
+"""Figures for whatever ``ci-sim run``, ``compare``, ``sweep`` or ``sensitivity`` produced.
+
+Every figure is written twice, as PNG (for slides and the HTML report) and SVG (for print).
+Figures are built on :class:`matplotlib.figure.Figure` directly, not through ``pyplot``, so
+they need no GUI backend and leave no global state behind (the dashboard may run in the same
+process). Colours come from the Okabe–Ito palette, which stays distinguishable for the common
+forms of colour blindness; Paul Tol's nine-colour "muted" palette takes over where more than
+eight categories must be told apart.
+
+:func:`plot_results` looks at a results folder, decides what produced it from its files and
+calls :func:`plot_run`, :func:`plot_compare`, :func:`plot_sweep` or :func:`plot_sensitivity`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from scipy import stats
+
+from ci_sim.compare import mean_ci
+from ci_sim.metrics import KEY_METRICS
+from ci_sim.model import COORDINATION_LEVELS
+from ci_sim.results import atomic_write
+
+#: Okabe & Ito (2008) colour-blind-safe palette, black last (it is kept for reference lines).
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+#: Paul Tol's "muted" palette: nine colour-blind-safe colours for nine competing backbones.
+TOL_MUTED = ["#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"]
+#: Colour for "none" (partners following no backbone, missing values).
+NEUTRAL_GREY = "#BBBBBB"
+
+#: Readable defaults for a room of trainees: large text, light grid, no top/right spines.
+STYLE = {
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.8,
+    "axes.axisbelow": True,
+    "figure.dpi": 100,
+    "savefig.dpi": 130,
+    "savefig.bbox": "tight",
+    "svg.fonttype": "none",  # text stays text in SVG: searchable, editable, small
+    "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
+}
+
+#: Plain-language label and unit of each metric column (see ci_sim.metrics for definitions).
+METRIC_LABELS: dict[str, tuple[str, str]] = {
+    "alignment": ("Alignment with the common agenda", "index, 0–1"),
+    "factions": ("Factions (camps around rival tables)", "number of camps"),
+    "mean_trust": ("Trust in the backbone followed", "index, 0–1"),
+    "engagement": ("Partner engagement", "share of partners' potential, 0–1"),
+    "meeting_hours": ("Meeting time", "hours per partner per month"),
+    "fundraising_share": ("Time spent fundraising", "share of partner time"),
+    "data_completeness": ("Shared data completeness", "share of the community picture"),
+    "action_plan_quality": ("Action-plan quality", "index, 0–1"),
+    "outcome_mean": ("Outcome level", "mean outcome level, 0–1"),
+    "outcome_improvement": ("Outcome improvement", "gain since start, 0–1 scale"),
+    "nonprofit_fundraising_share": ("Nonprofit time spent fundraising", "share of nonprofit time"),
+    "data_cost": ("Community cost of data", "$ per month"),
+    "backbone_staff_hours": ("Backbone staff time", "hours per month"),
+    "visibility_effort": ("Backbone effort on visibility", "share of staff time"),
+    "aligned_funding": ("Funding through aligned channels", "share of program grants"),
+    "active_backbones": ("Active backbones", "number"),
+    "active_conveners": ("Active conveners", "number"),
+    "money_in": ("Money coming in", "$ per month"),
+    "money_overhead": ("Backbone overheads", "$ per month"),
+    "money_staff": ("Backbone staff money", "$ per month"),
+    "money_convening": ("Conveners' in-kind support", "$ per month"),
+    "money_grants": ("Program grants paid", "$ per month"),
+    "money_unspent": ("Money left unspent", "$ per month"),
+    "hours_capacity": ("Partner capacity", "hours per month, all partners"),
+    "hours_fundraising": ("Fundraising time", "hours per month, all partners"),
+    "hours_meetings": ("Meeting time", "hours per month, all partners"),
+    "hours_reporting": ("Reporting time", "hours per month, all partners"),
+    "hours_program": ("Program time", "hours per month, all partners"),
+}
+
+#: Plain names of common sweep factors (dotted paths below ``issue_areas.<i>``, or top level).
+FACTOR_NAMES = {
+    "backbones.count": "Number of backbones",
+    "backbones.neutrality": "Backbone neutrality",
+    "backbones.servant_leadership": "Backbone servant leadership",
+    "backbones.in_kind": "Backbone in-kind support ($/month)",
+    "backbones.funding_weight": "Funders' preference for the backbone",
+    "coordination": "Coordination among backbones",
+    "backbones.coordination": "Coordination among backbones",
+    "conveners.facilitation": "Conveners' facilitation skill",
+    "conveners.per_outcome": "Conveners per outcome",
+    "funding.backbone_pool": "Funders' backbone pool ($/month)",
+    "funding.program_grants": "Program grants ($/month)",
+    "community.partners": "Number of partners",
+    "community.capacity_hours": "Partner capacity (hours/month)",
+}
+
+#: Columns of result tables that are bookkeeping, not metrics.
+ID_COLUMNS = {
+    "scenario",
+    "replication",
+    "seed",
+    "step",
+    "run_id",
+    "point",
+    "status",
+    "error",
+    "elapsed",
+    "wall_seconds",
+}
+
+
+class PlotError(ValueError):
+    """A results folder or table that cannot be plotted (the message says why)."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def metric_label(metric: str) -> str:
+    """Title-style label of a metric column (``outcome_<name>`` becomes "Outcome: name")."""
+    if metric in METRIC_LABELS:
+        return METRIC_LABELS[metric][0]
+    if metric.startswith("outcome_"):
+        return "Outcome: " + metric.removeprefix("outcome_").replace("_", " ")
+    return metric.replace("_", " ").capitalize()
+
+
+def metric_unit(metric: str) -> str:
+    """Unit of a metric column, for axis labels."""
+    if metric in METRIC_LABELS:
+        return METRIC_LABELS[metric][1]
+    if metric.startswith("outcome_"):
+        return "outcome level, 0–1"
+    return "value"
+
+
+def axis_label(metric: str) -> str:
+    """``"Label (unit)"`` for a y axis."""
+    return f"{metric_label(metric)}\n({metric_unit(metric)})"
+
+
+def factor_label(factor: str) -> str:
+    """A readable label for a dotted factor path (``issue_areas.0.backbones.count``).
+
+    Well-known settings get a plain name ("Number of backbones"); other paths are shown as
+    they are, minus a leading ``issue_areas.0.`` (the first, often only, area), so labels
+    stay unique and can be typed back into ``--set``.
+    """
+    label = re.sub(r"^issue_areas\.0\.", "", factor)
+    label = re.sub(r"\.backbones\.\d+\.", ".backbones.", label) if label.startswith("backbones.") else label
+    return FACTOR_NAMES.get(label, label)
+
+
+def categorical_colors(n: int) -> list[str]:
+    """``n`` colour-blind-safe colours: Okabe–Ito up to eight, Tol muted up to nine, then cycled."""
+    base = OKABE_ITO if n <= len(OKABE_ITO) else TOL_MUTED
+    return [base[i % len(base)] for i in range(n)]
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure with the house style, not attached to pyplot."""
+    with mpl.rc_context(STYLE):
+        return Figure(figsize=(width, height), layout="constrained")
+
+
+def save_figure(fig: Figure, out_dir: Path, stem: str) -> list[Path]:
+    """Write ``fig`` as ``stem.png`` and ``stem.svg`` in ``out_dir`` (atomically); return both paths."""
+    out_dir = Path(out_dir)
+    paths = []
+    with mpl.rc_context(STYLE):
+        for ext in ("png", "svg"):
+            path = out_dir / f"{stem}.{ext}"
+            atomic_write(path, lambda p, ext=ext: fig.savefig(p, format=ext))
+            paths.append(path)
+    return paths
+
+
+def grid_shape(n: int, max_cols: int = 3) -> tuple[int, int]:
+    """Rows and columns of a panel grid for ``n`` panels."""
+    cols = min(max_cols, max(n, 1))
+    return int(np.ceil(n / cols)), cols
+
+
+def subplots(n: int, panel_w: float, panel_h: float, max_cols: int = 3, **kwargs) -> tuple[Figure, list]:
+    """A figure with ``n`` panels in a grid; surplus axes are hidden. Returns (figure, axes)."""
+    rows, cols = grid_shape(n, max_cols)
+    fig = new_figure(panel_w * cols, panel_h * rows)
+    with mpl.rc_context(STYLE):
+        axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False, **kwargs)).ravel().tolist()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return fig, axes[:n]
+
+
+def t_quantile(n: np.ndarray | int) -> np.ndarray | float:
+    """The 97.5% quantile of Student's t with ``n - 1`` degrees of freedom (0 where n < 2).
+
+    With 10–20 replications the normal 1.96 would make intervals about 5–10% too narrow.
+    """
+    n = np.asarray(n, dtype=float)
+    q = stats.t.ppf(0.975, np.maximum(n - 1, 1))
+    return np.where(n >= 2, q, 0.0) if q.ndim else (float(q) if n >= 2 else 0.0)
+
+
+def ci95(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% confidence interval of the mean (Student's t; NaNs are ignored)."""
+    return mean_ci(values)
+
+
+def band_frame(series: pd.DataFrame, metric: str, by: Sequence[str] = ("step",)) -> pd.DataFrame:
+    """Per ``by`` group: mean and 95% CI of the mean over replications (columns mean, low, high)."""
+    g = series.groupby(list(by))[metric]
+    mean, sd, n = g.mean(), g.std(ddof=1).fillna(0.0), g.count()
+    half = t_quantile(n.to_numpy()) * sd / np.sqrt(n.clip(lower=1))
+    return pd.DataFrame({"mean": mean, "low": mean - half, "high": mean + half}).reset_index()
+
+
+def time_axis(steps: pd.Series | np.ndarray) -> tuple[np.ndarray, str]:
+    """Steps (months) as x values: in years when the run is longer than three years."""
+    steps = np.asarray(steps, dtype=float)
+    if steps.size and steps.max() > 36:
+        return steps / 12.0, "Years since start"
+    return steps, "Months since start"
+
+
+def metric_columns(frame: pd.DataFrame, preferred: Iterable[str] = KEY_METRICS) -> list[str]:
+    """The numeric metric columns of ``frame``: ``preferred`` ones first, in that order."""
+    numeric = [c for c in frame.columns if c not in ID_COLUMNS and pd.api.types.is_numeric_dtype(frame[c])]
+    first = [m for m in preferred if m in numeric]
+    return first + [c for c in numeric if c not in first]
+
+
+def _finish_legend(fig: Figure, axes: list, ncol: int | None = None) -> None:
+    """One shared legend above the panels (taken from the first axes that has entries)."""
+    for ax in axes:
+        handles, labels = ax.get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, labels, loc="outside lower center", ncol=ncol or min(len(labels), 4), handlelength=3)
+            return
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def _sensitivity_panel(ax, part: pd.DataFrame, method: str, factors: list[str]) -> None:
+    """Horizontal bars per factor with 95% CI error bars (Sobol S1/ST or Morris mu*/sigma).
+
+    ``factors`` fixes the order (top to bottom), the same in every panel so they compare.
+    """
+    if method == "sobol":
+        bars = [("S1", "S1_conf", "First order S1", OKABE_ITO[0]), ("ST", "ST_conf", "Total order ST", OKABE_ITO[1])]
+        xlabel = "Sobol index (share of output variance)"
+    else:
+        bars = [
+            ("mu_star", "mu_star_conf", "μ* (mean |elementary effect|)", OKABE_ITO[0]),
+            ("sigma", None, "σ (interactions, non-linearity)", OKABE_ITO[1]),
+        ]
+        xlabel = "Elementary effect (metric units)"
+    present = [b for b in bars if b[0] in part.columns]
+    if not present:
+        raise PlotError(f"sensitivity table for method {method!r} has none of the columns {[b[0] for b in bars]}")
+    part = part.set_index("factor").reindex(factors[::-1]).reset_index()
+    y = np.arange(len(part))
+    height = 0.8 / len(present)
+    for j, (col, conf, label, color) in enumerate(present):
+        xerr = part[conf].to_numpy(dtype=float) if conf and conf in part.columns else None
+        offset = (j - (len(present) - 1) / 2) * height
+        ax.barh(
+            y - offset,
+            part[col].to_numpy(dtype=float),
+            height=height,
+            xerr=xerr,
+            color=color,
+            label=label,
+            error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1.2},
+        )
+    ax.set_yticks(y, [factor_label(f) for f in part["factor"]])
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+
+
+def plot_sensitivity(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Bar charts of a sensitivity analysis: one panel per metric, one bar group per factor.
+
+    Sobol analyses show first-order (S1) and total-order (ST) indices, Morris analyses show
+    μ* and σ; error bars are the 95% confidence intervals SALib reports (``*_conf``).
+    One figure per method, ``sensitivity_<method>.png`` and ``.svg``.
+
+    Args:
+        frame: rows of ``sensitivity.csv`` (columns ``method``, ``metric``, ``factor`` and the
+            index columns ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` or ``mu_star``,
+            ``mu_star_conf``, ``sigma``).
+        out_dir: folder to write into (created if needed).
+
+    Returns:
+        The paths written.
+
+    Raises:
+        PlotError: if the table lacks the needed columns or is empty.
+    """
+    missing = {"metric", "factor"} - set(frame.columns)
+    if missing:
+        raise PlotError(f"sensitivity table lacks column(s) {sorted(missing)}; it has {list(frame.columns)}")
+    if frame.empty:
+        raise PlotError("sensitivity table is empty")
+    frame = frame.copy()
+    if "method" not in frame.columns:
+        frame["method"] = "sobol" if "ST" in frame.columns else "morris"
+    paths: list[Path] = []
+    for method, by_method in frame.groupby("method", sort=True):
+        method = str(method).lower()
+        metrics = [m for m in KEY_METRICS if m in set(by_method["metric"])] + [
+            m for m in by_method["metric"].unique() if m not in KEY_METRICS
+        ]
+        key = "ST" if "ST" in by_method.columns else "mu_star" if "mu_star" in by_method.columns else None
+        if key is None:
+            factors = list(dict.fromkeys(by_method["factor"]))
+        else:  # most influential first, by the mean index over metrics
+            factors = by_method.groupby("factor")[key].mean().sort_values(ascending=False).index.tolist()
+        n_factors = len(factors)
+        panel_h = 0.9 + 0.42 * n_factors * (1.4 if method == "sobol" else 1.0)
+        fig, axes = subplots(len(metrics), 4.6, panel_h, max_cols=3, sharey=True)
+        for ax, metric in zip(axes, metrics, strict=True):
+            _sensitivity_panel(ax, by_method[by_method["metric"] == metric], method, factors)
+            ax.set_title(metric_label(metric))
+        name = "Sobol" if method == "sobol" else "Morris" if method == "morris" else method
+        fig.suptitle(f"Which settings drive the results? ({name} sensitivity, bars with 95% CI)", fontsize=14)
+        _finish_legend(fig, axes, ncol=2)
+        paths += save_figure(fig, out_dir, f"sensitivity_{method}")
+    return paths
+
+
+# --------------------------------------------------------------------------- time series
+
+
+#: Line styles that go with the colours, so that lines lying on top of each other stay visible
+#: (and the figure still reads in black and white).
+LINE_STYLES = ["-", (0, (5, 2.5)), (0, (1.2, 1.8)), "-.", (0, (8, 2, 1.5, 2)), (0, (3, 1.5))]
+
+
+def _band(ax, x: np.ndarray, band: pd.DataFrame, color: str, label: str | None, linestyle="-") -> None:
+    """A mean line with a shaded 95% band."""
+    ax.fill_between(x, band["low"], band["high"], color=color, alpha=0.22, linewidth=0)
+    ax.plot(x, band["mean"], color=color, linewidth=2.4, label=label, linestyle=linestyle)
+
+
+def timeseries_figure(
+    series: pd.DataFrame,
+    metrics: Sequence[str],
+    title: str,
+    by: str | None = None,
+    order: Sequence[str] | None = None,
+    max_cols: int = 3,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """One panel per metric: the mean over replications with a 95% band, per group of ``by``.
+
+    :func:`plot_timeseries_panels` draws this figure and writes it.
+
+    Args:
+        series: rows per (replication, step) [and ``by``], with the metric columns.
+        metrics: the columns to draw, one panel each.
+        title: figure title.
+        by: optional column that splits lines (e.g. ``scenario``), one colour each.
+        order: order of the ``by`` groups (default: order of first appearance).
+        max_cols: panels per row.
+        figsize: figure size in inches (default: from the number of panels).
+
+    Returns:
+        The figure.
+    """
+    metrics = [m for m in metrics if m in series.columns]
+    if not metrics:
+        raise PlotError(f"none of the metrics to plot are in the time series (it has {list(series.columns)})")
+    groups = list(order) if order is not None else (list(dict.fromkeys(series[by])) if by else [None])
+    colors = dict(zip(groups, categorical_colors(len(groups)), strict=True))
+    styles = {g: LINE_STYLES[i % len(LINE_STYLES)] for i, g in enumerate(groups)}
+    rows, cols = grid_shape(len(metrics), max_cols)
+    panel = (figsize[0] / cols, figsize[1] / rows) if figsize else (4.6, 3.3)
+    fig, axes = subplots(len(metrics), *panel, max_cols=max_cols, sharex=True)
+    for ax, metric in zip(axes, metrics, strict=True):
+        for group in groups:
+            part = series if group is None else series[series[by] == group]
+            if part.empty:
+                continue
+            band = band_frame(part, metric)
+            x, xlabel = time_axis(band["step"])
+            color = colors[group] if group is not None else OKABE_ITO[0]
+            _band(ax, x, band, color, None if group is None else str(group), styles[group])
+        ax.set_title(metric_label(metric))
+        ax.set_ylabel(metric_unit(metric))
+        ax.set_xlabel(xlabel)
+        if metric_unit(metric).startswith("number"):
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.tick_params(labelbottom=True)
+    fig.suptitle(title, fontsize=14)
+    if by:
+        _finish_legend(fig, axes)
+    return fig
+
+
+def plot_timeseries_panels(
+    series: pd.DataFrame, metrics: Sequence[str], out_dir: Path, stem: str, title: str, **kwargs
+) -> list[Path]:
+    """Draw :func:`timeseries_figure` and write it as ``stem.png`` and ``stem.svg`` in ``out_dir``.
+
+    Returns:
+        The paths written.
+    """
+    return save_figure(timeseries_figure(series, metrics, title, **kwargs), out_dir, stem)
+
+
+def plot_hours_budget(series: pd.DataFrame, out_dir: Path, stem: str, title: str) -> list[Path]:
+    """Stacked areas: where partners' hours go each month (program, meetings, reporting, fundraising)."""
+    parts = [
+        ("hours_program", "Program work"),
+        ("hours_meetings", "Meetings"),
+        ("hours_reporting", "Reporting data"),
+        ("hours_fundraising", "Fundraising"),
+    ]
+    parts = [(c, lab) for c, lab in parts if c in series.columns]
+    if not parts:
+        return []
+    mean = series.groupby("step")[[c for c, _ in parts]].mean()
+    x, xlabel = time_axis(mean.index.to_numpy())
+    fig = new_figure(7.5, 4.2)
+    with mpl.rc_context(STYLE):
+        ax = fig.add_subplot()
+        ax.stackplot(
+            x,
+            *[mean[c].to_numpy() for c, _ in parts],
+            labels=[lab for _, lab in parts],
+            colors=[OKABE_ITO[2], OKABE_ITO[0], OKABE_ITO[5], OKABE_ITO[3]][: len(parts)],
+            alpha=0.9,
+        )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("Hours per month, all partners\n(mean over replications)")
+        ax.set_title(title)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.margins(x=0)
+    return save_figure(fig, out_dir, stem)
+
+
+def _run_title(folder: Path) -> str:
+    """Scenario name and replications from ``manifest.json`` (or the folder name)."""
+    try:
+        man = json.loads((folder / "manifest.json").read_text())
+        return f"{man['scenario']['name']} ({man.get('replications', '?')} replications)"
+    except (OSError, ValueError, KeyError, TypeError):
+        return folder.name
+
+
+def plot_run(folder: Path, out_dir: Path) -> list[Path]:
+    """Figures of a ``ci-sim run`` folder: key metrics and each outcome over time, hours budget.
+
+    Args:
+        folder: a folder holding ``timeseries.parquet`` (and ideally ``manifest.json``).
+        out_dir: folder to write the figures into.
+
+    Returns:
+        The paths written.
+    """
+    series = pd.read_parquet(folder / "timeseries.parquet")
+    title = _run_title(folder)
+    paths = plot_timeseries_panels(
+        series,
+        KEY_METRICS + ["factions", "aligned_funding"],
+        out_dir,
+        "timeseries_key_metrics",
+        f"{title} (mean and 95% band over replications)",
+    )
+    outcomes = [c for c in series.columns if c.startswith("outcome_") and c not in METRIC_LABELS]
+    if outcomes:
+        paths += plot_timeseries_panels(
+            series, outcomes, out_dir, "timeseries_outcomes", f"{title}: each outcome (mean and 95% band)", max_cols=4
+        )
+    paths += plot_hours_budget(series, out_dir, "hours_budget", f"{title}: where partners' hours go")
+    return paths
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def _scenario_order(compare: pd.DataFrame) -> list[str]:
+    """Scenarios in the order they appear (the baseline is listed first by ``ci-sim compare``)."""
+    return list(dict.fromkeys(compare["scenario"].astype(str)))
+
+
+def _is_baseline_row(frame: pd.DataFrame) -> pd.Series:
+    """Rows of the baseline scenario(s) (compared with itself: no difference in any metric).
+
+    Decided per scenario, not per row: another scenario may well have a zero difference in
+    one metric, and that is a result to show.
+    """
+    d = frame[["diff", "diff_ci_low", "diff_ci_high"]].astype(float)
+    no_diff = d.isna().all(axis=1) | (d.fillna(0.0) == 0.0).all(axis=1)
+    baseline = no_diff.groupby(frame["scenario"]).transform("all")
+    return baseline | d["diff"].isna()
+
+
+def plot_compare_table(compare: pd.DataFrame, out_dir: Path, stem: str = "compare_means") -> list[Path]:
+    """Dot-and-whisker panels per metric: scenario means and differences to the baseline.
+
+    ``compare_means`` shows each scenario's mean with its 95% CI, ``compare_differences`` the
+    difference to the baseline with its 95% CI (the baseline's own rows are left out).
+    """
+    need = {"scenario", "metric", "mean", "ci_low", "ci_high"}
+    if need - set(compare.columns):
+        raise PlotError(f"compare table lacks column(s) {sorted(need - set(compare.columns))}")
+    scenarios = _scenario_order(compare)
+    colors = dict(zip(scenarios, categorical_colors(len(scenarios)), strict=True))
+    metrics = [m for m in KEY_METRICS if m in set(compare["metric"])] + [
+        m for m in dict.fromkeys(compare["metric"]) if m not in KEY_METRICS
+    ]
+    paths = []
+    for kind in ("means", "differences"):
+        cols = ("mean", "ci_low", "ci_high") if kind == "means" else ("diff", "diff_ci_low", "diff_ci_high")
+        if not set(cols) <= set(compare.columns):
+            continue
+        table = compare if kind == "means" else compare[~_is_baseline_row(compare)]
+        shown = [s for s in scenarios if s in set(table["scenario"].astype(str))]
+        if table.empty or not shown:
+            continue
+        fig, axes = subplots(len(metrics), 4.4, 0.9 + 0.45 * len(shown), max_cols=3, sharey=True)
+        y = {s: i for i, s in enumerate(reversed(shown))}
+        for ax, metric in zip(axes, metrics, strict=True):
+            part = table[table["metric"] == metric]
+            for _, row in part.iterrows():
+                s = str(row["scenario"])
+                m, lo, hi = (float(row[c]) for c in cols)
+                ax.errorbar(
+                    m,
+                    y[s],
+                    xerr=[[max(m - lo, 0)], [max(hi - m, 0)]],
+                    fmt="o",
+                    color=colors[s],
+                    markersize=8,
+                    capsize=4,
+                    elinewidth=2,
+                )
+            if kind == "differences":
+                ax.axvline(0, color="#333333", linewidth=1)
+            ax.set_yticks(list(y.values()), list(y.keys()))
+            ax.set_ylim(-0.6, len(shown) - 0.4)
+            ax.set_title(metric_label(metric))
+            ax.set_xlabel(metric_unit(metric) if kind == "means" else f"difference, {metric_unit(metric)}")
+            ax.grid(axis="y", visible=False)
+        base = [s for s in scenarios if s not in shown]
+        what = (
+            "Mean and 95% CI per scenario"
+            if kind == "means"
+            else (f"Difference to {base[0] if base else 'the baseline'} with 95% CI (right of 0 = higher)")
+        )
+        fig.suptitle(what, fontsize=14)
+        paths += save_figure(fig, out_dir, "compare_means" if kind == "means" else "compare_differences")
+    return paths
+
+
+def plot_compare(folder: Path, out_dir: Path) -> list[Path]:
+    """Figures of a ``ci-sim compare`` folder.
+
+    Scenario means and differences with 95% CIs, and the key metrics over time, one colour
+    per scenario.
+
+    Args:
+        folder: a folder holding ``compare.csv`` (and optionally ``timeseries.parquet``).
+        out_dir: folder to write the figures into.
+
+    Returns:
+        The paths written.
+    """
+    compare = pd.read_csv(folder / "compare.csv")
+    paths = plot_compare_table(compare, out_dir)
+    ts = folder / "timeseries.parquet"
+    if ts.exists():
+        series = pd.read_parquet(ts)
+        if "scenario" in series.columns:
+            order = [s for s in _scenario_order(compare) if s in set(series["scenario"])]
+            order += [s for s in dict.fromkeys(series["scenario"]) if s not in order]
+            paths += plot_timeseries_panels(
+                series,
+                KEY_METRICS,
+                out_dir,
+                "compare_timeseries",
+                "Scenarios over time (mean and 95% band over replications)",
+                by="scenario",
+                order=order,
+            )
+    return paths
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+FAILED_STATUS = {"error", "failed", "fail", "crashed", "timeout"}
+
+
+def sweep_factors(runs: pd.DataFrame, experiment: dict | None = None) -> list[str]:
+    """The factor columns of a sweep's runs table, in the experiment's order when known.
+
+    Factors are named by their dotted key path in the scenario (``issue_areas.0.backbones.count``);
+    ``experiment.json`` may list them under ``factors`` (a mapping or a list of objects with
+    ``path``/``name``), which fixes their order.
+    """
+    declared: list[str] = []
+    factors = (experiment or {}).get("factors")
+    if isinstance(factors, dict):
+        declared = list(factors)
+    elif isinstance(factors, list):
+        for f in factors:
+            if isinstance(f, str):
+                declared.append(f)
+            elif isinstance(f, dict):
+                declared.append(str(f.get("path") or f.get("name") or f.get("key") or ""))
+    found = [f for f in declared if f in runs.columns]
+    found += [c for c in runs.columns if "." in c and c not in found and c not in ID_COLUMNS]
+    return found
+
+
+def ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs that finished (status not failed, no error message)."""
+    keep = pd.Series(True, index=runs.index)
+    if "status" in runs.columns:
+        keep &= ~runs["status"].astype(str).str.lower().isin(FAILED_STATUS)
+    if "error" in runs.columns:
+        err = runs["error"]
+        keep &= err.isna() | (err.astype(str).str.strip().isin(["", "None", "nan"]))
+    return runs[keep]
+
+
+def _levels(values: pd.Series, max_levels: int = 8) -> tuple[pd.Series, list]:
+    """Grid levels of a factor; continuous samples (e.g. Latin hypercube) are binned in quantiles.
+
+    Numbers are sorted; categories keep the model's order when they are coordination levels
+    (none < shared_data < shared_agenda < joint), else their order of first appearance.
+    """
+    present = list(dict.fromkeys(values.dropna()))
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        if set(present) <= set(COORDINATION_LEVELS):
+            return values, [c for c in COORDINATION_LEVELS if c in present]
+        return values, sorted(present) if pd.api.types.is_bool_dtype(values) else present
+    uniq = np.sort(np.asarray(present, dtype=float))
+    if len(uniq) <= max_levels:
+        return values, list(np.sort(values.dropna().unique()))
+    binned = pd.qcut(values.astype(float), q=max_levels // 2 + 1, duplicates="drop")
+    mids = binned.map(lambda iv: iv.mid).astype(float)
+    return mids, list(np.sort(mids.dropna().unique()))
+
+
+def _fmt_level(v) -> str:
+    """A factor level as a tick label (long category names break at underscores)."""
+    if isinstance(v, float | np.floating):
+        return f"{v:g}" if float(v).is_integer() or abs(v) >= 10 else f"{v:.2f}"
+    return str(v).replace("_", "\n")
+
+
+def plot_sweep_heatmaps(runs: pd.DataFrame, fx: str, fy: str, metrics: Sequence[str], out_dir: Path) -> list[Path]:
+    """One heatmap per metric: mean over replications (and over the other factors) by ``fx`` x ``fy``."""
+    xs, xlev = _levels(runs[fx])
+    ys, ylev = _levels(runs[fy])
+    frame = runs.assign(_x=xs, _y=ys)
+    fig, axes = subplots(len(metrics), 0.9 + 0.75 * max(len(xlev), 4), 0.9 + 0.55 * max(len(ylev), 4), max_cols=3)
+    for ax, metric in zip(axes, metrics, strict=True):
+        grid = frame.pivot_table(index="_y", columns="_x", values=metric, aggfunc="mean").reindex(
+            index=ylev, columns=xlev
+        )
+        values = grid.to_numpy(dtype=float)
+        im = ax.imshow(values, origin="lower", aspect="auto", cmap="cividis")
+        finite = values[np.isfinite(values)]
+        mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+        if len(xlev) * len(ylev) <= 80:  # numbers in the cells while they stay readable
+            for (i, j), v in np.ndenumerate(values):
+                if np.isfinite(v):
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=9,
+                        color="black" if v > mid else "white",
+                    )
+        ax.set_xticks(range(len(xlev)), [_fmt_level(v) for v in xlev])
+        ax.set_yticks(range(len(ylev)), [_fmt_level(v) for v in ylev])
+        ax.set_xlabel(factor_label(fx))
+        ax.set_ylabel(factor_label(fy))
+        ax.set_title(metric_label(metric))
+        ax.grid(False)
+        cbar = fig.colorbar(im, ax=ax, shrink=0.85)
+        cbar.set_label(metric_unit(metric))
+    fig.suptitle(f"Sweep: mean over replications by {factor_label(fx)} × {factor_label(fy)}", fontsize=14)
+    short = [re.sub(r"[^A-Za-z0-9]+", "_", re.sub(r"^issue_areas\.0\.", "", f)).strip("_") for f in (fx, fy)]
+    stem = "sweep_heatmap_" + "_x_".join(short)
+    return save_figure(fig, out_dir, stem)
+
+
+def plot_sweep_main_effects(
+    runs: pd.DataFrame, factors: Sequence[str], metrics: Sequence[str], out_dir: Path
+) -> list[Path]:
+    """Rows = metrics, columns = factors: mean and 95% CI of each metric at each factor level."""
+    n_r, n_c = len(metrics), len(factors)
+    fig = new_figure(3.6 * n_c + 0.6, 2.7 * n_r + 0.6)
+    with mpl.rc_context(STYLE):
+        axes = fig.subplots(n_r, n_c, squeeze=False, sharey="row")
+    for i, metric in enumerate(metrics):
+        for j, factor in enumerate(factors):
+            ax = axes[i, j]
+            levels, order = _levels(runs[factor])
+            cis = pd.DataFrame(
+                [ci95(runs.loc[levels == lev, metric].to_numpy()) for lev in order], columns=["mean", "low", "high"]
+            )
+            numeric = pd.api.types.is_numeric_dtype(pd.Series(order)) and not pd.api.types.is_bool_dtype(
+                pd.Series(order)
+            )
+            x = np.asarray(order, dtype=float) if numeric else np.arange(len(order))
+            if not numeric:  # categories (e.g. coordination levels) are named on the axis
+                ax.set_xticks(x, [_fmt_level(v) for v in order])
+            ax.fill_between(x, cis["low"], cis["high"], color=OKABE_ITO[0], alpha=0.22, linewidth=0)
+            ax.plot(x, cis["mean"], "o-", color=OKABE_ITO[0], linewidth=2)
+            if i == n_r - 1:
+                ax.set_xlabel(factor_label(factor))
+            if j == 0:
+                ax.set_ylabel(f"{metric_label(metric)}\n({metric_unit(metric)})", fontsize=10)
+    fig.suptitle("Sweep: effect of each factor (mean and 95% CI over all other settings)", fontsize=14)
+    return save_figure(fig, out_dir, "sweep_main_effects")
+
+
+def plot_sweep(folder: Path, out_dir: Path) -> list[Path]:
+    """Figures of a ``ci-sim sweep`` folder.
+
+    Heatmaps of the key metrics over pairs of factors (e.g. number of backbones x neutrality)
+    and main-effect lines per factor.
+
+    Args:
+        folder: a folder holding ``runs/`` (Parquet parts) and ``experiment.json``.
+        out_dir: folder to write the figures into.
+
+    Returns:
+        The paths written.
+
+    Raises:
+        PlotError: if no run finished or no factor column is found.
+    """
+    try:
+        experiment = json.loads((folder / "experiment.json").read_text())
+    except (OSError, ValueError):
+        experiment = None
+    runs = ok_runs(pd.read_parquet(folder / "runs"))
+    if runs.empty:
+        raise PlotError(f"{folder / 'runs'}: no finished runs to plot")
+    factors = [f for f in sweep_factors(runs, experiment) if runs[f].nunique() > 1]
+    if not factors:
+        raise PlotError(f"{folder / 'runs'}: no factor column varies (factor columns are dotted key paths)")
+    metrics = [m for m in KEY_METRICS if m in runs.columns] or metric_columns(runs.drop(columns=factors))[:6]
+    paths = []
+    for a in range(min(len(factors), 3)):  # pairs among the first three factors
+        for b in range(a + 1, min(len(factors), 3)):
+            paths += plot_sweep_heatmaps(runs, factors[a], factors[b], metrics, out_dir)
+    main_metrics = [
+        m for m in ("outcome_improvement", "alignment", "mean_trust", "meeting_hours") if m in metrics
+    ] or metrics[:4]
+    paths += plot_sweep_main_effects(runs, factors[:6], main_metrics, out_dir)
+    return paths
+
+
+# --------------------------------------------------------------------------- dispatcher
+
+
+def detect_kinds(folder: Path) -> list[str]:
+    """What produced ``folder``, from its files: any of sensitivity, compare, sweep, run."""
+    folder = Path(folder)
+    kinds = []
+    if (folder / "sensitivity.csv").is_file():
+        kinds.append("sensitivity")
+    if (folder / "compare.csv").is_file():
+        kinds.append("compare")
+    if (folder / "runs").is_dir() and (
+        (folder / "experiment.json").is_file() or any((folder / "runs").glob("*.parquet"))
+    ):
+        kinds.append("sweep")
+    if not kinds and (folder / "timeseries.parquet").is_file():
+        kinds.append("run")
+    return kinds
+
+
+def plot_results(folder: Path, out_dir: Path | None = None) -> list[Path]:
+    """Plot whatever a results folder holds; figures go to ``folder/figures`` unless ``out_dir``.
+
+    Args:
+        folder: a folder written by ``ci-sim run``, ``compare``, ``sweep`` or ``sensitivity``.
+        out_dir: where to write the PNG and SVG files.
+
+    Returns:
+        The paths written.
+
+    Raises:
+        PlotError: if the folder is missing or holds none of the known result files.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PlotError(f"{folder}: no such folder")
+    kinds = detect_kinds(folder)
+    if not kinds:
+        raise PlotError(
+            f"{folder}: not a results folder; expected timeseries.parquet (run), compare.csv (compare), "
+            "experiment.json + runs/ (sweep) or sensitivity.csv (sensitivity)"
+        )
+    out_dir = Path(out_dir) if out_dir is not None else folder / "figures"
+    paths: list[Path] = []
+    for kind in kinds:
+        if kind == "sensitivity":
+            paths += plot_sensitivity(pd.read_csv(folder / "sensitivity.csv"), out_dir)
+        elif kind == "compare":
+            paths += plot_compare(folder, out_dir)
+        elif kind == "sweep":
+            paths += plot_sweep(folder, out_dir)
+        else:
+            paths += plot_run(folder, out_dir)
+    return paths

@@ -1,0 +1,102 @@
+"""Result files: where they land, how they are written (atomically) and the manifest.
+
+Every file is written to a temporary name in its final folder and renamed into place, so a
+reader never sees a half-written file; a folder of results is created only once there is
+something complete to put in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+RESULTS_ROOT = Path("results")
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def utc_stamp() -> str:
+    """A UTC timestamp usable as a folder name (``20261122T101500Z``)."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
+def default_out_dir(name: str) -> Path:
+    """``results/<name>/<UTC timestamp>/`` (not created)."""
+    return RESULTS_ROOT / name / utc_stamp()
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` via ``write(tmp_path)`` then rename: all or nothing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    atomic_write(path, lambda p: frame.to_csv(p, index=False))
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+
+
+def write_json(data: Any, path: Path) -> None:
+    atomic_write(path, lambda p: p.write_text(json.dumps(data, indent=2, default=str) + "\n"))
+
+
+def git_commit() -> str | None:
+    """The commit of the checkout ci_sim runs from, if it is a git checkout."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def versions() -> dict[str, str]:
+    """Versions of ci_sim, Python and the numerical stack."""
+    import mesa
+    import numpy
+
+    import ci_sim
+
+    return {
+        "ci_sim": ci_sim.__version__,
+        "python": platform.python_version(),
+        "mesa": mesa.__version__,
+        "numpy": numpy.__version__,
+        "pandas": pd.__version__,
+    }
+
+
+def manifest(**fields: Any) -> dict[str, Any]:
+    """A manifest: versions, git commit, command line, plus the caller's fields."""
+    return {
+        "versions": versions(),
+        "git_commit": git_commit(),
+        "command_line": sys.argv,
+        "platform": platform.platform(),
+        **fields,
+    }

@@ -1,0 +1,301 @@
+"""`ci-sim demo`: figures, network GIFs, the self-contained HTML report, and their pieces."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from ci_sim import build_model, load_scenario, replication_seed
+from ci_sim.animation import followed_backbone, simulate_frames
+from ci_sim.cli import main
+from ci_sim.demo import DEMO_SCENARIOS, SCENARIO_TITLES, compare_table, representative_replication
+from ci_sim.indicators import FUNCTIONS, function_hours
+from ci_sim.metrics import agent_snapshot, metric_names, model_metrics
+from ci_sim.report import story_paragraphs
+
+STEPS = 36
+COMPARE_COLUMNS = [
+    "scenario",
+    "metric",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "effect_size",
+    "n",
+    "statement",
+]
+
+
+def assert_has_content(im: Image.Image, min_size=(300, 200), min_std: float = 8.0) -> None:
+    assert im.width >= min_size[0] and im.height >= min_size[1], im.size
+    pixels = np.asarray(im.convert("RGB"), dtype=float)
+    assert pixels.std() > min_std, f"image looks blank (pixel std {pixels.std():.1f})"
+    assert len(np.unique(pixels.reshape(-1, 3)[::7], axis=0)) > 8
+
+
+class Refs(HTMLParser):
+    """Collects tags and their src/href attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "out"
+    res = CliRunner().invoke(main, ["demo", "--replications", "2", "--steps", str(STEPS), "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    assert str(out / "report.html") in res.output  # the command says where the files are
+    return out
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_demo_writes_everything(demo_dir):
+    for name in (
+        "report.html",
+        "compare.csv",
+        "indicators.csv",
+        "summary.csv",
+        "timeseries.parquet",
+        "manifest.json",
+        "figures/demo_timeseries.png",
+        "figures/demo_timeseries.svg",
+        "figures/demo_hours.png",
+        "network_single_backbone.gif",
+        "network_nine_backbones.gif",
+    ):
+        assert (demo_dir / name).is_file(), name
+
+
+def test_demo_figures_carry_content(demo_dir):
+    for name in ("demo_timeseries", "demo_hours", "compare_differences"):
+        with Image.open(demo_dir / "figures" / f"{name}.png") as im:
+            assert_has_content(im)
+    svg = (demo_dir / "figures" / "demo_timeseries.svg").read_text()
+    for label in (
+        "Alignment with the common agenda",
+        "Trust in the backbone followed",
+        "Outcome improvement",
+        *SCENARIO_TITLES.values(),
+        "Months since start",
+    ):
+        assert label in svg, label
+
+
+@pytest.mark.parametrize("scenario", ["single_backbone", "nine_backbones"])
+def test_gif_has_a_frame_per_year_and_moves(demo_dir, scenario):
+    with Image.open(demo_dir / f"network_{scenario}.gif") as im:
+        assert im.format == "GIF"
+        assert im.n_frames >= STEPS // 12 + 1  # at least one frame per simulated year (plus month 0)
+        assert im.n_frames >= 3
+        im.seek(0)
+        first = np.asarray(im.convert("RGB"), dtype=float)
+        assert_has_content(im.convert("RGB"))
+        im.seek(im.n_frames - 1)
+        last = np.asarray(im.convert("RGB"), dtype=float)
+    assert np.abs(first - last).mean() > 0.5, "the animation does not change"
+
+
+def test_compare_csv_has_the_compare_format_and_paired_differences(demo_dir):
+    compare = pd.read_csv(demo_dir / "compare.csv")
+    assert list(compare.columns)[: len(COMPARE_COLUMNS)] == COMPARE_COLUMNS  # the contract first, then extras
+    assert list(dict.fromkeys(compare["scenario"])) == DEMO_SCENARIOS
+    base = compare[compare["scenario"] == "single_backbone"]
+    assert base["diff"].isna().all()
+    nine = compare[(compare["scenario"] == "nine_backbones") & (compare["metric"] == "alignment")].iloc[0]
+    summary = pd.read_csv(demo_dir / "summary.csv")
+    a = summary[summary["scenario"] == "nine_backbones"].set_index("replication")["alignment"]
+    b = summary[summary["scenario"] == "single_backbone"].set_index("replication")["alignment"]
+    assert nine["diff"] == pytest.approx((a - b).mean())
+    assert nine["diff_ci_low"] <= nine["diff"] <= nine["diff_ci_high"]
+
+
+def test_plot_command_understands_the_demo_folder(demo_dir, tmp_path):
+    res = CliRunner().invoke(main, ["plot", str(demo_dir), "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "compare_timeseries.png").is_file()
+
+
+# --------------------------------------------------------------------------- report
+
+
+def test_report_is_self_contained(demo_dir):
+    text = (demo_dir / "report.html").read_text(encoding="utf-8")
+    parser = Refs()
+    parser.feed(text)
+    for tag, attrs in parser.tags:
+        for key in ("src", "href", "srcset", "data", "poster"):
+            value = attrs.get(key)
+            if value is not None:
+                assert value.startswith("data:") or value.startswith("#"), f"<{tag} {key}={value[:60]}>"
+        assert tag != "link", "no external style sheets"
+        assert not (tag == "script" and "src" in attrs), "no external scripts"
+    assert not re.search(r"(src|href)\s*=\s*[\"']?\s*(https?:)?//", text, flags=re.I)
+    assert "@import" not in text and "url(" not in text  # no fonts or images pulled in by CSS
+
+
+def test_report_embeds_decodable_images(demo_dir):
+    text = (demo_dir / "report.html").read_text(encoding="utf-8")
+    uris = re.findall(r'src="data:image/(png|gif);base64,([A-Za-z0-9+/=]+)"', text)
+    kinds = [k for k, _ in uris]
+    assert kinds.count("png") >= 3 and kinds.count("gif") >= 2
+    for kind, payload in uris:
+        with Image.open(io.BytesIO(base64.b64decode(payload))) as im:
+            assert im.format.lower() == kind
+            assert_has_content(im.convert("RGB"))
+
+
+def test_report_has_story_table_and_indicators(demo_dir):
+    text = (demo_dir / "report.html").read_text(encoding="utf-8")
+    assert "The story in plain language" in text
+    assert text.count("<table") >= 3
+    for title in SCENARIO_TITLES.values():
+        assert title in text
+    assert "95% confidence interval" in text
+    for function, _ in FUNCTIONS:
+        assert function in text, function
+    indicators = pd.read_csv(demo_dir / "indicators.csv")
+    assert set(indicators["function"]) == {f for f, _ in FUNCTIONS}
+    assert set(indicators["scenario"]) == set(DEMO_SCENARIOS)
+    assert indicators["mean"].notna().all()
+    # the table shows the numbers of the CSV: the single-backbone alignment, as printed
+    al = indicators[(indicators["scenario"] == "single_backbone") & (indicators["measure"].str.startswith("Alignment"))]
+    assert f"{al['mean'].iloc[0]:.2f}" in text
+
+
+def test_story_follows_the_numbers():
+    def compare(diff, lo, hi):
+        rows = []
+        for s in ("a", "b"):
+            for m, mean in (("outcome_improvement", 0.2), ("alignment", 0.7), ("mean_trust", 0.6)):
+                base = s == "a"
+                rows.append(
+                    {
+                        "scenario": s,
+                        "metric": m,
+                        "mean": mean,
+                        "ci_low": mean,
+                        "ci_high": mean,
+                        "diff": np.nan if base else diff,
+                        "diff_ci_low": np.nan if base else lo,
+                        "diff_ci_high": np.nan if base else hi,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    info = {
+        "scenarios": {"a": {"title": "Alpha"}, "b": {"title": "Beta"}},
+        "baseline": "a",
+        "steps": 120,
+        "replications": 5,
+    }
+    worse = " ".join(story_paragraphs(compare(-0.05, -0.07, -0.03), info))
+    assert "5.0 points less than with alpha" in worse
+    same = " ".join(story_paragraphs(compare(0.01, -0.01, 0.03), info))
+    assert "no clear difference" in same and "more than" not in same and "less than" not in same
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def test_compare_table_pairs_by_replication():
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 1, 6)
+    summary = pd.DataFrame(
+        {"scenario": ["a"] * 6 + ["b"] * 6, "replication": list(range(6)) * 2, "x": np.concatenate([a, a + 0.5])}
+    )
+    table = compare_table(summary, ["x"], "a")
+    row = table[table["scenario"] == "b"].iloc[0]
+    # paired: the difference is exactly 0.5 in every replication, so its CI has no width,
+    # although the scenarios' own CIs are wide
+    assert row["diff"] == pytest.approx(0.5)
+    assert row["diff_ci_low"] == pytest.approx(0.5) and row["diff_ci_high"] == pytest.approx(0.5)
+    assert row["ci_high"] - row["ci_low"] > 0.5
+    assert "higher" in row["statement"]
+
+
+def test_representative_replication_is_closest_to_median():
+    summary = pd.DataFrame(
+        {"scenario": ["s"] * 5, "replication": range(5), "outcome_improvement": [0.1, 0.5, 0.29, 0.3, 0.9]}
+    )
+    assert representative_replication(summary, "s") == 3
+
+
+def test_followed_backbone_matches_agent_snapshot():
+    model = build_model(load_scenario("nine_backbones"), replication_seed(2026, 0))
+    for _ in range(6):
+        model.step()
+    snap = agent_snapshot(model)
+    names = np.array([*model.backbone_names, ""], dtype=object)
+    assert (names[followed_backbone(model)] == snap["followed_backbone"]).all()
+    assert len(set(followed_backbone(model))) > 1  # nine backbones: more than one camp
+
+
+def test_function_hours_match_the_model():
+    scenario = load_scenario("nine_backbones")
+    model = build_model(scenario, replication_seed(2026, 1))
+    for _ in range(12):
+        model.step()
+    final = dict(zip(metric_names(model), model_metrics(model), strict=True))
+    for f, (_, parameter) in enumerate(FUNCTIONS):
+        assert function_hours(final, scenario, parameter) == pytest.approx(model.last.fn_hours[:, f].sum(), rel=1e-9)
+
+
+def test_gif_layout_is_seeded():
+    scenario = load_scenario("nine_backbones", {"community.partners": 40})
+    runs = [simulate_frames(build_model(scenario, 11), 6, every=3) for _ in range(2)]
+    assert len(runs[0]) == 3
+    for f0, f1 in zip(*runs, strict=True):
+        np.testing.assert_array_equal(f0.partner_xy, f1.partner_xy)
+        np.testing.assert_array_equal(f0.partner_follow, f1.partner_follow)
+
+
+def test_demo_rejects_one_replication(tmp_path):
+    res = CliRunner().invoke(main, ["demo", "--replications", "1", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2
+    assert not (tmp_path / "x").exists()
+
+
+def test_demo_help_has_example():
+    res = CliRunner().invoke(main, ["demo", "--help"])
+    assert res.exit_code == 0 and "Example" in res.output and "ci-sim demo" in res.output
+
+
+def test_readme_figure_is_small_and_exact(demo_dir, tmp_path):
+    from ci_sim.demo import write_readme_figure
+
+    path = write_readme_figure(pd.read_parquet(demo_dir / "timeseries.parquet"), tmp_path / "img" / "demo.png")
+    with Image.open(path) as im:
+        assert im.size == (1200, 450)
+        assert_has_content(im)
+    assert path.stat().st_size < 200_000
+
+
+def test_gif_replays_the_same_run_as_run_scenario():
+    from ci_sim import run_scenario
+
+    scenario = load_scenario("nine_backbones", {"community.partners": 60})
+    seed = replication_seed(2026, 3)
+    frames = simulate_frames(build_model(scenario, seed), 12, every=6)
+    final = run_scenario(scenario, seed, steps=12).final
+    assert [f.step for f in frames] == [0, 6, 12]
+    assert frames[-1].outcome_improvement == pytest.approx(final["outcome_improvement"], abs=1e-12)
+    assert frames[-1].factions == final["factions"]

@@ -1,0 +1,135 @@
+"""Stylized facts SF1–SF9 (DESIGN.md §1) from the shipped scenarios.
+
+Each fact is tested with 20 replications per scenario under common random numbers
+(replication i uses the same seed in every scenario), so differences are paired: the 95%
+confidence interval of the mean paired difference must lie on the claimed side of zero.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import paired_ci, shipped
+
+from ci_sim import replication_seed, run_scenario
+
+pytestmark = pytest.mark.slow
+REPLICATIONS = 20
+
+
+@cache
+def runs(name: str, *overrides: str) -> pd.DataFrame:
+    """Final metrics (and a few trajectory points) of 20 replications of a shipped scenario."""
+    sc = shipped(name, list(overrides))
+    rows = []
+    for i in range(REPLICATIONS):
+        ts = run_scenario(sc, replication_seed(sc.seed, i)).timeseries.set_index("step")
+        row = ts.iloc[-1].to_dict()
+        row["trust_at_start"] = ts.loc[0, "mean_trust"]
+        row["trust_year1"] = ts.loc[12, "mean_trust"]
+        row["fundraising_at_start"] = ts.loc[0, "fundraising_share"]
+        row["improvement_year5"] = ts.loc[60, "outcome_improvement"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def above(a: str, b: str, metric: str, *, a_over=(), b_over=()) -> tuple[float, float, float]:
+    mean, lo, hi = paired_ci(runs(a, *a_over)[metric], runs(b, *b_over)[metric])
+    assert lo > 0, f"{a} − {b} on {metric}: mean {mean:.4f}, 95% CI [{lo:.4f}, {hi:.4f}] does not exclude 0"
+    return mean, lo, hi
+
+
+def test_sf1_competing_backbones_lower_alignment_and_outcomes():
+    above("single_backbone", "nine_backbones", "outcome_improvement")
+    above("single_backbone", "nine_backbones", "alignment")
+    above("single_backbone", "two_backbones_one_area", "outcome_improvement")
+
+
+# SF2: "no penalty" holds within this margin on the mean outcome improvement (absolute),
+# a fraction of the SF1 gap (about 0.2 here).
+SF2_MARGIN = 0.02
+
+
+def test_sf2_one_backbone_per_issue_area_carries_no_penalty():
+    mean, lo, hi = paired_ci(
+        runs("backbones_per_issue_area")["outcome_improvement"], runs("single_backbone")["outcome_improvement"]
+    )
+    assert -SF2_MARGIN < lo and hi < SF2_MARGIN, (
+        f"difference {mean:.4f}, CI [{lo:.4f}, {hi:.4f}] not within ±{SF2_MARGIN}"
+    )
+    gap = paired_ci(runs("single_backbone")["outcome_improvement"], runs("nine_backbones")["outcome_improvement"])[0]
+    assert SF2_MARGIN < 0.25 * gap, "the margin must be small next to the SF1 gap"
+    mean, lo, hi = paired_ci(runs("backbones_per_issue_area")["alignment"], runs("single_backbone")["alignment"])
+    assert -0.02 < lo and hi < 0.02
+
+
+def test_sf3_neutral_servant_backbone_beats_biased_or_visible():
+    above("single_backbone", "visible_backbone", "outcome_improvement")
+    above("single_backbone", "biased_backbone", "outcome_improvement")
+    above("single_backbone", "visible_backbone", "mean_trust")
+
+
+def test_sf4_conveners_help_and_many_backbones_hurt():
+    mean, lo, hi = paired_ci(
+        runs("backbone_with_conveners")["outcome_improvement"], runs("single_backbone")["outcome_improvement"]
+    )
+    assert lo > 0, f"backbone + conveners ≥ one backbone: CI [{lo:.4f}, {hi:.4f}]"
+    above("single_backbone", "nine_backbones", "outcome_improvement")
+    above("backbone_with_conveners", "single_backbone", "action_plan_quality")
+
+
+def test_sf5_central_data_system_costs_the_community_less():
+    above("no_backbone", "single_backbone", "data_cost")
+    above("single_backbone", "no_backbone", "data_completeness")
+
+
+def test_sf6_marshalling_investment_cuts_fundraising_time():
+    above("no_backbone", "single_backbone", "fundraising_share")
+    single = runs("single_backbone")
+    mean, lo, _ = paired_ci(single["fundraising_at_start"], single["fundraising_share"])
+    assert lo > 0, "fundraising share falls over ten years with a backbone"
+
+
+def test_sf7_legitimacy_of_origin_sets_starting_trust():
+    above("single_backbone", "funder_created_backbone", "trust_at_start")
+    above("funder_created_backbone", "self_declared_backbone", "trust_at_start")
+    above("single_backbone", "self_declared_backbone", "trust_year1")
+
+
+def test_sf8_consolidation_recovers_outcomes():
+    above("consolidation", "nine_backbones", "outcome_improvement")
+    above("nine_backbones", "consolidation", "meeting_hours")
+
+
+def test_sf9_underfunded_backbone_is_a_bottleneck():
+    above("single_backbone", "underfunded_backbone", "outcome_improvement")
+    # outcomes plateau: the gain of the second five years is smaller than with a funded backbone
+    under, single = runs("underfunded_backbone"), runs("single_backbone")
+    mean, lo, _ = paired_ci(
+        single["outcome_improvement"] - single["improvement_year5"],
+        under["outcome_improvement"] - under["improvement_year5"],
+    )
+    assert lo > 0
+
+
+def test_joint_coordination_closes_at_least_half_the_gap():
+    joint = ("issue_areas.0.backbones.coordination=joint",)
+    nine, single = runs("nine_backbones")["outcome_improvement"], runs("single_backbone")["outcome_improvement"]
+    nine_joint = runs("nine_backbones", *joint)["outcome_improvement"]
+    gap = float((single - nine).mean())
+    closed = float((nine_joint - nine).mean()) / gap
+    assert closed >= 0.5, f"joint coordination closes {closed:.0%} of the gap"
+    mean, lo, _ = paired_ci(nine_joint, nine)
+    assert lo > 0
+
+
+def test_costs_of_many_backbones_shrink_along_the_coordination_scale():
+    levels = ["none", "shared_data", "shared_agenda", "joint"]
+    means = [
+        runs("nine_backbones", f"issue_areas.0.backbones.coordination={c}")["outcome_improvement"].mean()
+        for c in levels
+    ]
+    assert np.all(np.diff(means) > 0), dict(zip(levels, np.round(means, 4), strict=True))
