@@ -57,12 +57,22 @@ def main() -> None:
     args = parser.parse_args()
     header = ("agents", "ci-sim run (s)", "ci-sim µs/partner-step", "Mesa Boltzmann µs/agent-step", "ratio")
     print(f"{header[0]:>7} {header[1]:>15} {header[2]:>23} {header[3]:>29} {header[4]:>6}")
+    runs = {}
     for n in (150, 2000):
         ours = time_ci_sim(n, args.repeats)
         theirs = time_boltzmann(n, args.repeats)
+        runs[n] = (ours, theirs)
         ours_us = ours / (n * STEPS) * 1e6
         theirs_us = theirs / (n * STEPS) * 1e6
         print(f"{n:>7} {ours:>15.3f} {ours_us:>23.2f} {theirs_us:>29.2f} {ours_us / theirs_us:>6.3f}")
+    # what one more partner costs, without the fixed cost of a step (the same at any size)
+    extra = (2000 - 150) * STEPS
+    ours_marginal = (runs[2000][0] - runs[150][0]) / extra * 1e6
+    theirs_marginal = (runs[2000][1] - runs[150][1]) / extra * 1e6
+    print(
+        f"{'150→2000':>7} {'(marginal)':>15} {ours_marginal:>23.2f} {theirs_marginal:>29.2f} "
+        f"{ours_marginal / theirs_marginal:>6.3f}"
+    )
 
 
 if __name__ == "__main__":

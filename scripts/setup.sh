@@ -5,7 +5,7 @@
 #   scripts/setup.sh --test     ... plus the test tools and Debian's Chromium for the browser test
 #
 # The interpreter: $CI_SIM_PYTHON if set, else the first of python3.12, python3.13, python3.14, python3,
-# python on PATH, pyenv's installed versions, /usr/local/bin and /opt that is 3.12 or newer.
+# python on PATH, then the oldest 3.12+ among pyenv's installed versions, /usr/local/bin, /opt and /usr/bin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +27,7 @@ find_python() {
   local roots=("${PYENV_ROOT:-$HOME/.pyenv}/versions" /usr/local/bin /opt /usr/bin)
   for c in $(ls -d "${roots[0]}"/3.1[2-9]*/bin/python3 "${roots[0]}"/3.[2-9]*/bin/python3 \
                /usr/local/bin/python3.1[2-9] /opt/*/bin/python3.1[2-9] /opt/python*/bin/python3 \
-               /usr/bin/python3.1[2-9] 2>/dev/null | sort -rV); do
+               /usr/bin/python3.1[2-9] 2>/dev/null | sort -V); do  # oldest first: 3.12 is the checked ground
     if is_ok "$c"; then echo "$c"; return 0; fi
   done
   return 1
@@ -36,7 +36,7 @@ find_python() {
 if ! PY=$(find_python); then
   cat >&2 <<'MSG'
 setup: no Python 3.12 or newer was found (Mesa 3.5 needs it).
-  Looked at: $CI_SIM_PYTHON, python3.14/3.13/3.12/python3/python on PATH, ~/.pyenv/versions/3.12+,
+  Looked at: $CI_SIM_PYTHON, python3.12/3.13/3.14/python3/python on PATH, ~/.pyenv/versions/3.12+,
   /usr/local/bin, /opt, /usr/bin.
   Install one (e.g. `pyenv install 3.12`, or your system's python3.12 package with venv),
   or point CI_SIM_PYTHON at it, then run this again.
@@ -58,10 +58,16 @@ extras="experiments,viz"
 stamp=".venv/.ci-sim-installed-$extras"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing ci-sim[$extras] into .venv (first time: a few minutes)" >&2
-  # (pip's warnings about this machine's optional local indexes are noise: filtered out)
-  .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" >&2 || true
-  .venv/bin/python -m pip install --quiet -e ".[$extras]" 2>&1 | grep -v "^WARNING: Location" >&2 || true
-  .venv/bin/python -c "import ci_sim, mesa" || { echo "setup: installing ci-sim failed (see above)" >&2; exit 1; }
+  # pip's output goes to a log; on failure its end is shown (without the warnings about this
+  # machine's optional local package indexes, which are noise)
+  log=.venv/pip-install.log
+  if ! { .venv/bin/python -m pip install --quiet --upgrade pip && .venv/bin/python -m pip install --quiet -e ".[$extras]"; } >"$log" 2>&1; then
+    grep -v "^WARNING: Location" "$log" | tail -n 30 >&2
+    echo "setup: installing ci-sim[$extras] failed; the whole pip output is in $log" >&2
+    exit 1
+  fi
+  .venv/bin/python -c "import ci_sim, mesa, mesa.visualization" || { echo "setup: ci-sim does not import (see above)" >&2; exit 1; }
+  rm -f .venv/.ci-sim-installed-*
   touch "$stamp"
 fi
 

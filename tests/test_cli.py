@@ -27,7 +27,9 @@ CONTRACT = [
 
 def test_run_writes_the_contracted_files(tmp_path):
     out = tmp_path / "run"
-    res = CliRunner().invoke(main, ["run", "nine_backbones", "-r", "3", "--steps", "12", "--out", str(out), "--agent-period", "6"])
+    res = CliRunner().invoke(
+        main, ["run", "nine_backbones", "-r", "3", "--steps", "12", "--out", str(out), "--agent-period", "6"]
+    )
     assert res.exit_code == 0, res.output
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns[:2]) == ["replication", "seed"]

@@ -38,14 +38,13 @@ def factions(m: CollectiveImpactModel) -> float:
     A camp is a table (a backbone, or the one table of a joint area) that is the first
     choice of at least 10% of the area's partners.
     """
-    L = m.last
-    if not L.has_backbone.any():
+    followed = m.followed_backbones()
+    chosen = followed[followed >= 0]
+    if chosen.size == 0:
         return 0.0
-    first = (m.attention * L.valid).argmax(axis=1)
     # in a joint area every backbone sits at the one table: count the area, not the backbone
     table = np.where(m.coordination[m.backbone_area] == 3, m.n_backbones + m.backbone_area, np.arange(m.n_backbones))
-    chosen = table[first][L.has_backbone]
-    sizes = np.bincount(chosen, minlength=m.n_backbones + m.n_areas)
+    sizes = np.bincount(table[chosen], minlength=m.n_backbones + m.n_areas)
     area_of_table = np.concatenate([m.backbone_area, np.arange(m.n_areas)])
     return float(((sizes > 0) & (sizes >= 0.1 * m.partners_per_area[area_of_table])).sum())
 
@@ -55,11 +54,8 @@ def mean_trust(m: CollectiveImpactModel) -> float:
 
     0 where no partner has a backbone to trust.
     """
-    L = m.last
-    if not L.has_backbone.any():
-        return 0.0
-    per_partner = (m.attention * L.valid * m.trust).sum(axis=1)
-    return float(per_partner[L.has_backbone].mean())
+    has = m.last.has_backbone
+    return float(m.followed_trust()[has].mean()) if has.any() else 0.0
 
 
 def engagement(m: CollectiveImpactModel) -> float:
@@ -264,15 +260,14 @@ def model_metrics(m: CollectiveImpactModel) -> list[float]:
 def agent_snapshot(m: CollectiveImpactModel) -> dict[str, np.ndarray]:
     """Per-partner state (for the agent table sampled every ``output.agent_period`` steps)."""
     L = m.last
-    pi = m.attention * L.valid
-    followed = np.where(L.has_backbone, pi.argmax(axis=1), -1) if m.n_backbones else np.full(m.n_partners, -1)
+    followed = m.followed_backbones()
     names = np.array([*m.backbone_names, ""], dtype=object)
     return {
         "partner": np.arange(m.n_partners),
         "area": np.array(m.area_names, dtype=object)[m.partner_area],
         "sector": np.array([a.sector for a in m.partner_agents], dtype=object),
         "followed_backbone": names[followed],
-        "trust_followed": (pi * m.trust).sum(axis=1),
+        "trust_followed": m.followed_trust(),
         "engagement": m.engagement.copy(),
         "distance_from_consensus": tv_distance(m.agenda, _area_consensus(m)),
         "fundraising_share": m.fundraising.copy(),

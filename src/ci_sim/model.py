@@ -48,17 +48,52 @@ def tv_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def tv_pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """TV distance between every row of ``a`` (n, K) and every row of ``b`` (m, K): (n, m).
 
-    Small inputs use one broadcast (fewer numpy calls); large ones accumulate over the K
-    outcomes (few) rather than building an (n, m, K) temporary, several times faster at
-    thousands of partners.
+    Rows are distributions over the same K outcomes (each sums to 1), so the distance is
+    ``1 - sum_k min(a_k, b_k)``: one minimum and one sum per outcome, accumulated over the K
+    outcomes (few) rather than building an (n, m, K) temporary. The result is column-major,
+    like the model's other (partner, backbone) arrays.
     """
-    if a.shape[0] * b.shape[0] * a.shape[1] < 40_000:
-        return 0.5 * np.abs(a[:, None, :] - b[None, :, :]).sum(axis=-1)
-    out = np.zeros((a.shape[0], b.shape[0]))
+    overlap = np.zeros((a.shape[0], b.shape[0]), order="F")
+    tmp = np.empty_like(overlap)
     for k in range(a.shape[1]):
-        out += np.abs(a[:, k, None] - b[None, :, k])
-    out *= 0.5
-    return out
+        np.minimum(a[:, k, None], b[None, :, k], out=tmp)
+        overlap += tmp
+    return np.subtract(1.0, overlap, out=overlap)
+
+
+def kth_largest(x: np.ndarray, k: int) -> np.ndarray:
+    """Each row's k-th largest value, counting repeated values (as ``np.partition`` does), as a column.
+
+    Walks down each row's distinct values from the top until k values are at or above the
+    current one: a few whole-array operations, which on the model's column-major
+    (partner, backbone) arrays cost much less than partitioning every short row.
+    """
+    cur = x.max(axis=1)
+    for _ in range(k - 1):
+        short = (x >= cur[:, None]).sum(axis=1) < k
+        if not short.any():
+            break
+        below = np.where(x < cur[:, None], x, -np.inf).max(axis=1)
+        cur = np.where(short, below, cur)
+    return cur[:, None]
+
+
+def power(x: np.ndarray, beta: float) -> np.ndarray:
+    """``x ** beta``, by repeated multiplication when ``beta`` is a small whole number.
+
+    Attention raises every trust value to ``attention_beta`` each step; ``pow`` per element
+    costs several times more than the few multiplications of exponentiation by squaring.
+    """
+    if beta != int(beta) or not 0 <= beta <= 64:
+        return np.power(x, beta)
+    n, result, base = int(beta), np.ones_like(x), x
+    while n:
+        if n & 1:
+            result = result * base
+        n >>= 1
+        if n:
+            base = base * base
+    return result
 
 
 class CollectiveImpactModel(Model):
@@ -90,6 +125,7 @@ class CollectiveImpactModel(Model):
         self._build_network(scenario)
         self._init_state(prm)
         self._build_conveners(scenario)
+        self._init_constants()
         self.events = sorted(scenario.events, key=lambda e: e["at"])
         self.running = True
         self.last = SimpleNamespace()
@@ -154,7 +190,9 @@ class CollectiveImpactModel(Model):
         self.backbone_agents = [
             BackboneAgent(self, j, b["name"], self.area_names[i], b["origin"]) for j, (i, b) in enumerate(specs)
         ]
-        self.partner_backbone_mask = self.partner_area[:, None] == self.backbone_area[None, :]
+        # (partner, backbone) arrays are column-major: the step reduces them over backbones,
+        # which is many times faster along contiguous columns than along short rows
+        self.partner_backbone_mask = np.asfortranarray(self.partner_area[:, None] == self.backbone_area[None, :])
         self.area_onehot_b = (self.backbone_area[:, None] == np.arange(self.n_areas)[None, :]).astype(float)
         self.outcome_backbone_mask = self.outcome_area[None, :] == self.backbone_area[:, None]
 
@@ -185,9 +223,8 @@ class CollectiveImpactModel(Model):
             members = np.flatnonzero(self.partner_area == a)
             sub = self._area_graph(len(members), net)
             parts.append(members[np.array(sub.edges(), dtype=int).reshape(-1, 2)])
-        edges = np.concatenate(parts)
-        self.graph = nx.empty_graph(n)
-        self.graph.add_edges_from(edges.tolist())
+        edges = self.peer_edges = np.concatenate(parts)
+        self._graph = None  # the networkx view is built when a picture asks for it (see graph)
         r = np.concatenate([edges[:, 0], edges[:, 1]])
         c = np.concatenate([edges[:, 1], edges[:, 0]])
         adj = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(n, n))
@@ -196,6 +233,18 @@ class CollectiveImpactModel(Model):
         adj = adj + sp.diags((deg == 0).astype(float))
         deg = np.asarray(adj.sum(axis=1)).ravel()
         self.peer_matrix = (sp.diags(1.0 / deg) @ adj).tocsr()
+
+    @property
+    def graph(self) -> nx.Graph:
+        """The peer network as a networkx graph (node i is partner i), for pictures.
+
+        The step uses the sparse peer matrix; building the networkx graph costs more than a
+        whole run at thousands of partners, so it is made on first use only.
+        """
+        if self._graph is None:
+            self._graph = nx.empty_graph(self.n_partners)
+            self._graph.add_edges_from(self.peer_edges.tolist())
+        return self._graph
 
     def _area_graph(self, n: int, net) -> nx.Graph:
         degree = min(net.degree, n - 1)
@@ -220,8 +269,9 @@ class CollectiveImpactModel(Model):
         area_mask = (np.arange(self.n_areas)[:, None] == self.outcome_area[None, :]).astype(float)
         profiles = self._dirichlet(np.repeat(area_mask[:, None, :], len(SECTORS), axis=1), self.streams["agendas"])
         alpha = prm.agenda_concentration * profiles[self.partner_area, self.partner_sector] + 0.05 * mask_k
-        self.agenda0 = self._dirichlet(alpha, self.streams["agendas"])
-        self.agenda = self.agenda0.copy()
+        # column-major: the step reads agendas outcome by outcome (distances, interest)
+        self.agenda0 = np.asfortranarray(self._dirichlet(alpha, self.streams["agendas"]))
+        self.agenda = self.agenda0.copy(order="F")
         self.own_agenda = self._dirichlet(
             prm.backbone_focus * self.outcome_backbone_mask.astype(float), self.streams["backbones"]
         )
@@ -234,7 +284,7 @@ class CollectiveImpactModel(Model):
         # initial trust: homophilous (closeness of agendas) and scaled by legitimacy of origin
         dist = tv_pairwise(self.agenda0, self.own_agenda)
         trust0 = self.legitimacy[None, :] * (prm.trust_base + prm.trust_homophily * (0.5 - dist))
-        self.trust = (
+        self.trust = np.asfortranarray(
             np.clip(trust0 + self.streams["trust"].normal(0, 0.03, size=(n, b)), 0, 1) * self.partner_backbone_mask
         )
         self.engagement = np.clip(prm.engagement_base + self.streams["partners"].normal(0, 0.05, size=n), 0, 1)
@@ -252,6 +302,44 @@ class CollectiveImpactModel(Model):
         self.aligned_funding = np.zeros(self.n_areas)
         self.outcome0 = self.streams["outcomes"].uniform(0.3, 0.6, size=k)
         self.outcome = self.outcome0.copy()
+
+    def _init_constants(self) -> None:
+        """Quantities that stay fixed during a run, derived once so that the step reuses them."""
+        prm = self.params
+        coord_b = self.coordination[self.backbone_area]
+        coord_p = self.coordination[self.partner_area]
+        shares = np.array(
+            [
+                prm.effort_vision,
+                prm.effort_aligned,
+                prm.effort_measurement,
+                prm.effort_engagement,
+                prm.effort_policy,
+                prm.effort_resources,
+            ]
+        )
+        capacity_area = np.bincount(self.partner_area, weights=self.capacity, minlength=self.n_areas)
+        self._const = SimpleNamespace(
+            ones_n=np.ones(self.n_partners),
+            ones_b=np.ones(self.n_backbones),
+            ones_k=np.ones(self.n_outcomes),
+            joint_b=coord_b == 3,
+            any_joint=bool((coord_b == 3).any()),
+            shared_agenda_b=coord_b >= 2,
+            any_shared_agenda=bool((coord_b >= 2).any()),
+            shared_data_b=coord_b >= 1,
+            joint_p=coord_p == 3,
+            shared_data_p=coord_p >= 1,
+            rivalry_scale=RIVALRY_BY_COORDINATION[coord_b],
+            function_shares=shares / shares.sum() if shares.sum() > 0 else np.full(6, 1 / 6),
+            partners_area=np.maximum(self.partners_per_area, 1),
+            partners_b=np.maximum(self.partners_per_area[self.backbone_area], 1),
+            outcomes_in_area=self.outcomes_per_area[self.outcome_area][None, :],
+            outcomes_b=self.outcomes_per_area[self.backbone_area],
+            outcome_backbone_f=self.outcome_backbone_mask.astype(float),
+            # the effort that would give each outcome an equal share of its area's capacity
+            fair_effort=np.maximum(capacity_area[self.outcome_area] / self.outcomes_per_area[self.outcome_area], 1e-12),
+        )
 
     def community_capacity(self) -> float:
         return self.config.community.capacity_hours
@@ -366,86 +454,66 @@ class CollectiveImpactModel(Model):
 
     def _compute_step_quantities(self) -> None:
         """Attention, budgets, promoted agendas and hours for the current state."""
-        prm, L = self.params, self.last
-        n_areas = self.n_areas
+        prm, L, c = self.params, self.last, self._const
         active = self.backbone_active
-        valid = self.partner_backbone_mask & active[None, :]
+        valid = self.partner_backbone_mask & active  # (N, B), column-major like every (N, B) array
         has_bb = valid.any(axis=1)
-        coord_b = self.coordination[self.backbone_area]
-        joint_b = coord_b == 3
         # 1. attention: pi_ib ~ tau_ib^beta over the area's active backbones; one table if joint
         if self.switches.attention or not hasattr(self, "attention"):
-            weight = np.where(valid, np.maximum(self.trust, 1e-9) ** prm.attention_beta, 0.0)
-            weight = np.where(joint_b[None, :] & valid, 1.0, weight)
-            total = weight.sum(axis=1, keepdims=True)
-            self.attention = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+            weight = power(np.maximum(self.trust, 1e-9), prm.attention_beta) * valid
+            if c.any_joint:
+                weight = np.where(c.joint_b & valid, 1.0, weight)
         else:  # frozen attention: a backbone that left frees its share for the others
-            kept = self.attention * valid
-            total = kept.sum(axis=1, keepdims=True)
-            self.attention = np.divide(kept, total, out=np.zeros_like(kept), where=total > 0)
-        pi = self.attention * valid
-        rowmax = pi.max(axis=1, keepdims=True, initial=0.0)
+            weight = self.attention * valid
+        total = weight.sum(axis=1)[:, None]
+        self.attention = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+        # (attention is zero outside the valid pairs, so it is used as pi_ib directly below)
+        pi = self.attention
+        rowmax = pi.max(axis=1, initial=0.0)[:, None]
         # a partner sits at the tables it gives at least attend_threshold of its top table's
         # attention, at most max_tables of them (its most attended)
         attend = valid & (pi >= prm.attend_threshold * rowmax) & (rowmax > 0)
         if self.n_backbones > prm.max_tables:
-            kth = -np.partition(-pi, prm.max_tables - 1, axis=1)[:, prm.max_tables - 1 : prm.max_tables]
-            attend &= pi >= kth  # (exact ties at the cut keep both tables)
+            attend &= pi >= kth_largest(pi, prm.max_tables)  # (exact ties at the cut keep both tables)
+        attend_f = attend.astype(float)
+        n_tables = attend_f @ c.ones_b
         mass = pi.sum(axis=0)
-        n_area_b = self.partners_per_area[self.backbone_area]
         # 2. budget and staff: visibility contests, the funders' pool, overheads, functions
-        rivalry = (1.0 - mass / np.maximum(n_area_b, 1)) * RIVALRY_BY_COORDINATION[coord_b] * active
+        rivalry = (1.0 - mass / c.partners_b) * c.rivalry_scale * active
         visibility = (1.0 - self.servant) * (prm.visibility_base + prm.visibility_rival * rivalry) * active
         pull = self.funding_weight * self.legitimacy * (1.0 + prm.funding_visibility * visibility) * active
-        pull_area = self._area_sum_b(pull)
-        pool_share = np.divide(
-            pull, pull_area[self.backbone_area], out=np.zeros_like(pull), where=pull_area[self.backbone_area] > 0
-        )
+        pull_area = self._area_sum_b(pull)[self.backbone_area]
+        pool_share = np.divide(pull, pull_area, out=np.zeros_like(pull), where=pull_area > 0)
         budget = (pool_share * self.pool[self.backbone_area] + self.in_kind) * active
         overhead = np.minimum(budget, prm.overhead)
         staff_money = budget - overhead
         staff_hours = staff_money / prm.staff_wage
-        shares = np.array(
-            [
-                prm.effort_vision,
-                prm.effort_aligned,
-                prm.effort_measurement,
-                prm.effort_engagement,
-                prm.effort_policy,
-                prm.effort_resources,
-            ]
-        )
-        shares = shares / shares.sum() if shares.sum() > 0 else np.full(6, 1 / 6)
-        fn_hours = (staff_hours * (1.0 - visibility))[:, None] * shares[None, :]  # (B, 6)
-        # joint areas pool staff effort: every member works as an equal part of one team
-        pooled = (self.area_onehot_b.T @ fn_hours)[self.backbone_area] / np.maximum(
-            self._area_sum_b(active.astype(float))[self.backbone_area], 1
-        )[:, None]
-        fn_hours = np.where(joint_b[:, None], pooled * active[:, None], fn_hours)
+        fn_hours = (staff_hours * (1.0 - visibility))[:, None] * c.function_shares[None, :]  # (B, 6)
+        if c.any_joint:  # joint areas pool staff effort: every member works as an equal part of one team
+            members = np.maximum(self._area_sum_b(active.astype(float)), 1)[self.backbone_area]
+            pooled = (self.area_onehot_b.T @ fn_hours)[self.backbone_area] / members[:, None]
+            fn_hours = np.where(c.joint_b[:, None], pooled * active[:, None], fn_hours)
         per_follower = fn_hours / np.maximum(mass, 1.0)[:, None]
         # 3. promoted agendas: neutral backbones consolidate followers, biased ones pull
         followers_mean = np.divide(
             pi.T @ self.agenda, mass[:, None], out=self.own_agenda.copy(), where=mass[:, None] > 0
         )
         promoted = self.neutrality[:, None] * followers_mean + (1 - self.neutrality[:, None]) * self.own_agenda
-        shared_agenda = coord_b >= 2
-        if shared_agenda.any():
+        if c.any_shared_agenda:
             w = (mass * active)[:, None] * promoted
             common = (self.area_onehot_b.T @ w) / np.maximum(self._area_sum_b(mass * active), 1e-12)[:, None]
-            promoted = np.where(shared_agenda[:, None], common[self.backbone_area], promoted)
+            promoted = np.where(c.shared_agenda_b[:, None], common[self.backbone_area], promoted)
         # 5. hours: fundraising, meetings (tables + working groups), reporting, program
-        interest = self.partner_outcome_mask & (
-            self.agenda * self.outcomes_per_area[self.outcome_area][None, :] >= prm.interest_threshold
-        )
-        joint_p = (self.coordination[self.partner_area] == 3) & has_bb
-        tables = np.where(joint_p, 1.0, attend.sum(axis=1))
-        groups_per_outcome = np.where(
-            joint_p[:, None], 1.0, attend.astype(float) @ self.outcome_backbone_mask.astype(float)
-        )
-        groups_per_outcome = np.where(self.convener_active[None, :], 1.0, groups_per_outcome) * interest
-        groups = groups_per_outcome.sum(axis=1)
-        shared_data_p = self.coordination[self.partner_area] >= 1
-        systems = np.where(shared_data_p & has_bb, 1.0, attend.sum(axis=1))
+        interest = self.partner_outcome_mask & (self.agenda * c.outcomes_in_area >= prm.interest_threshold)
+        interest_f = interest.astype(float)
+        joint_p = c.joint_p & has_bb
+        tables = np.where(joint_p, 1.0, n_tables)
+        groups_per_outcome = attend_f @ c.outcome_backbone_f
+        if c.any_joint:
+            groups_per_outcome = np.where(joint_p[:, None], 1.0, groups_per_outcome)
+        groups_per_outcome = np.where(self.convener_active[None, :], 1.0, groups_per_outcome) * interest_f
+        groups = groups_per_outcome @ c.ones_k
+        systems = np.where(c.shared_data_p & has_bb, 1.0, n_tables)
         fundraising_h = self.fundraising * self.capacity
         meeting_demand = tables * prm.table_hours + groups * prm.working_group_hours
         report_demand = systems * prm.report_hours
@@ -457,8 +525,8 @@ class CollectiveImpactModel(Model):
         L.fundraising_hours = fundraising_h
         L.program_hours = self.capacity - fundraising_h - L.meeting_hours - L.report_hours
         L.meeting_load = meeting_demand / self.capacity
-        L.has_backbone, L.valid, L.attend, L.mass, L.interest = has_bb, valid, attend, mass, interest
-        L.groups = groups
+        L.has_backbone, L.valid, L.attend, L.attend_f, L.mass = has_bb, valid, attend, attend_f, mass
+        L.interest, L.interest_f, L.groups = interest, interest_f, groups
         L.visibility, L.budget, L.overhead, L.staff_money, L.staff_hours = (
             visibility,
             budget,
@@ -467,23 +535,39 @@ class CollectiveImpactModel(Model):
             staff_hours,
         )
         L.fn_hours, L.per_follower, L.promoted = fn_hours, per_follower, promoted
+        L.followed = None  # derived on demand by followed_backbones()
         L.rivalry = rivalry
-        L.pool_unspent = np.where(pull_area > 0, 0.0, self.pool)  # no backbone to fund: funders hold it
+        L.pool_unspent = np.where(self._area_sum_b(pull) > 0, 0.0, self.pool)  # no backbone to fund: funders hold it
         # 6 (cost side). money spent on data: backbone measurement staff, partners' own systems
         # (partners without a backbone), and the value of partners' reporting hours
         L.data_cost = float(
             fn_hours[:, 2].sum() * prm.staff_wage
-            + (~has_bb).sum() * prm.own_data_cost
+            + (self.n_partners - np.count_nonzero(has_bb)) * prm.own_data_cost
             + L.report_hours.sum() * prm.partner_wage
         )
         if not hasattr(L, "completeness"):
-            L.completeness = np.zeros(n_areas)
+            L.completeness = np.zeros(self.n_areas)
             L.plan_effective = np.zeros(self.n_outcomes)
             L.coherence = np.ones(self.n_outcomes)
             L.effort = np.zeros(self.n_outcomes)
-            L.ask_coherence = np.ones(n_areas)
-            L.policy_alignment = np.zeros(n_areas)
+            L.ask_coherence = np.ones(self.n_areas)
+            L.policy_alignment = np.zeros(self.n_areas)
             self._pay_grants(L)
+
+    def followed_backbones(self) -> np.ndarray:
+        """Per partner, the index of the backbone it gives most attention to (-1 without any).
+
+        Computed once per step, on first use (metrics, agent samples and pictures share it).
+        """
+        L = self.last
+        if L.followed is None:
+            first = np.ascontiguousarray(self.attention).argmax(axis=1) if self.n_backbones else 0
+            L.followed = np.where(L.has_backbone, first, -1)
+        return L.followed
+
+    def followed_trust(self) -> np.ndarray:
+        """Per partner, the attention-weighted trust in its area's backbones (0 without any)."""
+        return (self.attention * self.trust) @ self._const.ones_b
 
     def influence_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """Agenda weights of mechanism 4: ``w_i`` (weight of others) and ``s_i`` (backbone share).
@@ -492,10 +576,8 @@ class CollectiveImpactModel(Model):
         their vision work per follower; ``s_i`` is zero for partners without a backbone.
         """
         prm, L = self.params, self.last
-        pi = self.attention * L.valid
-        trust_i = (pi * self.trust).sum(axis=1)
-        strength = pi @ saturate(L.per_follower[:, 0], prm.support_need)
-        w = prm.influence_min + (prm.influence_max - prm.influence_min) * trust_i * strength
+        strength = self.attention @ saturate(L.per_follower[:, 0], prm.support_need)
+        w = prm.influence_min + (prm.influence_max - prm.influence_min) * self.followed_trust() * strength
         s = np.where(L.has_backbone, prm.backbone_share, 0.0)
         return w, s
 
@@ -505,35 +587,33 @@ class CollectiveImpactModel(Model):
         if not self.switches.agendas:
             return
         w, s = self.influence_weights()
-        pi = self.attention * L.valid
-        influence = pi @ L.promoted
-        peers = self.peer_matrix @ self.agenda
+        influence = np.asfortranarray(self.attention @ L.promoted)
+        peers = np.asfortranarray(self.peer_matrix @ self.agenda)
         target = s[:, None] * influence + (1 - s[:, None]) * peers
         lam = self.openness[:, None]
-        self.agenda = lam * ((1 - w[:, None]) * self.agenda + w[:, None] * target) + (1 - lam) * self.agenda0
+        self.agenda = np.asfortranarray(
+            lam * ((1 - w[:, None]) * self.agenda + w[:, None] * target) + (1 - lam) * self.agenda0
+        )
 
     # -- mechanism 6: shared measurement -----------------------------------------
 
     def _update_measurement(self, L) -> None:
-        prm = self.params
+        prm, c = self.params, self._const
         active = self.backbone_active
         meas = L.fn_hours[:, 2]
-        shared = self.coordination[self.backbone_area] >= 1
-        pooled = self._area_sum_b(meas)[self.backbone_area]
-        hours = np.where(shared, pooled, meas)
+        hours = np.where(c.shared_data_b, self._area_sum_b(meas)[self.backbone_area], meas)
         self.data_quality += prm.data_rate * (saturate(hours, prm.data_half_hours) - self.data_quality)
         self.data_quality *= active
-        pi = self.attention * L.valid
-        ta = pi @ saturate(L.per_follower[:, 2], prm.support_need)
+        ta = self.attention @ saturate(L.per_follower[:, 2], prm.support_need)
         target = np.where(L.has_backbone, ta, prm.own_data_capacity)
         self.data_capacity += prm.data_rate * (target - self.data_capacity)
         # completeness of the community-wide picture, per area: one system's reach
-        n_area = np.maximum(self.partners_per_area, 1)
-        reach_b = (L.attend * self.data_capacity[:, None]).sum(axis=0) / n_area[self.backbone_area]
+        n_area = c.partners_area
+        reach_b = (self.data_capacity @ L.attend_f) / n_area[self.backbone_area]
         reach_shared = (
             np.bincount(self.partner_area, weights=self.data_capacity * L.has_backbone, minlength=self.n_areas) / n_area
         )
-        per_b = self.data_quality * np.where(shared, reach_shared[self.backbone_area], reach_b) * active
+        per_b = self.data_quality * np.where(c.shared_data_b, reach_shared[self.backbone_area], reach_b) * active
         best = np.zeros(self.n_areas)
         np.maximum.at(best, self.backbone_area, per_b)
         own = np.zeros(self.n_areas)
@@ -577,24 +657,23 @@ class CollectiveImpactModel(Model):
     # -- mechanism 8: conveners and action plans ----------------------------------
 
     def _update_plans(self, L) -> None:
-        prm = self.params
-        e = self.engagement
-        interested = L.interest * e[:, None]
-        denom = np.maximum(L.interest.sum(axis=0), 1.0)  # interested partners per outcome
-        k_per_area = self.outcomes_per_area[self.backbone_area]
+        prm, c = self.params, self._const
+        interested = L.interest_f * self.engagement[:, None]
+        denom = np.maximum(c.ones_n @ L.interest_f, 1.0)  # interested partners per outcome
         # backbone-run groups (thin facilitation from aligned-activities staff time)
-        part_b = (L.attend.astype(float).T @ interested) / denom[None, :]
-        joint_b = self.coordination[self.backbone_area] == 3
-        aligned_h = np.where(joint_b, self._area_sum_b(L.fn_hours[:, 1])[self.backbone_area], L.fn_hours[:, 1])
-        facil_b = prm.thin_facilitation * saturate(aligned_h / k_per_area, prm.facilitation_half_hours)
-        part_joint = ((interested * L.has_backbone[:, None]).sum(axis=0) / denom)[None, :]
-        part_b = np.where(joint_b[:, None], part_joint, part_b)
+        part_b = (L.attend_f.T @ interested) / denom[None, :]
+        aligned_h = L.fn_hours[:, 1]
+        if c.any_joint:
+            aligned_h = np.where(c.joint_b, self._area_sum_b(aligned_h)[self.backbone_area], aligned_h)
+            part_joint = ((L.has_backbone @ interested) / denom)[None, :]
+            part_b = np.where(c.joint_b[:, None], part_joint, part_b)
+        facil_b = prm.thin_facilitation * saturate(aligned_h / c.outcomes_b, prm.facilitation_half_hours)
         self.backbone_plan += (
             prm.plan_rate * facil_b[:, None] * part_b * (1 - self.backbone_plan) - prm.plan_decay * self.backbone_plan
         )
         self.backbone_plan *= self.outcome_backbone_mask
         # convener-run groups: one table per outcome, open to every interested partner
-        part_c = interested.sum(axis=0) / denom
+        part_c = (c.ones_n @ interested) / denom
         dq = (
             prm.plan_rate * self.convener_facilitation * part_c * (1 - self.convener_plan)
             - prm.plan_decay * self.convener_plan
@@ -607,26 +686,22 @@ class CollectiveImpactModel(Model):
             self.backbone_plan += (
                 prm.plan_update * comp_b * (1 - self.backbone_plan) * self.outcome_backbone_mask
             ) * self.backbone_active[:, None]
-        pi = self.attention * L.valid
-        partner_plan = np.where(self.convener_active[None, :], self.convener_plan[None, :], pi @ self.backbone_plan)
-        L.partner_plan = partner_plan
+        L.partner_plan = np.where(
+            self.convener_active[None, :], self.convener_plan[None, :], self.attention @ self.backbone_plan
+        )
 
     # -- mechanism 9: outcomes ----------------------------------------------------
 
     def _update_outcomes(self, L) -> None:
-        prm = self.params
+        prm, c = self.params, self._const
         effort = (L.program_hours * self.engagement)[:, None] * self.agenda  # aligned hours on k
-        total = effort.sum(axis=0)
-        fair = (
-            np.bincount(self.partner_area, weights=self.capacity, minlength=self.n_areas)[self.outcome_area]
-            / self.outcomes_per_area[self.outcome_area]
-        )
-        e_share = total / np.maximum(fair, 1e-12)
+        total = c.ones_n @ effort
+        e_share = total / c.fair_effort
         safe = np.maximum(total, 1e-12)
         centre = (effort.T @ self.agenda) / safe[:, None]  # (K, K): contributors' mean agenda
-        spread = (effort * tv_pairwise(self.agenda, centre)).sum(axis=0) / safe
+        spread = c.ones_n @ (effort * tv_pairwise(self.agenda, centre)) / safe
         coherence = np.where(total > 0, 1.0 - spread, 0.0)
-        plan = (effort * L.partner_plan).sum(axis=0) / safe
+        plan = c.ones_n @ (effort * L.partner_plan) / safe
         policy_h = self._area_sum_b(L.fn_hours[:, 4]) * L.ask_coherence
         L.policy_alignment = saturate(policy_h, prm.policy_half_hours)
         policy = 1.0 + prm.policy_gain * L.policy_alignment
@@ -650,35 +725,41 @@ class CollectiveImpactModel(Model):
     # -- mechanism 10: trust and engagement ----------------------------------------
 
     def _update_trust_engagement(self, L, prm) -> None:
-        pi = self.attention * L.valid
+        c = self._const
+        pi = self.attention
         support = saturate(L.per_follower[:, 1] + L.per_follower[:, 3], prm.support_need)  # (B,)
         dist_own = tv_pairwise(self.agenda, self.own_agenda)  # (N, B)
-        fair = self.neutrality[None, :] + (1 - self.neutrality[None, :]) * (1 - dist_own)
-        service = support[None, :] * fair  # a biased backbone serves partners near its program better
+        bias = 1 - self.neutrality
+        # a biased backbone serves partners near its program better: fair = nu + (1 - nu)(1 - d)
+        service = support * (1.0 - bias * dist_own)
         if self.switches.trust:
             dist_p = tv_pairwise(self.agenda, L.promoted)
             claim = L.visibility / max(prm.visibility_base + prm.visibility_rival, 1e-12)
             contest = (1.0 - self.servant) * prm.visibility_rival * L.rivalry  # rival visibility
             fire = (self._area_sum_b(contest) ** 2 - self._area_sum_b(contest**2)) / 2  # pairwise
-            # each factor is a share of trust kept, so the target stays in [0, 1]
-            target = (
-                (0.5 + 0.5 * self.legitimacy[None, :])
-                * (prm.trust_base + prm.credit_gain * self.servant[None, :] * service)
-                * (1 - prm.claim_cost * claim[None, :])
-                * (1 - prm.unequal_cost * (1 - self.neutrality[None, :]) * dist_own)
-                * np.maximum(0.0, 1 - prm.distance_cost * np.maximum(0.0, dist_p - prm.tolerance))
-                * (1 - prm.fire_cost * saturate(fire, 1.0)[self.backbone_area][None, :])
+            # each factor is a share of trust kept, so the target stays in [0, 1]; the factors
+            # that depend on the backbone alone are multiplied first (one row, not N rows)
+            per_backbone = (
+                (0.5 + 0.5 * self.legitimacy)
+                * (1 - prm.claim_cost * claim)
+                * (1 - prm.fire_cost * saturate(fire, 1.0)[self.backbone_area])
             )
-            target = np.clip(target, 0.0, 1.0)
+            target = (
+                (prm.trust_base + prm.credit_gain * self.servant * service)
+                * (1 - prm.unequal_cost * bias * dist_own)
+                * np.maximum(0.0, 1 - prm.distance_cost * np.maximum(0.0, dist_p - prm.tolerance))
+                * per_backbone
+            )
+            np.clip(target, 0.0, 1.0, out=target)
             self.trust += prm.trust_rate * (target - self.trust) * L.valid
             # legitimacy is earned by the value a backbone generates ("who says?")
             self.legitimacy += prm.legitimacy_rate * support * (1.0 - self.legitimacy) * self.backbone_active
         if self.switches.engagement:
-            trust_i = np.where(L.has_backbone, (pi * self.trust).sum(axis=1), 0.5)
-            served = (pi * service).sum(axis=1)  # support received (credit acts through trust)
-            conv = (L.interest * self.convener_active[None, :] * self.convener_facilitation[None, :]).sum(
-                axis=1
-            ) / np.maximum(L.interest.sum(axis=1), 1)
+            trust_i = np.where(L.has_backbone, self.followed_trust(), 0.5)
+            served = (pi * service) @ c.ones_b  # support received (credit acts through trust)
+            conv = (L.interest_f @ (self.convener_active * self.convener_facilitation)) / np.maximum(
+                L.interest_f @ c.ones_k, 1
+            )
             target = (
                 prm.engagement_base
                 + prm.engagement_trust * (trust_i - 0.5)
