@@ -42,10 +42,36 @@ def above(a: str, b: str, metric: str, *, a_over=(), b_over=()) -> tuple[float, 
     return mean, lo, hi
 
 
+NINE = "issue_areas.0.backbones.count=9"
+
+
 def test_sf1_competing_backbones_lower_alignment_and_outcomes():
     above("single_backbone", "nine_backbones", "outcome_improvement")
     above("single_backbone", "nine_backbones", "alignment")
     above("single_backbone", "two_backbones_one_area", "outcome_improvement")
+    # the number alone, with the traits of the good backbone: nine copies of it still compete
+    above("single_backbone", "single_backbone", "outcome_improvement", b_over=(NINE,))
+    above("single_backbone", "single_backbone", "alignment", b_over=(NINE,))
+
+
+# Closing every channel through which several backbones cost something (one joint table,
+# agenda and data system; no fixed overhead; the same total in-kind money as one backbone)
+# must leave nine backbones as good as one, within this margin: nothing charges for the count.
+CHANNELS_CLOSED = ("parameters.overhead=0",)
+NINE_JOINT = (NINE, "issue_areas.0.backbones.coordination=joint", f"issue_areas.0.backbones.in_kind={5000 / 9!r}")
+NO_COUNT_MARGIN = 0.005
+
+
+def test_nine_backbones_cost_nothing_once_every_channel_is_closed():
+    one = runs("single_backbone", *CHANNELS_CLOSED)
+    nine = runs("single_backbone", *NINE_JOINT, *CHANNELS_CLOSED)
+    for metric in ("outcome_improvement", "alignment", "mean_trust"):
+        mean, lo, hi = paired_ci(nine[metric], one[metric])
+        assert -NO_COUNT_MARGIN < lo and hi < NO_COUNT_MARGIN, f"{metric}: {mean:.4f} [{lo:.4f}, {hi:.4f}]"
+    gap = paired_ci(
+        runs("single_backbone")["outcome_improvement"], runs("single_backbone", NINE)["outcome_improvement"]
+    )
+    assert NO_COUNT_MARGIN < 0.1 * gap[0], "the margin must be small next to the cost of nine competing copies"
 
 
 # SF2: "no penalty" holds within this margin on the mean outcome improvement (absolute),
