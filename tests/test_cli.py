@@ -69,3 +69,27 @@ def test_help_says_what_it_does_with_an_example(command):
     res = CliRunner().invoke(main, [command, "--help"])
     assert res.exit_code == 0
     assert "Example" in res.output and "ci-sim " + command in res.output
+
+
+def test_run_never_overwrites_results(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.csv").write_text("earlier results\n")
+    res = CliRunner().invoke(main, ["run", "nine_backbones", "-r", "1", "--steps", "3", "-q", "--out", str(out)])
+    assert res.exit_code == 2
+    assert "--out" in res.output and "never overwritten" in res.output
+    assert [p.name for p in out.iterdir()] == ["summary.csv"]
+    assert (out / "summary.csv").read_text() == "earlier results\n"
+
+
+def test_a_run_that_dies_while_writing_leaves_no_folder(tmp_path, monkeypatch):
+    import ci_sim.cli
+
+    def die(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ci_sim.cli, "write_json", die)  # the manifest is written last
+    out = tmp_path / "run"
+    res = CliRunner().invoke(main, ["run", "nine_backbones", "-r", "1", "--steps", "3", "-q", "--out", str(out)])
+    assert res.exit_code == 1 and isinstance(res.exception, OSError)
+    assert list(tmp_path.iterdir()) == [], "neither the folder nor its staging copy is left behind"

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from ci_sim.compare import mean_ci
 from ci_sim.metrics import KEY_METRICS
-from ci_sim.results import default_out_dir, manifest, write_csv, write_json, write_parquet
+from ci_sim.results import check_new_dir, default_out_dir, manifest, staged_dir, write_csv, write_json, write_parquet
 from ci_sim.runner import replication_seed, run_scenario
 from ci_sim.scenario import ScenarioError, load_scenario, shipped_scenario_dir
 
@@ -92,32 +92,33 @@ def run(scenario, replications, steps, seed, out, overrides, agent_period, quiet
     reps = replications or sc.replications
     base_seed = sc.seed if seed is None else seed
     out = out or default_out_dir(sc.name)
+    check_new_dir(out)  # before any run, not after them
     started, t0 = datetime.now(UTC), time.perf_counter()
     results = run_replications(sc, reps, base_seed, steps, quiet, sc.name)
     summary = pd.DataFrame([{"replication": i, "seed": r.seed, **r.final} for i, r in results])
     series = pd.concat([r.timeseries.assign(replication=i, seed=r.seed) for i, r in results], ignore_index=True)
     series = series[["replication", "seed", *[c for c in series.columns if c not in ("replication", "seed")]]]
     agents = [r.agents.assign(replication=i) for i, r in results if not r.agents.empty]
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(summary, out / "summary.csv")
-    write_parquet(series, out / "timeseries.parquet")
-    if agents:
-        write_parquet(pd.concat(agents, ignore_index=True), out / "agents.parquet")
-    write_json(
-        manifest(
-            scenario=sc.model_dump(mode="json"),
-            scenario_file=str(scenario),
-            scenario_sha256=sc.sha256(),
-            base_seed=base_seed,
-            replications=reps,
-            steps=steps or sc.steps,
-            seeds=summary["seed"].tolist(),
-            started=started.isoformat(),
-            ended=datetime.now(UTC).isoformat(),
-            wall_seconds=round(time.perf_counter() - t0, 3),
-        ),
-        out / "manifest.json",
-    )
+    with staged_dir(out) as tmp:  # the folder appears complete or not at all
+        write_csv(summary, tmp / "summary.csv")
+        write_parquet(series, tmp / "timeseries.parquet")
+        if agents:
+            write_parquet(pd.concat(agents, ignore_index=True), tmp / "agents.parquet")
+        write_json(
+            manifest(
+                scenario=sc.model_dump(mode="json"),
+                scenario_file=str(scenario),
+                scenario_sha256=sc.sha256(),
+                base_seed=base_seed,
+                replications=reps,
+                steps=steps or sc.steps,
+                seeds=summary["seed"].tolist(),
+                started=started.isoformat(),
+                ended=datetime.now(UTC).isoformat(),
+                wall_seconds=round(time.perf_counter() - t0, 3),
+            ),
+            tmp / "manifest.json",
+        )
     if not quiet:
         click.echo(f"{sc.name}: {reps} replications x {steps or sc.steps} months")
         for metric in KEY_METRICS:

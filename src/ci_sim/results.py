@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,43 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_new_dir(out: Path, source: str = "--out") -> None:
+    """Refuse an output folder that already holds files (results are never overwritten).
+
+    Raises:
+        ScenarioError: ``out`` is a file, or a folder that is not empty.
+    """
+    from ci_sim.scenario import ScenarioError
+
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ScenarioError(source, "", str(out), "a new or empty folder (results are never overwritten)")
+
+
+@contextmanager
+def staged_dir(out: Path) -> Iterator[Path]:
+    """A folder to fill that appears at ``out`` only once complete.
+
+    Files are written into a hidden sibling folder, renamed to ``out`` when the block ends
+    without error and removed otherwise: a reader (or a crash) never sees half the files.
+
+    Example:
+        >>> with staged_dir(Path("results/x")) as tmp:  # doctest: +SKIP
+        ...     write_csv(frame, tmp / "summary.csv")
+    """
+    check_new_dir(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_UMASK)  # mkdtemp makes 0700; results are ordinary folders
+        if out.exists():
+            out.rmdir()  # empty (checked above)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
