@@ -72,11 +72,8 @@ class PartnerAgent(Agent):
     @property
     def followed_backbone(self) -> BackboneAgent | None:
         """The backbone this partner gives most attention to (None without backbones)."""
-        m = self.model
-        row = m.attention[self.index]
-        if row.max() <= 0:
-            return None
-        return m.backbone_agents[int(row.argmax())]
+        j = int(self.model.followed_backbones()[self.index])
+        return None if j < 0 else self.model.backbone_agents[j]
 
 
 class BackboneAgent(Agent):
