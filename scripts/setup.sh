@@ -56,7 +56,13 @@ fi
 extras="experiments,viz"
 [ $with_tests = 1 ] && extras="$extras,test"
 stamp=".venv/.ci-sim-installed-$extras"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+# An install with the test extras also satisfies a plain one, so the demo after the tests (or the
+# other way round) does not reinstall; any change to pyproject.toml makes every stamp stale.
+up_to_date() { [ -f "$1" ] && [ ! pyproject.toml -nt "$1" ]; }
+installed=0
+up_to_date "$stamp" && installed=1
+up_to_date ".venv/.ci-sim-installed-experiments,viz,test" && installed=1
+if [ $installed = 0 ]; then
   echo "setup: installing ci-sim[$extras] into .venv (first time: a few minutes)" >&2
   # pip's output goes to a log; on failure its end is shown (without the warnings about this
   # machine's optional local package indexes, which are noise)
