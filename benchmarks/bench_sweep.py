@@ -133,6 +133,7 @@ def bench_speed(runs: int, tmp: Path) -> None:
 
 def bench_memory(counts: list[int], steps: int, tmp: Path) -> None:
     print(f"2. memory: backbones_sweep.yaml at {steps} months, no time series, 2 workers")
+    peaks = []
     for runs in counts:
         reps = max(1, math.ceil(runs / POINTS))
         sets = [f"replications={reps}", f"steps={steps}", "timeseries=false"]
@@ -143,6 +144,10 @@ def bench_memory(counts: list[int], steps: int, tmp: Path) -> None:
             f"PSS sum {res['peak_pss_mb']:4.0f} MB; "
             f"{res['wall']:.0f} s, {n / res['manifest']['wall_seconds']:.0f} runs/s"
         )
+        peaks.append((n, res["peak_pss_mb"]))
+    if len(peaks) > 1:
+        (n0, m0), (n1, m1) = peaks[0], peaks[-1]
+        print(f"   from {n0} to {n1} runs ({n1 / n0:.0f}x): PSS {m1 - m0:+.0f} MB ({(m1 / m0 - 1) * 100:+.0f}%)")
     print("   goal: under 500 MB at 10,000 runs, flat as the run count grows")
 
 

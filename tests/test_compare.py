@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from ci_sim.cli import main
-from ci_sim.compare import COMPARE_COLUMNS, bootstrap_paired, compare_table
+from ci_sim.compare import COMPARE_COLUMNS, bootstrap_paired, compare_table, statement
 from ci_sim.runner import replication_seed
 
 
@@ -29,7 +29,9 @@ def test_two_scenarios_known_to_differ_have_a_ci_excluding_zero(tmp_path):
     row = table[(table.scenario == "nine_backbones") & (table.metric == "outcome_improvement")].iloc[0]
     assert row["diff"] < 0 and row["diff_ci_low"] < row["diff"] < row["diff_ci_high"] < 0
     assert "lower than single_backbone" in row["statement"] and "95% CI" in row["statement"]
-    assert row["effect_size"] < -1 and row["n"] == 10
+    assert row["effect_size"] < -1 and row["effect_size_dz"] < -1 and row["n"] == 10
+    assert (table["baseline"] == "single_backbone").all()
+    assert "Cohen's d" in res.output and "bootstrap" in res.output  # the table says how to read it
     base = table[table.scenario == "single_backbone"]
     assert base[["diff", "diff_ci_low", "diff_ci_high", "effect_size"]].isna().all().all()
     assert (base["ci_low"] <= base["mean"]).all() and (base["mean"] <= base["ci_high"]).all()
@@ -62,7 +64,9 @@ def test_bootstrap_ci_includes_zero_for_noise_and_excludes_it_for_a_shift():
     shift = bootstrap_paired(a + 0.5 + rng.normal(0, 0.1, 30), a, np.random.default_rng(0))
     assert noise["diff_ci_low"] < 0 < noise["diff_ci_high"]
     assert 0.4 < shift["diff_ci_low"] < 0.5 < shift["diff_ci_high"] < 0.6
-    assert shift["effect_size"] > 3  # d_z: mean difference over the SD of differences (~0.1)
+    # Cohen's d: the shift over the spread of the replications (SD ~1); d_z: over the SD of
+    # the paired differences (~0.1), which the pairing makes small
+    assert 0.3 < shift["effect_size"] < 0.7 and shift["effect_size_dz"] > 3
     again = bootstrap_paired(a + 0.5 + rng.normal(0, 0.1, 30), a, np.random.default_rng(0))
     assert again["diff_ci_low"] != shift["diff_ci_low"]  # different data, different interval
     same = bootstrap_paired(a + 0.5, a, np.random.default_rng(0))
@@ -109,3 +113,32 @@ def test_bad_compare_input_exits_2_and_writes_nothing(tmp_path):
     bad.write_text("name: s\nstrategies:\n  - {name: a, scenario: single_backbone}\n  - {name: b, scenario: nowhere}\n")
     res = CliRunner().invoke(main, ["compare", str(bad), "-q", "--out", str(out)])
     assert res.exit_code == 2 and "strategies.1" in res.output and not out.exists()
+
+
+def test_compare_never_overwrites_results(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "compare.csv").write_text("earlier results\n")
+    res = CliRunner().invoke(
+        main, ["compare", "single_backbone", "nine_backbones", "-r", "2", "--steps", "2", "-q", "--out", str(out)]
+    )
+    assert res.exit_code == 2 and "--out" in res.output and "never overwritten" in res.output
+    assert [p.name for p in out.iterdir()] == ["compare.csv"]
+    assert (out / "compare.csv").read_text() == "earlier results\n"
+
+
+def test_plain_language_uses_percentages_only_when_their_interval_is_clear():
+    s = {"diff": -0.1, "diff_ci_low": -0.2, "diff_ci_high": -0.01}
+    clear = statement("x", "b", "a", s | {"rel_diff": -0.3, "rel_ci_low": -0.5, "rel_ci_high": -0.1}, True)
+    assert clear == "b: x 30% lower than a, 95% CI 10%–50%"
+    # a relative interval crossing zero (a ratio of resampled means) would misquote: absolute wording
+    odd = statement("x", "b", "a", s | {"rel_diff": -0.3, "rel_ci_low": -0.5, "rel_ci_high": 0.02}, True)
+    assert odd == "b: x 0.1 lower than a, 95% CI 0.01–0.2"
+    none = statement(
+        "x",
+        "b",
+        "a",
+        s | {"diff_ci_high": 0.05, "rel_diff": -0.3, "rel_ci_low": -0.5, "rel_ci_high": 0.1},
+        True,
+    )
+    assert none.startswith("b: no clear difference in x from a")

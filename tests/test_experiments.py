@@ -49,6 +49,39 @@ BAD = {
     "unknown metric": (f"design: grid\n{TOL}\nmetrics: [happiness]", "metrics.0"),
     "unknown base": (f"design: grid\n{TOL}\nbase: atlantis", "base"),
     "unknown key": (f"design: grid\n{TOL}\nreplicatons: 3", "replicatons"),
+    "one level for a sampler": (
+        "design: lhs\nfactors: [{path: parameters.tolerance, levels: [0.3]}]",
+        "factors.0.levels",
+    ),
+    "repeated grid level": (
+        "design: grid\nfactors: [{path: parameters.tolerance, levels: [0.3, 0.3]}]",
+        "factors.0.levels",
+    ),
+    "num beside levels": (
+        "design: grid\nfactors: [{path: parameters.tolerance, levels: [0.3], num: 3}]",
+        "factors.0.num",
+    ),
+    "num for a sampler": (
+        "design: lhs\nfactors: [{path: parameters.tolerance, range: [0.1, 0.5], num: 3}]",
+        "factors.0.num",
+    ),
+    "integer factor over a fractional range": (
+        "design: lhs\nfactors: [{path: parameters.tolerance, range: [0.1, 0.5], integer: true}]",
+        "factors.0.range",
+    ),
+    "more grid points than integers": (
+        "design: grid\nfactors: [{path: issue_areas.0.backbones.count, range: [1, 3], num: 5}]",
+        "factors.0.num",
+    ),
+    "odd morris levels": (
+        "design: morris\nlevels: 3\nfactors: [{path: parameters.tolerance, range: [0.1, 0.5]}]",
+        "levels",
+    ),
+    "second order without sobol": (
+        f"design: lhs\nsecond_order: true\n{TOL.replace('levels: [0.1]', 'range: [0.1, 0.5]')}",
+        "second_order",
+    ),
+    "the scenario seed as a factor": ("design: grid\nfactors: [{path: seed, levels: [1, 2]}]", "factors.0.path"),
     "same factor twice": (
         "design: grid\nfactors: [{path: parameters.tolerance, levels: [0.1]}, {path: parameters.tolerance, levels: [0.2]}]",
         "factors.1.path",
@@ -199,6 +232,20 @@ def test_sensitivity_reuses_a_finished_sweep_and_checks_it_is_the_same_experimen
     assert other.exit_code == 2 and "fingerprint" in other.output
     meta = json.loads((sweep_dir / "experiment.json").read_text())
     assert meta["spec"]["design"] == "morris" and meta["n_points"] == 4 * 4
+
+
+def test_sensitivity_with_points_that_never_ran_exits_3_and_says_so(tmp_path):
+    # each value is valid alone, but a merge at or after the horizon is refused when a run starts
+    path = tmp_path / "f.yaml"
+    path.write_text(
+        "name: f\nbase: consolidation\nset: {community.partners: 30, steps: 30, events.0.at: 12}\ndesign: morris\n"
+        "samples: 8\nmetrics: [outcome_improvement]\nfactors:\n  - {path: steps, range: [13, 30]}\n"
+        "  - {path: events.0.at, range: [1, 24]}\n"
+    )
+    res = CliRunner().invoke(main, ["sensitivity", str(path), "-w", "1", "-q", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 3, res.output
+    assert "design points have no successful run" in res.output and "--resume" in res.output
+    assert not (tmp_path / "out" / "sensitivity.csv").exists()
 
 
 @pytest.mark.filterwarnings("ignore:ipyparallel not installed")

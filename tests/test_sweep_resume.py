@@ -13,13 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from ci_sim.cli import EXIT_RUNS_FAILED, main
 from ci_sim.evaluators import DaskEvaluator, ProcessPoolEvaluator, SerialEvaluator
 from ci_sim.experiments import load_experiment
-from ci_sim.sweep import read_runs, read_timeseries, run_sweep
+from ci_sim.sweep import code_fingerprint, read_runs, read_timeseries, run_sweep
 
 SMALL = """
 name: small_sweep
@@ -187,19 +189,36 @@ def test_leftovers_of_a_kill_are_never_read_as_results(tmp_path):
     assert len(read_timeseries(out)) == 12 * 13
 
 
+def test_a_resume_with_other_model_code_is_refused(tmp_path, monkeypatch):
+    exp_file = write(tmp_path, SMALL)
+    out = tmp_path / "out"
+    args = ["sweep", str(exp_file), "-w", "1", "-q", "--out", str(out), "--resume"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    meta = json.loads((out / "experiment.json").read_text())
+    assert meta["code"]["fingerprint"] == code_fingerprint() and "ci_sim.model" in meta["code"]["modules"]
+    before = sorted(p.name for p in (out / "runs").iterdir())
+    assert CliRunner().invoke(main, args).exit_code == 0  # the same code: resuming is fine
+    monkeypatch.setattr("ci_sim.sweep.code_fingerprint", lambda: "f" * 64)  # as after an upgrade
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2 and "code.fingerprint" in res.output and "new --out folder" in res.output
+    assert sorted(p.name for p in (out / "runs").iterdir()) == before
+
+
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "ci_sim.cli", *args]
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
-    """The experiment file and the runs and time series of an uninterrupted sweep of it."""
+    """The experiment file, the runs and time series of an uninterrupted sweep, and its wall time."""
     folder = tmp_path_factory.mktemp("whole")
     exp_file = write(folder, RESUMABLE)
+    t0 = time.monotonic()
     subprocess.run(_cli("sweep", str(exp_file), "-w", "2", "-q", "--out", str(folder / "out")), check=True)
+    wall = time.monotonic() - t0
     reference = read_runs(folder / "out")
     assert len(reference) == RESUMABLE_RUNS
-    return exp_file, reference, read_timeseries(folder / "out")
+    return exp_file, reference, read_timeseries(folder / "out"), wall
 
 
 def _start(exp_file: Path, out: Path, *extra: str) -> subprocess.Popen:
@@ -208,43 +227,85 @@ def _start(exp_file: Path, out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _kill_after_first_part(proc: subprocess.Popen, out: Path, delay: float) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not any((out / "runs").glob("part-*.parquet")):
-        time.sleep(0.02)
-    time.sleep(delay)
-    os.killpg(proc.pid, signal.SIGKILL)
+def _recorded(out: Path) -> int:
+    """Runs in complete part files (parts appear by an atomic rename: never half there)."""
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in (out / "runs").glob("part-*.parquet"))
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:  # it had already ended
+        pass
     proc.wait()
 
 
+def _kill_when_recorded(proc: subprocess.Popen, out: Path, target: int, delay: float) -> None:
+    """SIGKILL the sweep (and its workers) ``delay`` seconds after ``target`` runs are on disk.
+
+    Triggered by progress, not by the clock: on a fast or a slow machine the kill lands midway.
+    """
+    while proc.poll() is None and (not (out / "runs").is_dir() or _recorded(out) < target):
+        time.sleep(0.005)
+    time.sleep(delay)
+    _kill_group(proc)
+
+
 def test_sweep_killed_twice_with_sigkill_then_resumed_matches_an_uninterrupted_one(tmp_path, uninterrupted):
-    exp_file, reference, reference_ts = uninterrupted
+    exp_file, reference, reference_ts, _ = uninterrupted
+    seed = random.SystemRandom().randrange(2**32)
+    rng = random.Random(seed)
+    why = f"(kill moments drawn with random.Random({seed}))"
     out = tmp_path / "broken"
-    rng = random.Random(2026)
-    _kill_after_first_part(_start(exp_file, out), out, rng.uniform(0.0, 1.0))
+    _kill_when_recorded(_start(exp_file, out), out, rng.randint(1, 40), rng.uniform(0.0, 0.03))
     first = read_runs(out)
-    assert 0 < len(first) < RESUMABLE_RUNS, "the kill must interrupt the sweep midway"
-    _kill_after_first_part(_start(exp_file, out, "--resume"), out, rng.uniform(0.2, 1.0))
+    assert 0 < len(first) < RESUMABLE_RUNS, f"the kill must interrupt the sweep midway {why}"
+    assert first["run_id"].is_unique, why
+    _kill_when_recorded(_start(exp_file, out, "--resume"), out, len(first) + rng.randint(1, 30), rng.uniform(0, 0.03))
     second = read_runs(out)
-    assert len(first) <= len(second) and second["run_id"].is_unique
+    assert len(first) < len(second) < RESUMABLE_RUNS and second["run_id"].is_unique, why
+    # a half-written part of the killed write may be left: it is never read, and removed on resume
     done = subprocess.run(_cli("sweep", str(exp_file), "-w", "2", "-q", "--resume", "--out", str(out)))
-    assert done.returncode == 0
+    assert done.returncode == 0, why
     resumed = read_runs(out)
-    assert resumed["run_id"].is_unique and resumed["run_id"].tolist() == list(range(RESUMABLE_RUNS))
-    pd.testing.assert_frame_equal(resumed, reference, check_exact=True)
-    pd.testing.assert_frame_equal(read_timeseries(out), reference_ts, check_exact=True)
+    assert resumed["run_id"].tolist() == list(range(RESUMABLE_RUNS)), f"every run exactly once {why}"
+    pd.testing.assert_frame_equal(resumed, reference, check_exact=True, obj=f"runs {why}")
+    pd.testing.assert_frame_equal(read_timeseries(out), reference_ts, check_exact=True, obj=f"time series {why}")
+    assert not list(out.rglob(".*.tmp")), why
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["runs_skipped_as_done"] == len(second) and manifest["runs_ok"] == RESUMABLE_RUNS
 
 
-def test_sweep_killed_at_a_random_early_moment_resumes(tmp_path, uninterrupted):
-    """Killed anywhere from start-up on (possibly before any result is on disk)."""
-    exp_file, reference, _ = uninterrupted
-    out = tmp_path / "early"
+def test_sweep_killed_at_a_random_moment_resumes_on_another_executor(tmp_path, uninterrupted):
+    """Killed anywhere from start-up to the end (possibly before any result is on disk, or
+    during a write), then finished serially: the numbers do not depend on the executor."""
+    exp_file, reference, reference_ts, wall = uninterrupted
+    seed = random.SystemRandom().randrange(2**32)
+    delay = random.Random(seed).uniform(0.0, wall)
+    why = f"(killed {delay:.2f} s after the start; an uninterrupted sweep took {wall:.2f} s)"
+    out = tmp_path / "anywhere"
     proc = _start(exp_file, out)
-    time.sleep(random.Random(7).uniform(0.5, 3.0))
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    res = CliRunner().invoke(main, ["sweep", str(exp_file), "-w", "2", "-q", "--resume", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    pd.testing.assert_frame_equal(read_runs(out), reference, check_exact=True)
+    time.sleep(delay)
+    _kill_group(proc)
+    res = CliRunner().invoke(main, ["sweep", str(exp_file), "-w", "1", "-q", "--resume", "--out", str(out)])
+    assert res.exit_code == 0, f"{res.output} {why}"
+    pd.testing.assert_frame_equal(read_runs(out), reference, check_exact=True, obj=f"runs {why}")
+    pd.testing.assert_frame_equal(read_timeseries(out), reference_ts, check_exact=True, obj=f"time series {why}")
+
+
+def test_workers_end_when_the_sweep_process_is_killed_alone(tmp_path, uninterrupted):
+    """``kill -9 PID`` of the sweep (not its process group) must not leave idle workers behind."""
+    exp_file = uninterrupted[0]
+    out = tmp_path / "orphans"
+    proc = _start(exp_file, out)
+    try:
+        while proc.poll() is None and (not (out / "runs").is_dir() or _recorded(out) < 1):
+            time.sleep(0.01)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children, "the sweep runs its workers in processes of their own"
+        proc.kill()  # SIGKILL to the sweep process only
+        proc.wait()
+        _, alive = psutil.wait_procs(children, timeout=60)
+        assert not alive, f"workers left running after their sweep was killed: {alive}"
+    finally:
+        _kill_group(proc)  # whatever is left of this test's processes

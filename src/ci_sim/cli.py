@@ -302,7 +302,7 @@ def compare(scenarios, replications, seed, steps, overrides, metrics, workers, s
     SCENARIOS are scenario files or shipped names, or a strategies file
     (experiments/strategies.yaml). Replication i uses the same seed in every scenario, so
     differences are paired. Per scenario and metric: the mean with a 95% CI; against the first
-    scenario, the difference with a bootstrap 95% CI, an effect size (Cohen's d_z) and one
+    scenario, the difference with a bootstrap 95% CI, an effect size (Cohen's d) and one
     plain-language line. Also writes summary.csv, timeseries.parquet and manifest.json.
 
     \b
@@ -325,12 +325,16 @@ def compare(scenarios, replications, seed, steps, overrides, metrics, workers, s
     reps = replications or (spec.replications if spec else 20)
     base_seed = seed if seed is not None else (spec.seed if spec else entries[0][1].seed)
     metrics = check_metrics(entries, list(metrics) or KEY_METRICS)
+    out = out or default_out_dir("compare")
+    check_new_dir(out)  # before any run, not after them
     evaluator = make_evaluator(workers, scheduler)
     started, t0 = datetime.now(UTC), time.perf_counter()
     summary, series = run_comparison(entries, reps, base_seed, steps, evaluator, progress=not quiet)
     table = compare_table(summary, metrics, seed=base_seed)
-    out = out or default_out_dir("compare")
-    write_comparison(out, table, summary, series, entries, base_seed, reps, steps, started, time.perf_counter() - t0)
+    with staged_dir(out) as tmp:  # the folder appears complete or not at all
+        write_comparison(
+            tmp, table, summary, series, entries, base_seed, reps, steps, started, time.perf_counter() - t0
+        )
     click.echo(format_table(table, metrics))
     click.echo(f"results in {out}")
 
@@ -480,15 +484,25 @@ def sensitivity(experiment, workers, scheduler, resume, out, overrides, flush_ro
         out = out or from_dir
     else:
         out, _ = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds)
+    runs = read_runs(from_dir or out)
     try:
-        indices = analyze(exp, read_runs(from_dir or out))
+        indices = analyze(exp, runs)
     except MissingPointsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_RUNS_FAILED)
     write_csv(indices, out / "sensitivity.csv")
     figures = plot_sensitivity(indices, out / "figures")
+    key = "ST" if "ST" in indices.columns else "mu_star"
+    click.echo(f"most influential factors ({key}, largest first):")
+    for metric, rows in indices.groupby("metric", sort=False):
+        top = rows.nlargest(3, key)
+        click.echo(f"  {metric}: " + ", ".join(f"{r.factor} {getattr(r, key):.3g}" for r in top.itertuples()))
     click.echo(f"sensitivity indices in {out / 'sensitivity.csv'}")
     click.echo("figures: " + ", ".join(str(f) for f in figures))
+    failed = int((runs["status"] == "error").sum())
+    if failed:
+        click.echo(f"error: {failed} run(s) failed; the indices use each point's successful replications", err=True)
+        sys.exit(EXIT_RUNS_FAILED)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,8 +8,11 @@ and metric :func:`compare_table` gives:
 - the mean with a Student-t 95% confidence interval;
 - for each scenario after the first (the baseline): the paired difference to the baseline
   with a percentile-bootstrap 95% CI (seeded, so the table is reproducible), the relative
-  difference with its bootstrap CI, and an effect size, Cohen's d_z (the mean difference
-  over the standard deviation of the differences; about 0.2 small, 0.5 medium, 0.8 large);
+  difference with its bootstrap CI, and an effect size, Cohen's d (the mean difference over
+  the pooled standard deviation of the two scenarios' replications; about 0.2 small, 0.5
+  medium, 0.8 large). Cohen's d_z (over the standard deviation of the paired differences)
+  is given too: with common random numbers it is far larger than d, because pairing removes
+  most of the noise, so it measures how sure the difference is rather than how big;
 - one sentence a community leader can read ("outcome improvement 38% lower than
   single_backbone, 95% CI 31–45%"). Relative wording is used when the baseline's mean is
   clearly away from zero, absolute differences otherwise.
@@ -38,7 +41,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError
-from scipy import stats
 from tqdm import tqdm
 
 from ci_sim.results import manifest, write_csv, write_json, write_parquet
@@ -72,6 +74,8 @@ COMPARE_COLUMNS = [
 ]
 #: extra columns after the contracted ones: the relative difference and its CI
 RELATIVE_COLUMNS = ["rel_diff", "rel_ci_low", "rel_ci_high"]
+#: and then: the baseline of ``diff``, and Cohen's d_z of the paired differences
+EXTRA_COLUMNS = ["baseline", "effect_size_dz"]
 
 
 class Strategy(_Strict):
@@ -244,6 +248,8 @@ def run_comparison(
 
 def mean_ci(values, level: float = CONFIDENCE) -> tuple[float, float, float]:
     """Mean and Student-t confidence interval of the mean (NaNs ignored)."""
+    from scipy import stats  # here: ``ci-sim`` and every sweep worker import this module; stats is big
+
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
     if values.size == 0:
@@ -265,14 +271,17 @@ def bootstrap_paired(
 
     Returns:
         ``diff``, ``diff_ci_low``, ``diff_ci_high``, ``rel_diff``, ``rel_ci_low``,
-        ``rel_ci_high`` and ``effect_size`` (Cohen's d_z; NaN when every difference is equal).
+        ``rel_ci_high``, ``effect_size`` (Cohen's d: the mean difference over the pooled
+        standard deviation of ``a`` and ``b``) and ``effect_size_dz`` (Cohen's d_z: over the
+        standard deviation of the differences); an effect size is NaN when its standard
+        deviation is zero.
     """
     a, b = np.asarray(a, float), np.asarray(b, float)
     keep = np.isfinite(a) & np.isfinite(b)
     a, b = a[keep], b[keep]
     d = a - b
     if d.size == 0:
-        return dict.fromkeys(["diff", "diff_ci_low", "diff_ci_high", "effect_size", *RELATIVE_COLUMNS], np.nan)
+        return dict.fromkeys(_STAT_KEYS, np.nan)
     tails = [50 * (1 - level), 50 * (1 + level)]
     idx = rng.integers(0, d.size, size=(resamples, d.size))
     boot_diff = d[idx].mean(axis=1)
@@ -282,19 +291,24 @@ def bootstrap_paired(
         boot_rel = np.where(base > 0, boot_diff / base, np.nan)
     rel = d.mean() / abs(b.mean()) if b.mean() != 0 else np.nan
     rlo, rhi = np.nanpercentile(boot_rel, tails) if np.isfinite(boot_rel).all() else (np.nan, np.nan)
-    sd = d.std(ddof=1) if d.size > 1 else 0.0
-    # differences equal up to rounding (a metric the strategies do not move): no effect size
-    if sd <= 1e-9 * np.abs(d).max():
-        sd = 0.0
+    sd_d = d.std(ddof=1) if d.size > 1 else 0.0
+    sd_pooled = float(np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)) if d.size > 1 else 0.0
+    # spreads equal to zero up to rounding (a metric the strategies do not move): no effect size
+    scale = max(np.abs(a).max(), np.abs(b).max())
+    sd_d, sd_pooled = (x if x > 1e-9 * scale else 0.0 for x in (sd_d, sd_pooled))
     return {
         "diff": float(d.mean()),
         "diff_ci_low": float(lo),
         "diff_ci_high": float(hi),
-        "effect_size": float(d.mean() / sd) if sd > 0 else np.nan,
+        "effect_size": float(d.mean() / sd_pooled) if sd_pooled > 0 else np.nan,
         "rel_diff": float(rel),
         "rel_ci_low": float(rlo),
         "rel_ci_high": float(rhi),
+        "effect_size_dz": float(d.mean() / sd_d) if sd_d > 0 else np.nan,
     }
+
+
+_STAT_KEYS = ["diff", "diff_ci_low", "diff_ci_high", "effect_size", *RELATIVE_COLUMNS, "effect_size_dz"]
 
 
 def _pct(x: float) -> str:
@@ -319,7 +333,8 @@ def statement(metric: str, scenario: str, baseline: str, s: Mapping[str, float],
         return f"{scenario}: {label} could not be compared with {baseline} (no paired results)"
     if lo > 0 or hi < 0:
         way = "higher" if diff > 0 else "lower"
-        if relative and np.isfinite(s["rel_ci_low"]):
+        # the relative interval is a ratio of resampled means: say it only if it, too, excludes 0
+        if relative and np.isfinite(s["rel_ci_low"]) and (s["rel_ci_low"] > 0 or s["rel_ci_high"] < 0):
             a, b = sorted((abs(s["rel_ci_low"]), abs(s["rel_ci_high"])))
             return f"{scenario}: {label} {_pct(s['rel_diff'])} {way} than {baseline}, 95% CI {_pct(a)}–{_pct(b)}"
         a, b = sorted((abs(lo), abs(hi)))
@@ -333,7 +348,10 @@ def statement(metric: str, scenario: str, baseline: str, s: Mapping[str, float],
 def compare_table(
     summary: pd.DataFrame, metrics: Sequence[str], baseline: str | None = None, seed: int = 0
 ) -> pd.DataFrame:
-    """The comparison table (the columns of ``compare.csv``, then the relative ones).
+    """The comparison table: the columns of ``compare.csv``, then the relative ones and extras.
+
+    ``n`` counts the scenario's replications with a value; the difference columns use the
+    replications present in both the scenario and the baseline (paired).
 
     Args:
         summary: one row per (scenario, replication) with the metrics.
@@ -351,8 +369,8 @@ def compare_table(
         for j, metric in enumerate(metrics):
             mean, lo, hi = mean_ci(part[metric])
             row: dict[str, Any] = {"scenario": name, "metric": metric, "mean": mean, "ci_low": lo, "ci_high": hi}
-            row |= dict.fromkeys(["diff", "diff_ci_low", "diff_ci_high", "effect_size", *RELATIVE_COLUMNS], np.nan)
-            row |= {"n": int(part[metric].notna().sum()), "statement": ""}
+            row |= dict.fromkeys(_STAT_KEYS, np.nan)
+            row |= {"n": int(part[metric].notna().sum()), "statement": "", "baseline": baseline}
             if name != baseline:
                 paired = part[[metric]].join(base[[metric]].add_suffix("_base"), how="inner")
                 rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k, j)))
@@ -362,7 +380,7 @@ def compare_table(
                 row |= s
                 row["statement"] = statement(metric, name, baseline, s, relative)
             rows.append(row)
-    return pd.DataFrame(rows, columns=[*COMPARE_COLUMNS, *RELATIVE_COLUMNS])
+    return pd.DataFrame(rows, columns=[*COMPARE_COLUMNS, *RELATIVE_COLUMNS, *EXTRA_COLUMNS])
 
 
 # --------------------------------------------------------------------------- terminal
@@ -378,7 +396,7 @@ def format_table(table: pd.DataFrame, metrics: Sequence[str]) -> str:
     """The terminal table, then the plain-language lines of the first metric.
 
     Per metric, each scenario's mean [95% CI] and its difference to the baseline [bootstrap
-    95% CI] with the effect size d_z.
+    95% CI] with the effect size (Cohen's d); a legend says how to read them.
     """
     names = list(dict.fromkeys(table["scenario"]))
     baseline = names[0]
@@ -388,7 +406,7 @@ def format_table(table: pd.DataFrame, metrics: Sequence[str]) -> str:
         from ci_sim.plots import metric_label
 
         lines.append(f"{metric_label(metric)} ({metric})")
-        head = f"  {'scenario':<{width}}{'mean [95% CI]':<30}{'vs ' + baseline + ' [95% CI]':<34}{'d_z':>7}"
+        head = f"  {'scenario':<{width}}{'mean [95% CI]':<30}{'vs ' + baseline + ' [95% CI]':<34}{'d':>7}"
         lines.append(head)
         for name in names:
             r = table[(table.scenario == name) & (table.metric == metric)].iloc[0]
@@ -400,6 +418,12 @@ def format_table(table: pd.DataFrame, metrics: Sequence[str]) -> str:
                 d = f"{r['effect_size']:+.2f}" if np.isfinite(r["effect_size"]) else "-"
             lines.append(f"  {name:<{width}}{mean:<30}{diff:<34}{d:>7}")
         lines.append("")
+    lines.append(
+        "mean: over replications, Student-t 95% CI. vs baseline: paired difference (replication i has the "
+        "same seed in\nevery scenario), percentile-bootstrap 95% CI. d: Cohen's d, the difference over the "
+        "pooled SD (0.2 small,\n0.5 medium, 0.8 large). compare.csv has the relative differences and d_z too."
+    )
+    lines.append("")
     first = table[(table.metric == metrics[0]) & (table.scenario != baseline)]
     if len(first):
         lines.append(f"In plain words ({metrics[0]}, {int(first['n'].max())} paired replications):")

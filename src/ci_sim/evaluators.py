@@ -18,9 +18,11 @@ Example:
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from multiprocessing import get_all_start_methods, get_context
+from multiprocessing import get_all_start_methods, get_context, parent_process
+from multiprocessing.connection import wait
 
 from ci_sim.scenario import ScenarioError
 
@@ -38,6 +40,24 @@ class _InlineExecutor(Executor):
         except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
             future.set_exception(exc)
         return future
+
+
+def _exit_with_parent() -> None:
+    """Worker initializer: end this worker as soon as the process that started it dies.
+
+    ``concurrent.futures`` workers outlive a parent killed with SIGKILL (``kill -9 PID``,
+    the OOM killer): they would sit idle, holding their memory, for ever. A daemon thread
+    waits on the parent's sentinel (it becomes ready when the parent is gone) and exits.
+    """
+    parent = parent_process()
+    if parent is None:  # pragma: no cover - always set in a pool worker
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="ci-sim-parent-watch", daemon=True).start()
 
 
 class SerialEvaluator:
@@ -65,7 +85,9 @@ class ProcessPoolEvaluator:
     def __enter__(self) -> Executor:
         # forkserver: workers start clean (no threads or locks inherited from the parent)
         method = "forkserver" if "forkserver" in get_all_start_methods() else "spawn"
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context(method))
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=get_context(method), initializer=_exit_with_parent
+        )
         return self._pool
 
     def __exit__(self, *exc) -> None:

@@ -312,11 +312,12 @@ def load_experiment(path: str | Path, overrides: Sequence[str] | Mapping[str, An
         raise ScenarioError(source, f"set.{exc.path}", exc.value, exc.allowed) from None
     scenario = _validate_base(base, source)
     _check_metrics(spec, scenario, source)
+    _check_design(spec, source)
     paths = [f.path for f in spec.factors]
     for i, factor in enumerate(spec.factors):
         if factor.path in paths[:i]:
             raise ScenarioError(source, f"factors.{i}.path", factor.path, "each factor path once")
-        _check_factor(spec, factor, i, base, source)
+        _check_factor(spec, factor, i, base, source, scenario)
     points, sample = design_points(spec, base, source, scenario)
     return Experiment(spec=spec, source=source, base=base, points=points, sample=sample)
 
@@ -338,16 +339,69 @@ def _check_metrics(spec: ExperimentSpec, scenario: Scenario, source: str) -> Non
         raise ScenarioError(source, "metrics", spec.metrics, "each metric once")
 
 
-def _check_factor(spec: ExperimentSpec, factor: Factor, i: int, base: dict[str, Any], source: str) -> None:
-    """The path must exist and every level (or both ends of the range) must be valid alone."""
+#: scenario keys a sweep does not use: varying them would change nothing but the columns
+_NO_EFFECT = {
+    "seed": "another key path: each run's seed comes from the experiment's seed (SeedSequence of point and "
+    "replication); for more seeds raise the experiment's replications",
+    "replications": "another key path: a sweep runs the experiment's replications per point, not the scenario's",
+}
+
+
+def _check_design(spec: ExperimentSpec, source: str) -> None:
+    """Settings that only make sense for some designs, and Morris's own requirements."""
+    if spec.second_order and spec.design != "sobol":
+        raise ScenarioError(
+            source, "second_order", True, f"false: second-order indices need the sobol design, not {spec.design}"
+        )
+    if spec.design == "morris":
+        if spec.levels % 2:
+            raise ScenarioError(source, "levels", spec.levels, "an even number of Morris grid levels (4, 6, 8...)")
+        if spec.samples < 2:
+            raise ScenarioError(source, "samples", spec.samples, "at least 2 Morris trajectories (sigma needs two)")
+
+
+def _check_factor(
+    spec: ExperimentSpec, factor: Factor, i: int, base: dict[str, Any], source: str, scenario: Scenario
+) -> None:
+    """The factor must suit the design, its path must exist and every value must be valid alone."""
+    from ci_sim.samplers import is_integer
+
     key = f"factors.{i}"
-    if spec.design != "grid" and not factor.numeric:
+    if factor.path in _NO_EFFECT:
+        raise ScenarioError(source, f"{key}.path", factor.path, _NO_EFFECT[factor.path])
+    sampled = spec.design != "grid"
+    if factor.num is not None and (factor.levels is not None or sampled):
+        why = (
+            "list the levels themselves"
+            if factor.levels is not None
+            else f"the {spec.design} design draws `samples` points"
+        )
+        raise ScenarioError(
+            source, f"{key}.num", factor.num, f"no num here: num spreads grid points over a range; {why}"
+        )
+    if sampled and not factor.numeric:
         raise ScenarioError(
             source,
             f"{key}.levels",
             factor.levels,
             f"numbers (levels or a range): the {spec.design} design samples numeric factors only",
         )
+    if factor.integer is not None and not factor.numeric:
+        raise ScenarioError(
+            source, f"{key}.integer", factor.integer, "no integer: here; it applies to numeric factors only"
+        )
+    if factor.levels is not None:
+        if sampled and min(factor.levels) == max(factor.levels):
+            raise ScenarioError(
+                source,
+                f"{key}.levels",
+                factor.levels,
+                f"at least two different numbers: the {spec.design} design samples the span [min, max] of the levels",
+            )
+        if not sampled and len(set(factor.levels)) < len(factor.levels):
+            raise ScenarioError(
+                source, f"{key}.levels", factor.levels, "each level once (a repeated level repeats its runs)"
+            )
     if spec.design == "grid" and factor.range is not None and factor.num is None:
         raise ScenarioError(source, f"{key}.num", None, "how many grid points over the range (2 or more)")
     probe = factor.levels if factor.levels is not None else factor.range
@@ -362,3 +416,20 @@ def _check_factor(spec: ExperimentSpec, factor: Factor, i: int, base: dict[str, 
             raise ScenarioError(
                 source, f"{key} ({factor.path}={value!r})", value, f"the scenario refuses it: {exc.path}: {exc.allowed}"
             ) from None
+    if factor.numeric and is_integer(factor, base, scenario):
+        where = f"{key}.levels" if factor.levels is not None else f"{key}.range"
+        if not all(float(v).is_integer() for v in probe):
+            raise ScenarioError(
+                source,
+                where,
+                probe,
+                "whole numbers: this factor takes integers (integer: true, or an integer in the base)",
+            )
+        if factor.num is not None and factor.num > factor.bounds[1] - factor.bounds[0] + 1:
+            lo, hi = (int(b) for b in factor.bounds)
+            raise ScenarioError(
+                source,
+                f"{key}.num",
+                factor.num,
+                f"at most {hi - lo + 1}: the factor takes whole numbers from {lo} to {hi}",
+            )

@@ -11,6 +11,10 @@ A sweep folder holds:
   ``point``, ``replication``, ``step`` and the metrics;
 - ``manifest.json``: versions, evaluator, counts and timings (rewritten on each resume).
 
+``experiment.json`` also records the fingerprint of the code that decides the numbers
+(:func:`code_fingerprint`): a resume with other model code, or other numpy, scipy, networkx
+or Mesa versions, is refused rather than mixing numbers of two versions in one folder.
+
 Results stream to disk as runs finish: a part file every ``flush_seconds`` seconds or
 ``flush_rows`` runs, whichever comes first, each written to a temporary (dot-prefixed, so never read) name and
 renamed into place, so a half-written file is never read as results. A run counts as done
@@ -29,9 +33,14 @@ sweep goes on; :class:`SweepSummary` counts the failures.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
+import importlib.util
 import json
 import math
 import os
+import platform
 import sys
 import time
 import traceback
@@ -57,6 +66,28 @@ FLUSH_SECONDS = 5.0
 #: and at least every this many runs (bounds the memory held between parts)
 FLUSH_ROWS = 500
 ID_COLUMNS = ["run_id", "point", "replication", "seed", "status", "error"]
+#: the modules whose code decides a run's numbers...
+NUMERIC_MODULES = ("ci_sim.model", "ci_sim.agents", "ci_sim.metrics", "ci_sim.scenario", "ci_sim.runner", __name__)
+#: ...and the libraries they compute with
+NUMERIC_PACKAGES = ("numpy", "scipy", "networkx", "mesa")
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the code that decides a run's numbers.
+
+    It covers ci-sim's model modules (:data:`NUMERIC_MODULES`), the versions of the libraries
+    they compute with (:data:`NUMERIC_PACKAGES`) and Python's version. A resumed sweep must
+    run the same code as the interrupted one, or its folder would hold numbers of two
+    versions (see :func:`check_folder`).
+    """
+    digest = hashlib.sha256(f"python={platform.python_version()}".encode())
+    for name in NUMERIC_MODULES:
+        origin = importlib.util.find_spec(name).origin
+        digest.update(f"\n{name}\n".encode() + Path(origin).read_bytes())
+    for package in NUMERIC_PACKAGES:
+        digest.update(f"\n{package}={importlib.metadata.version(package)}".encode())
+    return digest.hexdigest()
 
 
 def evaluate(task: RunTask, base: dict[str, Any], source: str, metrics: list[str], keep_timeseries: bool):
@@ -184,13 +215,24 @@ def check_folder(exp: Experiment, out: Path, resume: bool) -> None:
             "an empty or new folder; this one is not empty (to finish an interrupted sweep there, add --resume)",
         )
     if resume and meta.exists():
-        previous = json.loads(meta.read_text()).get("fingerprint")
+        recorded = json.loads(meta.read_text())
+        previous = recorded.get("fingerprint")
         if previous != exp.fingerprint():
             raise ScenarioError(
                 str(meta),
                 "fingerprint",
                 previous,
                 "the same experiment as the interrupted sweep (file, --set options, base scenario and design)",
+            )
+        code = recorded.get("code", {}).get("fingerprint")
+        if code is not None and code != code_fingerprint():
+            raise ScenarioError(
+                str(meta),
+                "code.fingerprint",
+                code,
+                "the ci-sim model code and numpy/scipy/networkx/Mesa versions the sweep started with "
+                f"(now {code_fingerprint()[:16]}...; the numbers would differ): finish it with that "
+                "version, or start a new --out folder",
             )
     elif resume and _in_use(out):
         raise ScenarioError(
@@ -200,7 +242,12 @@ def check_folder(exp: Experiment, out: Path, resume: bool) -> None:
 
 def prepare_folder(exp: Experiment, out: Path) -> set[int]:
     """Write ``experiment.json``, clean leftovers of a kill; return the run_ids already done."""
-    write_json(exp.to_json(), out / "experiment.json")  # first: a folder with parts always says what they are
+    code = {"fingerprint": code_fingerprint(), "modules": list(NUMERIC_MODULES)}
+    code["versions"] = {p: importlib.metadata.version(p) for p in NUMERIC_PACKAGES} | {
+        "python": platform.python_version()
+    }
+    # first: a folder with parts always says what they are
+    write_json({**exp.to_json(), "code": code}, out / "experiment.json")
     (out / "runs").mkdir(exist_ok=True)
     if exp.spec.timeseries:
         (out / "timeseries").mkdir(exist_ok=True)
@@ -214,12 +261,13 @@ def prepare_folder(exp: Experiment, out: Path) -> set[int]:
     return done_run_ids(out)
 
 
-def recorded_status(out: str | Path) -> pd.Series:
-    """The ``status`` of every recorded run (only that column is read)."""
-    parts = _parts(Path(out) / "runs")
-    if not parts:
-        return pd.Series([], dtype=object)
-    return pd.concat([pd.read_parquet(p, columns=["status"])["status"] for p in parts], ignore_index=True)
+def recorded_counts(out: str | Path) -> dict[str, int]:
+    """How many recorded runs are ``ok`` and ``error`` (one part at a time: memory stays flat)."""
+    counts = {"ok": 0, "error": 0}
+    for part in _parts(Path(out) / "runs"):
+        for status, n in pd.read_parquet(part, columns=["status"])["status"].value_counts().items():
+            counts[status] = counts.get(status, 0) + int(n)
+    return counts
 
 
 def run_schema(exp: Experiment) -> tuple[list[str], dict[str, Any]]:
@@ -342,15 +390,9 @@ def run_sweep(
             writer.write()
             bar.close()
     seconds = time.perf_counter() - t0
-    status = recorded_status(out)
+    counts = recorded_counts(out)
     summary = SweepSummary(
-        out,
-        exp.n_runs,
-        len(done),
-        writer.counts["ok"] + writer.counts["error"],
-        int((status == "ok").sum()),
-        int((status == "error").sum()),
-        seconds,
+        out, exp.n_runs, len(done), writer.counts["ok"] + writer.counts["error"], counts["ok"], counts["error"], seconds
     )
     write_json(
         manifest(
