@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from matplotlib.colors import to_rgba
 
 pytest.importorskip("solara")
 
 from mesa.visualization.solara_viz import _check_model_params  # noqa: E402
 
 from ci_sim import load_scenario, replication_seed, run_scenario  # noqa: E402
+from ci_sim.animation import backbone_colors  # noqa: E402
 from ci_sim.dashboard import (  # noqa: E402
     DashboardModel,
     draw_network,
@@ -21,6 +23,7 @@ from ci_sim.dashboard import (  # noqa: E402
     initial_model,
     model_params,
     parse_seed,
+    settings_text,
     slider_defaults,
     slider_overrides,
 )
@@ -159,3 +162,22 @@ def test_pictures_draw(base, values):
     assert f"month {model.steps}" in fig._suptitle.get_text()
     for draw in (draw_outcomes, draw_partner_time):
         assert draw(model).axes[0].lines or draw(model).axes[0].collections
+
+
+def test_network_view_colours_partners_by_the_backbone_they_follow():
+    """Same colours as the figures and GIFs: Tol muted for nine backbones, grey for none."""
+    model = DashboardModel(base="single_backbone", backbones=9, rng=4)
+    for _ in range(3):
+        model.step()
+    fig = draw_network(model)
+    dots = next(c for c in fig.axes[0].collections if len(c.get_offsets()) == model.n_partners)
+    want = np.array([to_rgba(backbone_colors(9)[j]) for j in followed_backbone(model)])
+    np.testing.assert_allclose(dots.get_facecolors(), want)
+    assert len(set(followed_backbone(model))) > 3  # several camps, several colours
+
+
+def test_settings_are_spelled_out():
+    """The sliders show no numbers, so the panel says what the running model uses."""
+    model = DashboardModel(base="nine_backbones", neutrality=0.35, conveners=True, rng=1)
+    text = settings_text(model.config)
+    assert "neutrality 0.35" in text and "conveners on" in text and "coordination none" in text

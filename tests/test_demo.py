@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from PIL import Image
 
 from ci_sim import build_model, load_scenario, replication_seed
-from ci_sim.animation import followed_backbone, simulate_frames
+from ci_sim.animation import backbone_anchors, backbone_colors, camps, followed_backbone, simulate_frames
 from ci_sim.cli import main
 from ci_sim.demo import DEMO_SCENARIOS, SCENARIO_TITLES, compare_table, representative_replication
 from ci_sim.indicators import FUNCTIONS, function_hours
-from ci_sim.metrics import agent_snapshot, metric_names, model_metrics
+from ci_sim.metrics import agent_snapshot, factions, metric_names, model_metrics
 from ci_sim.report import story_paragraphs
 
 STEPS = 36
@@ -274,6 +274,15 @@ def test_demo_rejects_one_replication(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_demo_never_overwrites(tmp_path):
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "report.html").write_text("mine")
+    res = CliRunner().invoke(main, ["demo", "-r", "2", "--steps", "12", "--out", str(tmp_path / "old")])
+    assert res.exit_code == 2 and "never overwritten" in res.output
+    assert [p.name for p in (tmp_path / "old").iterdir()] == ["report.html"]
+    assert (tmp_path / "old" / "report.html").read_text() == "mine"
+
+
 def test_demo_help_has_example():
     res = CliRunner().invoke(main, ["demo", "--help"])
     assert res.exit_code == 0 and "Example" in res.output and "ci-sim demo" in res.output
@@ -299,3 +308,91 @@ def test_gif_replays_the_same_run_as_run_scenario():
     assert [f.step for f in frames] == [0, 6, 12]
     assert frames[-1].outcome_improvement == pytest.approx(final["outcome_improvement"], abs=1e-12)
     assert frames[-1].factions == final["factions"]
+
+
+# --------------------------------------------------------------------------- the network picture
+
+
+def test_camps_are_the_factions_of_the_metric():
+    for overrides in ({}, {"issue_areas.0.backbones.coordination": "joint"}):
+        model = build_model(load_scenario("nine_backbones", overrides), replication_seed(2026, 0))
+        for _ in range(6):
+            model.step()
+            assert len(camps(model)) == factions(model)
+    assert len(camps(model)) == 1 and camps(model)[0].backbone == -1  # joint: one table
+
+
+def test_layout_gathers_each_camp_around_its_fixed_backbone():
+    model = build_model(load_scenario("nine_backbones"), replication_seed(2026, 1))
+    anchors = backbone_anchors(model)
+    frames = simulate_frames(model, 12, every=6)
+    last = frames[-1]
+    for f in frames:  # backbones never wander
+        np.testing.assert_allclose(f.backbone_xy, np.array([anchors[j] for j in range(model.n_backbones)]))
+    follows = last.partner_follow >= 0
+    dist = np.linalg.norm(last.partner_xy[:, None, :] - last.backbone_xy[None, :, :], axis=2)
+    own = dist[np.flatnonzero(follows), last.partner_follow[follows]]
+    dist[np.flatnonzero(follows), last.partner_follow[follows]] = np.inf
+    nearest_other = dist[follows].min(axis=1)
+    assert (own < nearest_other).mean() > 0.8, "partners do not sit with the camp they follow"
+    assert len(last.halos) == last.factions  # every faction has its halo
+
+
+def test_gif_colours_partners_by_backbone(demo_dir):
+    """The last frame of the nine-backbone GIF shows several camps in their backbones' colours."""
+    with Image.open(demo_dir / "network_nine_backbones.gif") as im:
+        im.seek(im.n_frames - 1)
+        pixels = np.asarray(im.convert("RGB"), dtype=float).reshape(-1, 3)
+    seen = []
+    for colour in backbone_colors(9):
+        rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
+        seen.append(int((np.abs(pixels - rgb).sum(axis=1) < 30).sum()))
+    # a legend square has about 100 pixels of its colour; a camp of partners has many more
+    assert sum(n > 400 for n in seen) >= 3, seen
+
+
+def test_indicators_hold_the_policy_measures(demo_dir):
+    indicators = pd.read_csv(demo_dir / "indicators.csv")
+    summary = pd.read_csv(demo_dir / "summary.csv")
+    policy = indicators[(indicators["function"] == "Advance Policy") & indicators["measure"].str.startswith("Coherent")]
+    for _, row in policy.iterrows():
+        want = summary.loc[summary["scenario"] == row["scenario"], "policy_alignment"].mean()
+        assert row["mean"] == pytest.approx(want)
+    assert len(policy) == len(DEMO_SCENARIOS)
+
+
+def test_report_mentions_no_address_at_all(demo_dir):
+    text = (demo_dir / "report.html").read_text(encoding="utf-8")
+    assert not re.search(r"(https?|ftp|wss?):", text, flags=re.I)
+
+
+# --------------------------------------------------------------------------- README images
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(("name", "size"), [("demo.png", (1200, 450)), ("dashboard.png", (1280, 800))])
+def test_readme_images_are_small_and_shown(name, size):
+    path = ROOT / "docs" / "img" / name
+    assert path.stat().st_size < 200_000, f"{path} is too big for the repository"
+    with Image.open(path) as im:
+        assert im.size == size
+        assert_has_content(im)
+    assert f"docs/img/{name}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_first_command_ends_in_the_demo():
+    lines = [line for line in (ROOT / "scripts" / "demo").read_text().splitlines() if line.strip()]
+    assert "ci-sim demo" in lines[-1]
+
+
+def test_only_the_readme_images_are_committed():
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    images = [f for f in files if f.lower().endswith((".png", ".gif", ".svg", ".jpg", ".jpeg", ".html", ".parquet"))]
+    assert all(f.startswith("docs/img/") for f in images), images

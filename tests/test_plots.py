@@ -24,10 +24,12 @@ from ci_sim.plots import (
     _is_baseline_row,
     _levels,
     categorical_colors,
+    cell_decimals,
     detect_kinds,
     plot_results,
     plot_sensitivity,
     sweep_factors,
+    timeseries_figure,
 )
 
 METRICS = ["outcome_improvement", "alignment", "mean_trust", "engagement", "meeting_hours"]
@@ -367,3 +369,64 @@ def test_cli_plot_help_has_example():
     res = subprocess.run([sys.executable, "-m", "ci_sim.cli", "plot", "--help"], capture_output=True, text=True)
     assert res.returncode == 0
     assert "Example" in res.stdout and "ci-sim plot" in res.stdout
+
+
+# --------------------------------------------------------------------------- readability
+
+
+def test_grid_factor_levels_are_never_binned():
+    """A grid of 1 to 9 backbones keeps its nine levels (binning made them 1.5, 3, 5, 7, 8.5)."""
+    counts = pd.Series(list(range(1, 10)) * 3)
+    values, levels = _levels(counts)
+    assert levels == list(range(1, 10))
+    assert values.equals(counts)
+    _, continuous = _levels(pd.Series(np.random.default_rng(0).uniform(0, 1, 200)))
+    assert 3 <= len(continuous) <= 6
+
+
+def test_heatmap_cells_show_the_differences():
+    assert cell_decimals(np.array([0.004, 0.028, np.nan])) == 3  # outcome gains: 0.012, not 0.01
+    assert cell_decimals(np.array([8.2, 15.0])) == 1
+    assert cell_decimals(np.array([0.31, 0.43])) == 2
+
+
+def test_sweep_of_one_to_nine_backbones(tmp_path):
+    folder = tmp_path / "nine"
+    (folder / "runs").mkdir(parents=True)
+    rows = [
+        {"run_id": i, "status": "ok", FACTORS[0]: c, FACTORS[1]: n, "outcome_improvement": 0.03 - 0.002 * c + 0.01 * n}
+        for i, (c, n) in enumerate((c, n) for c in range(1, 10) for n in (0.2, 0.5, 0.8))
+    ]
+    pd.DataFrame(rows).to_parquet(folder / "runs" / "part-0.parquet", index=False)
+    pngs = figures(plot_results(folder))
+    for png in pngs.values():
+        assert_has_content(png)
+    svg = (folder / "figures" / "sweep_heatmap_backbones_count_x_backbones_neutrality.svg").read_text()
+    assert ">1.50<" not in svg and ">8.50<" not in svg  # no quantile bins of a grid factor
+    for count in range(1, 10):
+        assert f">{count}<" in svg
+    assert "0.019" in svg  # 8 backbones at neutrality 0.5, with three decimals (two would say 0.02)
+
+
+def test_count_metrics_get_whole_number_ticks():
+    series = synthetic_series(None, 0.1)
+    series["factions"] = 1.0  # constant: matplotlib would tick 0.995 .. 1.005
+    fig = timeseries_figure(series, ["factions"], "t")
+    ticks = [t for t in fig.axes[0].get_yticks() if fig.axes[0].get_ylim()[0] <= t <= fig.axes[0].get_ylim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_shared_legend_fills_an_empty_panel_slot():
+    series = pd.concat([synthetic_series("a", 0.0), synthetic_series("b", 0.2, seed=1)])
+    fig = timeseries_figure(series, METRICS, "t", by="scenario")  # 5 panels in a 2 x 3 grid
+    holders = [ax for ax in fig.axes if ax.get_legend() is not None]
+    assert len(holders) == 1 and not holders[0].axison
+    assert [t.get_text() for t in holders[0].get_legend().get_texts()] == ["a", "b"]
+
+
+def test_run_figures_read_well(run_folder, tmp_path):
+    plot_results(run_folder, tmp_path)
+    hours = (tmp_path / "hours_budget.svg").read_text()
+    assert "Hours per month, per partner" in hours  # per partner, from the manifest
+    assert "2 replications" in (tmp_path / "timeseries_key_metrics.svg").read_text()
+    assert "((" not in (tmp_path / "timeseries_key_metrics.svg").read_text().replace(" ", "")

@@ -14,6 +14,11 @@ the settings take effect when the user presses Reset (SolaraViz's controller). T
 box takes the same base seed as ``ci-sim run --seed``: the dashboard shows replication 0
 of that run, step by step.
 
+The network view shares its layout and colours with the demo's GIFs (:mod:`ci_sim.animation`):
+backbones at fixed places, partners gathered around the backbone they follow, factions
+haloed; the plots use the palette of :mod:`ci_sim.plots`, so a backbone or a kind of hour
+has the same colour in the dashboard, the figures and the report.
+
 Only matplotlib components are used: the altair backend needs vega assets that are not
 bundled with solara-assets, and the dashboard must work with no network (docs/dev).
 """
@@ -22,16 +27,13 @@ from __future__ import annotations
 
 import html
 import os
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import matplotlib
-import networkx as nx
 import numpy as np
 import solara
 from matplotlib.collections import LineCollection
-from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -39,9 +41,11 @@ from mesa import DataCollector
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
+from ci_sim import animation
 from ci_sim.dashboard_server import SCENARIO_ENV
 from ci_sim.metrics import MODEL_METRICS
 from ci_sim.model import COORDINATION_LEVELS, CollectiveImpactModel
+from ci_sim.plots import NEUTRAL_GREY, OKABE_ITO
 from ci_sim.runner import replication_seed
 from ci_sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -49,32 +53,24 @@ DEFAULT_SCENARIO = "single_backbone"
 MAX_BACKBONES = 12
 MAX_PARTNERS = 400
 
-#: One colour per backbone (colour-blind friendly first, then distinct extras).
-BACKBONE_COLOURS = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#D55E00",
-    "#56B4E9",
-    "#8C564B",
-    "#F0E442",
-    "#7F3C8D",
-    "#1B9E77",
-    "#E7298A",
-    "#666666",
-)
-NO_BACKBONE = "#BBBBBB"
-CONVENER_COLOUR = "#3A3A3A"
+#: Colours: the palette of the figures and GIFs (Okabe–Ito; Paul Tol's muted for nine
+#: backbones; :func:`ci_sim.animation.backbone_colors`), so a backbone has the same colour
+#: everywhere; beyond nine backbones colours repeat and the numbers in the squares tell them
+#: apart.
+NO_BACKBONE = NEUTRAL_GREY
+CONVENER_COLOUR = animation.CONVENER_COLOUR
+#: Trend lines and the partner-time bands, as in :mod:`ci_sim.plots`.
+TREND_COLOURS = {"alignment": OKABE_ITO[0], "mean_trust": OKABE_ITO[1], "engagement": OKABE_ITO[2]}
+HOURS_COLOURS = {
+    "hours_program": OKABE_ITO[2],
+    "hours_meetings": OKABE_ITO[0],
+    "hours_reporting": OKABE_ITO[5],
+    "hours_fundraising": OKABE_ITO[3],
+}
 #: Figure size (inches) and resolution: 672 x 432 pixels, shown scaled down to the width
 #: of a grid cell (about 410 pixels on a 1280-pixel screen), so text stays sharp and large
 #: relative to the plot; the aspect fits a SolaraViz grid cell.
 FIGSIZE, DPI = (5.6, 3.6), 120
-#: Layout spring strengths: ties to the followed backbone pull harder than peer links, so
-#: camps show as clusters while peers still sit near each other.
-PEER_WEIGHT, TIE_WEIGHT = 0.3, 3.0
-#: Horizontal distance between the centres of issue areas in the network picture.
-AREA_SPACING = 2.6
 STYLE = {
     "font.size": 11,
     "axes.titlesize": 13,
@@ -284,12 +280,8 @@ class DashboardModel(CollectiveImpactModel):
 
 
 def followed_backbone(model: CollectiveImpactModel) -> np.ndarray:
-    """Index of the backbone each partner gives most attention to (-1: none)."""
-    L = model.last
-    if not model.n_backbones:
-        return np.full(model.n_partners, -1)
-    pi = model.attention * L.valid
-    return np.where(L.has_backbone, pi.argmax(axis=1), -1)
+    """Index of the backbone each partner gives most attention to (-1: none); see :mod:`ci_sim.animation`."""
+    return animation.followed_backbone(model)
 
 
 def backbone_label(model: CollectiveImpactModel, j: int) -> str:
@@ -304,60 +296,35 @@ def backbone_label(model: CollectiveImpactModel, j: int) -> str:
 
 
 def network_positions(model: CollectiveImpactModel) -> dict:
-    """Positions of partners (0..N-1) and active backbones (("b", j)), kept on the model.
+    """Positions of partners (0..N-1) and backbones (("b", j)), kept on the model.
 
-    A spring layout of the peer network in which every partner is also tied to the
-    backbone it follows, so camps show as clusters; one layout per issue area, the areas
-    side by side. Each month starts from last month's positions (a few iterations), so
-    partners drift to their camp instead of jumping. The layout has its own fixed seed:
-    drawing never touches the model's random streams.
+    The camp layout of :mod:`ci_sim.animation` (the demo's GIFs): backbones fixed on a ring
+    per issue area, partners drawn to the backbone they follow, so camps show as clusters.
+    Each month starts from last month's positions and relaxes a little, so partners walk
+    from camp to camp instead of jumping. The layout has its own fixed seed: drawing never
+    touches the model's random streams.
     """
     cache = getattr(model, "_network_layout", None)
     if cache is not None and cache[0] == model.steps:
         return cache[1]
-    followed = followed_backbone(model)
-    active = set(np.flatnonzero(model.backbone_active).tolist())
-    local: dict = {}
-    for area in range(model.n_areas):
-        members = np.flatnonzero(model.partner_area == area)
-        graph = model.graph.subgraph(members.tolist())
-        graph = nx.Graph(graph.edges, weight=PEER_WEIGHT)
-        graph.add_nodes_from(members.tolist())
-        graph.add_nodes_from(("b", j) for j in sorted(active) if model.backbone_area[j] == area)
-        for i in members:
-            if followed[i] >= 0:
-                graph.add_edge(int(i), ("b", int(followed[i])), weight=TIE_WEIGHT)
-        previous = {n: p for n, p in cache[2].items() if n in graph} if cache else {}
-        local.update(
-            nx.spring_layout(
-                graph,
-                pos=previous or None,
-                iterations=60 if not previous else 12,
-                seed=20261122 + area,
-                k=1.2 / np.sqrt(max(graph.number_of_nodes(), 1)),
-            )
-        )
-    area_of = {
-        n: (model.partner_area[n] if isinstance(n, int | np.integer) else model.backbone_area[n[1]]) for n in local
-    }
-    pos = {n: p + np.array([AREA_SPACING * area_of[n], 0.0]) for n, p in local.items()}
-    model._network_layout = (model.steps, pos, local)
+    if cache is None:
+        pos = animation.relax_layout(model, None, iterations=80)
+    else:  # a few iterations per month since the last picture (a Play at a high render interval skips some)
+        pos = animation.relax_layout(model, cache[1], iterations=min(8 * (model.steps - cache[0]), 40))
+    model._network_layout = (model.steps, pos)
     return pos
-
-
-def _wrap(name: str, width: int = 13) -> str:
-    return "\n".join(textwrap.wrap(name.replace("_", " "), width, break_long_words=False))
 
 
 def draw_network(model: CollectiveImpactModel) -> Figure:
     """The partner network: partners coloured by the backbone they follow, sized by engagement.
 
     Backbones are numbered squares (size: followers), conveners diamonds under their
-    area's network (size: action-plan quality), labelled with their outcome.
+    area's network (size: action-plan quality), labelled with their outcome; camps (tables
+    chosen first by at least 10% of an area's partners, the ``factions`` metric) have a halo.
     """
     pos = network_positions(model)
     followed = followed_backbone(model)
-    colours = [BACKBONE_COLOURS[j % len(BACKBONE_COLOURS)] for j in range(model.n_backbones)]
+    colours = animation.backbone_colors(model.n_backbones)
     partner_colour = [colours[j] if j >= 0 else NO_BACKBONE for j in followed]
     xy = np.array([pos[i] for i in range(model.n_partners)])
     with matplotlib.rc_context(STYLE):
@@ -366,17 +333,14 @@ def draw_network(model: CollectiveImpactModel) -> Figure:
         # a figure title: the axes are narrow (the legend takes the right) and would clip it
         fig.suptitle(f"Who follows which backbone (month {model.steps})", fontsize=13, weight="bold")
         ax.axis("off")
-        peers = [(pos[a], pos[b]) for a, b in model.graph.edges]
-        ax.add_collection(LineCollection(peers, colors="#999999", linewidths=0.4, alpha=0.35, zorder=1))
-        tied = [i for i, j in enumerate(followed) if j >= 0]
-        ties = [(pos[i], pos[("b", int(followed[i]))]) for i in tied]
-        ax.add_collection(
-            LineCollection(ties, colors=[partner_colour[i] for i in tied], linewidths=0.5, alpha=0.25, zorder=1)
-        )
+        for j, centre, radius in animation.camp_halos(model, pos):
+            ax.add_patch(animation.halo_patch(centre, radius, animation.JOINT_COLOUR if j < 0 else colours[j]))
+        peers = xy[model.peer_edges]
+        ax.add_collection(LineCollection(peers, colors="#999999", linewidths=0.4, alpha=0.3, zorder=1))
         ax.scatter(
             xy[:, 0],
             xy[:, 1],
-            s=14 + 110 * model.engagement,
+            s=(10 + 90 * model.engagement) / model.n_areas,  # several areas: smaller dots
             c=partner_colour,
             edgecolors="white",
             linewidths=0.4,
@@ -390,11 +354,12 @@ def draw_network(model: CollectiveImpactModel) -> Figure:
                 [x],
                 [y],
                 marker="s",
-                s=160 + 4 * model.last.mass[j],
+                s=110 + 300 * counts[j] / max(model.partners_per_area[model.backbone_area[j]], 1),
                 c=colours[j],
                 edgecolors="black",
                 linewidths=1.2,
                 zorder=3,
+                alpha=1.0 if counts[j] else 0.35,
             )
             ax.text(
                 x,
@@ -402,7 +367,7 @@ def draw_network(model: CollectiveImpactModel) -> Figure:
                 str(j + 1),
                 ha="center",
                 va="center",
-                color=_text_colour(colours[j]),
+                color=animation.ink_on(colours[j]),
                 fontsize=9,
                 weight="bold",
                 zorder=4,
@@ -412,7 +377,9 @@ def draw_network(model: CollectiveImpactModel) -> Figure:
             handles.append(_legend_marker("o", NO_BACKBONE, f"no backbone: {(followed < 0).sum()}"))
         if model.n_areas > 1:
             for area, name in enumerate(model.area_names):
-                ax.text(AREA_SPACING * area, 1.2, name, ha="center", va="bottom", fontsize=11, weight="bold")
+                x, y = animation.area_centre(model, area)
+                top = y + animation.area_extent(model, area)
+                ax.text(x, top, name, ha="center", va="bottom", fontsize=11, weight="bold")
         _draw_conveners(ax, model)
         handles.append(Line2D([], [], linestyle="none", label=" "))
         handles.append(_legend_marker("o", "white", "partner (size: engagement)", edge="black"))
@@ -420,6 +387,7 @@ def draw_network(model: CollectiveImpactModel) -> Figure:
             handles.append(_legend_marker("s", "white", "backbone (size: followers)", edge="black"))
         if model.convener_active.any():
             handles.append(_legend_marker("D", CONVENER_COLOUR, "convener (size: plan quality)"))
+        handles.append(animation.halo_patch((0, 0), 1, "#777777", label="camp (≥10% of partners)"))
         ax.legend(
             handles=handles,
             title="Partners following",
@@ -436,12 +404,6 @@ def draw_network(model: CollectiveImpactModel) -> Figure:
     return fig
 
 
-def _text_colour(fill: str) -> str:
-    """Black on light fills, white on dark ones (relative luminance)."""
-    r, g, b = to_rgb(fill)
-    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.55 else "white"
-
-
 def _legend_marker(marker: str, colour: str, label: str, edge: str = "none") -> Line2D:
     return Line2D(
         [], [], marker=marker, linestyle="none", markersize=8, color=colour, markeredgecolor=edge, label=label
@@ -450,29 +412,30 @@ def _legend_marker(marker: str, colour: str, label: str, edge: str = "none") -> 
 
 def _draw_conveners(ax, model: CollectiveImpactModel) -> None:
     """Conveners as a row of diamonds under their area's network, labelled with the outcome."""
-    y = -1.35
+    places = animation.convener_positions(model)
     for area in range(model.n_areas):
         active = np.flatnonzero(model.convener_active & (model.outcome_area == area))
         if not active.size:
             continue
-        xs = AREA_SPACING * area + (np.linspace(-1.3, 1.3, active.size) if active.size > 1 else np.zeros(1))
+        xy = np.array([places[int(k)] for k in active])
         ax.scatter(
-            xs,
-            np.full(active.size, y),
+            xy[:, 0],
+            xy[:, 1],
             marker="D",
             s=30 + 250 * model.convener_plan[active],
             c=CONVENER_COLOUR,
             zorder=3,
         )
         if model.n_areas > 1:  # too many to label side by side: say how many
-            ax.text(AREA_SPACING * area, y - 0.2, f"{active.size} conveners", ha="center", va="top", fontsize=9)
+            centre = animation.area_centre(model, area)[0]
+            ax.text(centre, xy[0, 1] - 0.2, f"{active.size} conveners", ha="center", va="top", fontsize=9)
             continue
-        for n, (x, k) in enumerate(zip(xs, active, strict=True)):
+        for n, ((x, y), k) in enumerate(zip(xy, active, strict=True)):
             # alternate two label rows so that neighbouring outcome names do not overlap
             ax.text(
                 x,
                 y - 0.15 - 0.28 * (n % 2),
-                _wrap(model.outcome_names[k]),
+                animation.outcome_label(model.outcome_names[k], 13),
                 ha="center",
                 va="top",
                 fontsize=7,
@@ -523,12 +486,12 @@ def draw_outcomes(model: DashboardModel) -> Figure:
             ax.plot(
                 df.index, col - col.iloc[0], color="#9E9E9E", linewidth=0.9, label="each outcome" if j == 0 else None
             )
-        ax.plot(df.index, df["outcome_improvement"], color="#C62828", linewidth=2.8, label="mean of the outcomes")
-        ax.plot(df.index[-1:], df["outcome_improvement"].iloc[-1:], "o", color="#C62828")
+        ax.plot(df.index, df["outcome_improvement"], color=OKABE_ITO[3], linewidth=2.8, label="mean of the outcomes")
+        ax.plot(df.index[-1:], df["outcome_improvement"].iloc[-1:], "o", color=OKABE_ITO[3])
         ax.axhline(0, color="black", linewidth=0.8)
         _month_axis(ax, model)
         ax.set_title("Outcomes: change since month 0")
-        ax.set_ylabel("change in outcome level")
+        ax.set_ylabel("change in outcome level (0–1 scale)")
         ax.legend(loc="upper left")
     return fig
 
@@ -538,10 +501,10 @@ def draw_partner_time(model: DashboardModel) -> Figure:
     df = model.datacollector.get_model_vars_dataframe()
     total = df["hours_capacity"].to_numpy()
     parts = {
-        "program work": ("hours_program", "#66BB6A"),
-        "fundraising": ("hours_fundraising", "#FFB300"),
-        "meetings": ("hours_meetings", "#E53935"),
-        "data reporting": ("hours_reporting", "#5C6BC0"),
+        "program work": ("hours_program", HOURS_COLOURS["hours_program"]),
+        "meetings": ("hours_meetings", HOURS_COLOURS["hours_meetings"]),
+        "data reporting": ("hours_reporting", HOURS_COLOURS["hours_reporting"]),
+        "fundraising": ("hours_fundraising", HOURS_COLOURS["hours_fundraising"]),
     }
     with matplotlib.rc_context(STYLE):
         fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
@@ -585,9 +548,9 @@ AlignmentTrustPlot = _figure_component(
         m,
         "Alignment, trust and engagement",
         {
-            "alignment": ("alignment of agendas", "#1565C0"),
-            "mean_trust": ("trust in the backbone", "#EF6C00"),
-            "engagement": ("engagement", "#2E7D32"),
+            "alignment": ("alignment of agendas", TREND_COLOURS["alignment"]),
+            "mean_trust": ("trust in the backbone", TREND_COLOURS["mean_trust"]),
+            "engagement": ("engagement", TREND_COLOURS["engagement"]),
         },
         "0 = none, 1 = complete",
         unit=True,
@@ -596,6 +559,15 @@ AlignmentTrustPlot = _figure_component(
 )
 OutcomesPlot = _figure_component(draw_outcomes, "OutcomesPlot")
 PartnerTimePlot = _figure_component(draw_partner_time, "PartnerTimePlot")
+
+
+def settings_text(scenario: Scenario) -> str:
+    """The slider settings a model runs with, in words (the sliders show no numbers)."""
+    v = slider_defaults(scenario)
+    return (
+        f"neutrality {v['neutrality']:.2f} · servant leadership {v['servant_leadership']:.2f} · "
+        f"conveners {'on' if v['conveners'] else 'off'} · coordination {v['coordination'].replace('_', ' ')}"
+    )
 
 
 @solara.component
@@ -622,6 +594,7 @@ def KeyNumbers(model: DashboardModel):
     notes = "".join(f"<p class='note'><b>Note:</b> {html.escape(n)}</p>" for n in model.notes)
     scenario = html.escape(Path(str(model.base_name)).stem)
     about = html.escape(model.config.description or "")
+    settings = html.escape(settings_text(model.config))
     if model.overrides:
         changes = " ".join(f"--set {k}={v}" for k, v in model.overrides.items())
         about = f"changed by the sliders, as <code>ci-sim run</code> {html.escape(changes)}"
@@ -635,6 +608,7 @@ def KeyNumbers(model: DashboardModel):
 .ci-key th, .ci-key td {{ padding: 1px 10px; border-bottom: 1px solid #e0e0e0; text-align: left; }}
 .ci-key .num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .ci-key .note {{ color: #8a4b00; }}
+.ci-key .settings {{ color: #333333; font-size: 13px; }}
 .ci-key .about {{ color: #555555; font-style: italic; font-size: 12px; margin-top: 2px; }}
 </style>
 <div class="ci-key">
@@ -642,6 +616,7 @@ def KeyNumbers(model: DashboardModel):
 <div><b>{n_bb} active backbone{"" if n_bb == 1 else "s"}</b> · {n_conv} convener{"" if n_conv == 1 else "s"} ·
 {model.n_partners} partners</div>
 <div>scenario <code>{scenario}</code> · seed {model.base_seed}</div>
+<div class="settings">{settings}</div>
 <div class="about">{about}</div>
 <table><tr><th></th><th class="num">now</th><th class="num">month 0</th></tr>{cells}</table>
 <div>Move the sliders, then press <b>RESET</b> to start a new community with those settings;

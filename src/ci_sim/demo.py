@@ -6,12 +6,15 @@ random numbers, so differences between scenarios are paired by replication), the
 * ``figures/demo_timeseries.png|svg``: alignment, trust and outcome improvement over the
   years, one colour per scenario with 95% bands;
 * ``figures/demo_hours.png|svg``: where partners' hours go at the end, per scenario;
+* ``figures/compare_means|compare_differences.png|svg``: every compared metric, with 95% CIs;
 * ``network_<scenario>.gif``: the partner network over time for a representative replication
   (the one whose outcome improvement is closest to its scenario's median), stepped with
   :func:`ci_sim.build_model`;
 * ``compare.csv`` (the format of ``ci-sim compare``), ``indicators.csv``, ``summary.csv``,
   ``timeseries.parquet``, ``manifest.json``;
 * ``report.html``: a self-contained report for trainers and community leaders.
+
+The output folder must be new or empty and appears only when complete (as with ``ci-sim run``).
 
 Every run goes through :func:`ci_sim.run_scenario`; the GIF replays one replication's seed.
 """
@@ -29,7 +32,15 @@ import pandas as pd
 from ci_sim import animation, plots, report
 from ci_sim.compare import compare_table
 from ci_sim.indicators import MEASURES, indicator_frame
-from ci_sim.results import atomic_write, manifest, write_csv, write_json, write_parquet
+from ci_sim.results import (
+    atomic_write,
+    check_new_dir,
+    manifest,
+    staged_dir,
+    write_csv,
+    write_json,
+    write_parquet,
+)
 from ci_sim.runner import build_model, replication_seed, run_scenario
 from ci_sim.scenario import Scenario, load_scenario
 
@@ -218,7 +229,7 @@ def run_demo(
     """Run the demo and write its files into ``out``.
 
     Args:
-        out: output folder (created when the first complete file is written).
+        out: output folder: new or empty; it appears, complete, when everything is written.
         replications: replications per scenario (at least 2, for confidence intervals).
         steps: months to simulate (default: the first scenario's, 120).
         seed: base seed of the replications (default: the first scenario's).
@@ -229,8 +240,13 @@ def run_demo(
 
     Returns:
         The files written, by role (``report``, ``timeseries_figure``, ``gif_<scenario>``, ...).
+
+    Raises:
+        ScenarioError: ``out`` already holds files (nothing is run or written).
     """
     say = progress or (lambda _msg: None)
+    out = Path(out)
+    check_new_dir(out)  # before any run: results are never overwritten
     started, t0 = datetime.now(UTC), time.perf_counter()
     scenarios = {n: load_scenario(n) for n in scenario_names}
     first = scenarios[scenario_names[0]]
@@ -241,28 +257,6 @@ def run_demo(
     summary = final_rows(series)
     compare = compare_table(summary, [m for m in TABLE_METRICS if m in summary.columns], scenario_names[0])
     indicators = indicator_table(series, scenarios)
-    out = Path(out)
-    fig_dir = out / "figures"
-    files: dict[str, Path] = {}
-    write_parquet(series, out / "timeseries.parquet")
-    write_csv(summary, out / "summary.csv")
-    write_csv(compare, out / "compare.csv")
-    write_csv(indicators.drop(columns="digits"), out / "indicators.csv")
-    files.update(compare_table=out / "compare.csv", indicators_table=out / "indicators.csv")
-    files["timeseries_figure"] = plot_story(series, fig_dir)[0]
-    files["hours_figure"] = plot_hours(summary, scenarios, fig_dir)[0]
-    compare_figs = plots.plot_compare_table(compare.assign(scenario=compare["scenario"].map(title_of)), fig_dir)
-    files["differences_figure"] = next(p for p in compare_figs if p.name == "compare_differences.png")
-    gifs = {}
-    for name in gif_scenarios:
-        t1 = time.perf_counter()
-        rep = representative_replication(summary, name)
-        model = build_model(scenarios[name], replication_seed(base_seed, rep))
-        path = animation.network_gif(model, steps, out / f"network_{name}.gif", title_of(name), every=frame_every)
-        gifs[name] = (path, rep)
-        files[f"gif_{name}"] = path
-        say(f"  drew network_{name}.gif (replication {rep}, {time.perf_counter() - t1:.1f} s)")
-    wall = time.perf_counter() - t0
     info = {
         "scenarios": {n: {"title": title_of(n), "description": sc.description} for n, sc in scenarios.items()},
         "baseline": scenario_names[0],
@@ -272,33 +266,54 @@ def run_demo(
         "started": started.isoformat(),
         "frame_every": frame_every,
     }
-    files["report"] = report.write_report(
-        out / "report.html",
-        info=info,
-        compare=compare,
-        indicators=indicators,
-        figures={
-            "timeseries": files["timeseries_figure"],
-            "hours": files["hours_figure"],
-            "differences": files["differences_figure"],
-        },
-        gifs=gifs,
-        versions=manifest()["versions"],
-    )
-    write_json(
-        manifest(
-            demo=info,
-            seeds=[replication_seed(base_seed, i) for i in range(replications)],
-            gif_replications={n: rep for n, (_, rep) in gifs.items()},
-            scenario_sha256={n: sc.sha256() for n, sc in scenarios.items()},
-            ended=datetime.now(UTC).isoformat(),
-            wall_seconds=round(time.perf_counter() - t0, 3),
-        ),
-        out / "manifest.json",
-    )
-    files["manifest"] = out / "manifest.json"
-    say(f"  done in {wall:.1f} s")
-    return files
+    files: dict[str, Path] = {}
+    with staged_dir(out) as tmp:  # the folder appears complete or not at all
+        fig_dir = tmp / "figures"
+        write_parquet(series, tmp / "timeseries.parquet")
+        write_csv(summary, tmp / "summary.csv")
+        write_csv(compare, tmp / "compare.csv")
+        write_csv(indicators.drop(columns="digits"), tmp / "indicators.csv")
+        files.update(compare_table=tmp / "compare.csv", indicators_table=tmp / "indicators.csv")
+        files["timeseries_figure"] = plot_story(series, fig_dir)[0]
+        files["hours_figure"] = plot_hours(summary, scenarios, fig_dir)[0]
+        compare_figs = plots.plot_compare_table(compare.assign(scenario=compare["scenario"].map(title_of)), fig_dir)
+        files["differences_figure"] = next(p for p in compare_figs if p.name == "compare_differences.png")
+        gifs = {}
+        for name in gif_scenarios:
+            t1 = time.perf_counter()
+            rep = representative_replication(summary, name)
+            model = build_model(scenarios[name], replication_seed(base_seed, rep))
+            path = animation.network_gif(model, steps, tmp / f"network_{name}.gif", title_of(name), every=frame_every)
+            gifs[name] = (path, rep)
+            files[f"gif_{name}"] = path
+            say(f"  drew network_{name}.gif (replication {rep}, {time.perf_counter() - t1:.1f} s)")
+        files["report"] = report.write_report(
+            tmp / "report.html",
+            info=info,
+            compare=compare,
+            indicators=indicators,
+            figures={
+                "timeseries": files["timeseries_figure"],
+                "hours": files["hours_figure"],
+                "differences": files["differences_figure"],
+            },
+            gifs=gifs,
+            versions=manifest()["versions"],
+        )
+        write_json(
+            manifest(
+                demo=info,
+                seeds=[replication_seed(base_seed, i) for i in range(replications)],
+                gif_replications={n: rep for n, (_, rep) in gifs.items()},
+                scenario_sha256={n: sc.sha256() for n, sc in scenarios.items()},
+                ended=datetime.now(UTC).isoformat(),
+                wall_seconds=round(time.perf_counter() - t0, 3),
+            ),
+            tmp / "manifest.json",
+        )
+        files["manifest"] = tmp / "manifest.json"
+    say(f"  done in {time.perf_counter() - t0:.1f} s")
+    return {role: out / path.relative_to(tmp) for role, path in files.items()}
 
 
 def write_readme_figure(series: pd.DataFrame, path: Path, size_px: tuple[int, int] = (1200, 450)) -> Path:

@@ -121,6 +121,16 @@ def behind_the_scenes(final: Row, start: Row, scenario: Scenario) -> float:
     return 1.0 - float(final["visibility_effort"])
 
 
+def policy_alignment(final: Row, start: Row, scenario: Scenario) -> float:
+    """Saturation of coherent policy advocacy (docs/ODD.md §7.9): the model's aligned policy."""
+    return float(final["policy_alignment"])
+
+
+def ask_coherence(final: Row, start: Row, scenario: Scenario) -> float:
+    """How much the backbones' asks to funders and policymakers agree (1: one ask)."""
+    return float(final["ask_coherence"])
+
+
 def aligned_funding(final: Row, start: Row, scenario: Scenario) -> float:
     return float(final["aligned_funding"])
 
@@ -293,7 +303,25 @@ MEASURES: list[Measure] = [
     Measure(
         FUNCTIONS[4][0],
         "Public policy is increasingly aligned with initiative goals",
-        "Backbone staff time on policy advocacy (effort only: policy change is not modelled)",
+        "Coherent policy advocacy: the backbones' policy hours times the agreement of their asks, "
+        "saturating (what drives the model's policy bonus to outcomes)",
+        "0–1",
+        "higher",
+        policy_alignment,
+    ),
+    Measure(
+        FUNCTIONS[4][0],
+        "Target audiences advocate for changes to the system aligned with initiative goals",
+        "Agreement of the backbones' asks to policymakers and funders (1 = one ask; "
+        "the model has no policymakers, only the asks they hear)",
+        "0–1",
+        "higher",
+        ask_coherence,
+    ),
+    Measure(
+        FUNCTIONS[4][0],
+        EFFORT,
+        "Backbone staff time on policy advocacy",
         "hours/month",
         "higher",
         _hours_on("effort_policy"),

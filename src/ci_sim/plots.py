@@ -107,6 +107,14 @@ FACTOR_NAMES = {
     "funding.program_grants": "Program grants ($/month)",
     "community.partners": "Number of partners",
     "community.capacity_hours": "Partner capacity (hours/month)",
+    # mechanism constants (docs/ODD.md, parameter table); the key stays visible for --set
+    "parameters.attention_beta": "Attention focus β (attention_beta)",
+    "parameters.table_hours": "Hours per table (table_hours)",
+    "parameters.overhead": "Overhead per backbone, $/month (overhead)",
+    "parameters.visibility_rival": "Visibility contest effort (visibility_rival)",
+    "parameters.fire_cost": "Trust lost to political fires (fire_cost)",
+    "parameters.burnout_cost": "Burn-out from meetings (burnout_cost)",
+    "parameters.openness_mean": "Partners' openness (openness_mean)",
 }
 
 #: Columns of result tables that are bookkeeping, not metrics.
@@ -245,13 +253,25 @@ def metric_columns(frame: pd.DataFrame, preferred: Iterable[str] = KEY_METRICS) 
     return first + [c for c in numeric if c not in first]
 
 
-def _finish_legend(fig: Figure, axes: list, ncol: int | None = None) -> None:
-    """One shared legend above the panels (taken from the first axes that has entries)."""
+def _finish_legend(fig: Figure, axes: list, ncol: int | None = None, title: str | None = None) -> None:
+    """One shared legend (taken from the first axes that has entries).
+
+    It goes into the first empty slot of the panel grid when there is one (next to the
+    panels, where the eye looks), else under the panels.
+    """
     for ax in axes:
         handles, labels = ax.get_legend_handles_labels()
-        if handles:
+        if not handles:
+            continue
+        spare = [a for a in fig.axes if not a.get_visible()]
+        if spare:
+            slot = spare[0]
+            slot.set_visible(True)
+            slot.set_axis_off()
+            slot.legend(handles, labels, loc="center", handlelength=3, title=title, fontsize=13, title_fontsize=13)
+        else:
             fig.legend(handles, labels, loc="outside lower center", ncol=ncol or min(len(labels), 4), handlelength=3)
-            return
+        return
 
 
 # --------------------------------------------------------------------------- sensitivity
@@ -368,6 +388,7 @@ def timeseries_figure(
     order: Sequence[str] | None = None,
     max_cols: int = 3,
     figsize: tuple[float, float] | None = None,
+    sharey: bool = False,
 ) -> Figure:
     """One panel per metric: the mean over replications with a 95% band, per group of ``by``.
 
@@ -381,6 +402,7 @@ def timeseries_figure(
         order: order of the ``by`` groups (default: order of first appearance).
         max_cols: panels per row.
         figsize: figure size in inches (default: from the number of panels).
+        sharey: one y scale for all panels (metrics of the same unit, e.g. the outcomes).
 
     Returns:
         The figure.
@@ -393,7 +415,7 @@ def timeseries_figure(
     styles = {g: LINE_STYLES[i % len(LINE_STYLES)] for i, g in enumerate(groups)}
     rows, cols = grid_shape(len(metrics), max_cols)
     panel = (figsize[0] / cols, figsize[1] / rows) if figsize else (4.6, 3.3)
-    fig, axes = subplots(len(metrics), *panel, max_cols=max_cols, sharex=True)
+    fig, axes = subplots(len(metrics), *panel, max_cols=max_cols, sharex=True, sharey=sharey)
     for ax, metric in zip(axes, metrics, strict=True):
         for group in groups:
             part = series if group is None else series[series[by] == group]
@@ -406,12 +428,17 @@ def timeseries_figure(
         ax.set_title(metric_label(metric))
         ax.set_ylabel(metric_unit(metric))
         ax.set_xlabel(xlabel)
-        if metric_unit(metric).startswith("number"):
+        ax.tick_params(labelleft=True)
+        if metric_unit(metric).startswith("number"):  # counts: whole numbers, never 0.995 .. 1.005
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            lo, hi = ax.get_ylim()
+            if hi - lo < 2:
+                mid = round((lo + hi) / 2)
+                ax.set_ylim(max(mid - 1.5, -0.5) if lo >= 0 else mid - 1.5, mid + 1.5)
         ax.tick_params(labelbottom=True)
     fig.suptitle(title, fontsize=14)
     if by:
-        _finish_legend(fig, axes)
+        _finish_legend(fig, axes, title="Mean and 95% band")
     return fig
 
 
@@ -426,8 +453,13 @@ def plot_timeseries_panels(
     return save_figure(timeseries_figure(series, metrics, title, **kwargs), out_dir, stem)
 
 
-def plot_hours_budget(series: pd.DataFrame, out_dir: Path, stem: str, title: str) -> list[Path]:
-    """Stacked areas: where partners' hours go each month (program, meetings, reporting, fundraising)."""
+def plot_hours_budget(
+    series: pd.DataFrame, out_dir: Path, stem: str, title: str, partners: int | None = None
+) -> list[Path]:
+    """Stacked areas: where partners' hours go each month (program, meetings, reporting, fundraising).
+
+    Hours per partner when the number of partners is known, else for all partners together.
+    """
     parts = [
         ("hours_program", "Program work"),
         ("hours_meetings", "Meetings"),
@@ -438,6 +470,8 @@ def plot_hours_budget(series: pd.DataFrame, out_dir: Path, stem: str, title: str
     if not parts:
         return []
     mean = series.groupby("step")[[c for c, _ in parts]].mean()
+    if partners:
+        mean = mean / partners
     x, xlabel = time_axis(mean.index.to_numpy())
     fig = new_figure(7.5, 4.2)
     with mpl.rc_context(STYLE):
@@ -450,20 +484,39 @@ def plot_hours_budget(series: pd.DataFrame, out_dir: Path, stem: str, title: str
             alpha=0.9,
         )
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("Hours per month, all partners\n(mean over replications)")
+        who = "per partner" if partners else "all partners"
+        ax.set_ylabel(f"Hours per month, {who}\n(mean over replications)")
         ax.set_title(title)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        handles, labels = ax.get_legend_handles_labels()  # top to bottom, as stacked
+        ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.margins(x=0)
     return save_figure(fig, out_dir, stem)
 
 
-def _run_title(folder: Path) -> str:
-    """Scenario name and replications from ``manifest.json`` (or the folder name)."""
+def _manifest(folder: Path) -> dict:
+    """``manifest.json`` of a results folder ({} if missing or unreadable)."""
     try:
         man = json.loads((folder / "manifest.json").read_text())
-        return f"{man['scenario']['name']} ({man.get('replications', '?')} replications)"
-    except (OSError, ValueError, KeyError, TypeError):
-        return folder.name
+    except (OSError, ValueError):
+        return {}
+    return man if isinstance(man, dict) else {}
+
+
+def _run_title(folder: Path, series: pd.DataFrame) -> str:
+    """Scenario name and number of replications (from ``manifest.json`` and the series)."""
+    scenario = _manifest(folder).get("scenario")
+    name = scenario.get("name") if isinstance(scenario, dict) else None
+    reps = series["replication"].nunique() if "replication" in series.columns else 1
+    return f"{name or folder.name}, {reps} replication{'s' if reps != 1 else ''}"
+
+
+def _partners(folder: Path) -> int | None:
+    """Number of partners of a run's scenario (from ``manifest.json``), if known."""
+    scenario = _manifest(folder).get("scenario")
+    try:
+        return int(scenario["community"]["partners"])
+    except (TypeError, KeyError, ValueError):
+        return None
 
 
 def plot_run(folder: Path, out_dir: Path) -> list[Path]:
@@ -477,20 +530,28 @@ def plot_run(folder: Path, out_dir: Path) -> list[Path]:
         The paths written.
     """
     series = pd.read_parquet(folder / "timeseries.parquet")
-    title = _run_title(folder)
+    title = _run_title(folder, series)
     paths = plot_timeseries_panels(
         series,
         KEY_METRICS + ["factions", "aligned_funding"],
         out_dir,
         "timeseries_key_metrics",
-        f"{title} (mean and 95% band over replications)",
+        f"{title}: mean and 95% band over replications",
     )
     outcomes = [c for c in series.columns if c.startswith("outcome_") and c not in METRIC_LABELS]
     if outcomes:
         paths += plot_timeseries_panels(
-            series, outcomes, out_dir, "timeseries_outcomes", f"{title}: each outcome (mean and 95% band)", max_cols=4
+            series,
+            outcomes,
+            out_dir,
+            "timeseries_outcomes",
+            f"{title}: each outcome, mean and 95% band",
+            max_cols=4,
+            sharey=True,
         )
-    paths += plot_hours_budget(series, out_dir, "hours_budget", f"{title}: where partners' hours go")
+    paths += plot_hours_budget(
+        series, out_dir, "hours_budget", f"{title}: where partners' hours go", partners=_partners(folder)
+    )
     return paths
 
 
@@ -537,7 +598,7 @@ def plot_compare_table(compare: pd.DataFrame, out_dir: Path, stem: str = "compar
         shown = [s for s in scenarios if s in set(table["scenario"].astype(str))]
         if table.empty or not shown:
             continue
-        fig, axes = subplots(len(metrics), 4.4, 0.9 + 0.45 * len(shown), max_cols=3, sharey=True)
+        fig, axes = subplots(len(metrics), 4.4, 1.25 + 0.45 * len(shown), max_cols=3, sharey=True)
         y = {s: i for i, s in enumerate(reversed(shown))}
         for ax, metric in zip(axes, metrics, strict=True):
             part = table[table["metric"] == metric]
@@ -558,6 +619,7 @@ def plot_compare_table(compare: pd.DataFrame, out_dir: Path, stem: str = "compar
                 ax.axvline(0, color="#333333", linewidth=1)
             ax.set_yticks(list(y.values()), list(y.keys()))
             ax.set_ylim(-0.6, len(shown) - 0.4)
+            ax.margins(x=0.08)  # dots at the ends stay whole
             ax.set_title(metric_label(metric))
             ax.set_xlabel(metric_unit(metric) if kind == "means" else f"difference, {metric_unit(metric)}")
             ax.grid(axis="y", visible=False)
@@ -593,12 +655,13 @@ def plot_compare(folder: Path, out_dir: Path) -> list[Path]:
         if "scenario" in series.columns:
             order = [s for s in _scenario_order(compare) if s in set(series["scenario"])]
             order += [s for s in dict.fromkeys(series["scenario"]) if s not in order]
+            reps = series["replication"].nunique() if "replication" in series.columns else 1
             paths += plot_timeseries_panels(
                 series,
-                KEY_METRICS,
+                KEY_METRICS + ["factions", "aligned_funding"],
                 out_dir,
                 "compare_timeseries",
-                "Scenarios over time (mean and 95% band over replications)",
+                f"Scenarios over time: mean and 95% band over {reps} replications",
                 by="scenario",
                 order=order,
             )
@@ -644,23 +707,33 @@ def ok_runs(runs: pd.DataFrame) -> pd.DataFrame:
     return runs[keep]
 
 
-def _levels(values: pd.Series, max_levels: int = 8) -> tuple[pd.Series, list]:
-    """Grid levels of a factor; continuous samples (e.g. Latin hypercube) are binned in quantiles.
+def _levels(values: pd.Series, max_levels: int = 12, bins: int = 6) -> tuple[pd.Series, list]:
+    """Levels of a factor; continuous samples (e.g. Latin hypercube, Sobol') are binned in quantiles.
 
-    Numbers are sorted; categories keep the model's order when they are coordination levels
-    (none < shared_data < shared_agenda < joint), else their order of first appearance.
+    A factor with at most ``max_levels`` distinct values (every grid design, e.g. 1 to 9
+    backbones) keeps them as they are; one with more is cut into ``bins`` quantile bins,
+    each shown at its midpoint. Numbers are sorted; categories keep the model's order when
+    they are coordination levels (none < shared_data < shared_agenda < joint), else their
+    order of first appearance.
     """
     present = list(dict.fromkeys(values.dropna()))
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         if set(present) <= set(COORDINATION_LEVELS):
             return values, [c for c in COORDINATION_LEVELS if c in present]
         return values, sorted(present) if pd.api.types.is_bool_dtype(values) else present
-    uniq = np.sort(np.asarray(present, dtype=float))
-    if len(uniq) <= max_levels:
+    if len(present) <= max_levels:
         return values, list(np.sort(values.dropna().unique()))
-    binned = pd.qcut(values.astype(float), q=max_levels // 2 + 1, duplicates="drop")
+    binned = pd.qcut(values.astype(float), q=bins, duplicates="drop")
     mids = binned.map(lambda iv: iv.mid).astype(float)
     return mids, list(np.sort(mids.dropna().unique()))
+
+
+def cell_decimals(values: np.ndarray) -> int:
+    """Decimals that show the differences between heatmap cells: two significant digits of the range."""
+    finite = values[np.isfinite(values)]
+    if finite.size < 2 or np.ptp(finite) == 0:
+        return 2
+    return int(np.clip(np.ceil(-np.log10(np.ptp(finite))) + 1, 0, 4))
 
 
 def _fmt_level(v) -> str:
@@ -670,12 +743,15 @@ def _fmt_level(v) -> str:
     return str(v).replace("_", "\n")
 
 
-def plot_sweep_heatmaps(runs: pd.DataFrame, fx: str, fy: str, metrics: Sequence[str], out_dir: Path) -> list[Path]:
-    """One heatmap per metric: mean over replications (and over the other factors) by ``fx`` x ``fy``."""
+def plot_sweep_heatmaps(
+    runs: pd.DataFrame, fx: str, fy: str, metrics: Sequence[str], out_dir: Path, factors: Sequence[str] = ()
+) -> list[Path]:
+    """One heatmap per metric: mean over replications (and over the other ``factors``) by ``fx`` x ``fy``."""
     xs, xlev = _levels(runs[fx])
     ys, ylev = _levels(runs[fy])
     frame = runs.assign(_x=xs, _y=ys)
-    fig, axes = subplots(len(metrics), 0.9 + 0.75 * max(len(xlev), 4), 0.9 + 0.55 * max(len(ylev), 4), max_cols=3)
+    cols = 2 if len(xlev) > 6 else 3  # wide panels (e.g. 1 to 9 backbones): two per row
+    fig, axes = subplots(len(metrics), 1.3 + 0.62 * max(len(xlev), 4), 0.9 + 0.5 * max(len(ylev), 4), max_cols=cols)
     for ax, metric in zip(axes, metrics, strict=True):
         grid = frame.pivot_table(index="_y", columns="_x", values=metric, aggfunc="mean").reindex(
             index=ylev, columns=xlev
@@ -684,13 +760,14 @@ def plot_sweep_heatmaps(runs: pd.DataFrame, fx: str, fy: str, metrics: Sequence[
         im = ax.imshow(values, origin="lower", aspect="auto", cmap="cividis")
         finite = values[np.isfinite(values)]
         mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+        digits = cell_decimals(values)
         if len(xlev) * len(ylev) <= 80:  # numbers in the cells while they stay readable
             for (i, j), v in np.ndenumerate(values):
                 if np.isfinite(v):
                     ax.text(
                         j,
                         i,
-                        f"{v:.2f}" if abs(v) < 100 else f"{v:.0f}",
+                        f"{v:.{digits}f}",
                         ha="center",
                         va="center",
                         fontsize=9,
@@ -704,7 +781,9 @@ def plot_sweep_heatmaps(runs: pd.DataFrame, fx: str, fy: str, metrics: Sequence[
         ax.grid(False)
         cbar = fig.colorbar(im, ax=ax, shrink=0.85)
         cbar.set_label(metric_unit(metric))
-    fig.suptitle(f"Sweep: mean over replications by {factor_label(fx)} × {factor_label(fy)}", fontsize=14)
+    others = [f for f in factors if f not in (fx, fy)]
+    over = "replications and " + ", ".join(factor_label(f) for f in others) if others else "replications"
+    fig.suptitle(f"Sweep: {factor_label(fx)} × {factor_label(fy)} (mean over {over})", fontsize=14)
     short = [re.sub(r"[^A-Za-z0-9]+", "_", re.sub(r"^issue_areas\.0\.", "", f)).strip("_") for f in (fx, fy)]
     stem = "sweep_heatmap_" + "_x_".join(short)
     return save_figure(fig, out_dir, stem)
@@ -771,7 +850,7 @@ def plot_sweep(folder: Path, out_dir: Path) -> list[Path]:
     paths = []
     for a in range(min(len(factors), 3)):  # pairs among the first three factors
         for b in range(a + 1, min(len(factors), 3)):
-            paths += plot_sweep_heatmaps(runs, factors[a], factors[b], metrics, out_dir)
+            paths += plot_sweep_heatmaps(runs, factors[a], factors[b], metrics, out_dir, factors)
     main_metrics = [
         m for m in ("outcome_improvement", "alignment", "mean_trust", "meeting_hours") if m in metrics
     ] or metrics[:4]

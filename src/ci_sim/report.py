@@ -163,10 +163,18 @@ def story_paragraphs(compare: pd.DataFrame, info: Mapping) -> list[str]:
         else:
             sentences[0] += f", about the same as with {esc(titles[base]).lower()} (no clear difference)."
         details = []
-        for metric, what in (("alignment", "alignment"), ("mean_trust", "trust in the backbone")):
-            row = _get(compare, name, metric)
-            if row is not None and _clear(row, at_least=0.01):
-                details.append(f"{what} is {'lower' if row['diff'] < 0 else 'higher'} ({row['mean']:.2f})")
+        for metric, what in (
+            ("alignment", "alignment"),
+            ("mean_trust", "trust in the backbone"),
+            ("engagement", "partners' engagement"),
+            ("action_plan_quality", "the quality of the working groups' action plans"),
+        ):
+            row, row_b = _get(compare, name, metric), _get(compare, base, metric)
+            if row is not None and row_b is not None and _clear(row, at_least=0.01):
+                details.append(
+                    f"{what} is {'lower' if row['diff'] < 0 else 'higher'} "
+                    f"({row['mean']:.2f} instead of {row_b['mean']:.2f})"
+                )
         camps = _get(compare, name, "factions")
         if camps is not None and camps["mean"] >= 1.5:
             details.append(f"partners split into about {camps['mean']:.0f} camps around rival tables")
@@ -342,9 +350,12 @@ group can discuss them; its numbers are not predictions for any real community.<
 
 <section>
 <h2>Watching the partnership</h2>
-<p>Each dot is a partner organization, coloured by the backbone it mostly follows and sized by its engagement.
-Squares are backbones (faded: a backbone nobody follows), diamonds are conveners. Partners that follow the same
-backbone are drawn together, so rival camps show as separate clusters.</p>
+<p>Each dot is a partner organization, coloured by the backbone it mostly follows and sized by its engagement;
+grey lines are the ties between partners. Squares are backbones, each at a fixed place (faded: a backbone nobody
+follows); diamonds under the network are conveners, one per outcome, sized by the quality of their action plan.
+Partners gather around the backbone they follow, so rival camps show as separate clusters, and a partner that
+changes allegiance walks from one camp to another. A shaded circle marks a <b>camp</b> that counts as a faction:
+the first choice of at least 10% of the partners.</p>
 <div class="gifs">{gif_html}</div>
 </section>
 
@@ -372,8 +383,9 @@ month, mean and 95% confidence interval; ↑ or ↓: which direction is better; 
 all backbones together.</p>
 {indicator_section(indicators, info)}
 <p class="small">Not modelled: residents and community members themselves (partner engagement stands in for
-"community members increasingly take action"), and policy outcomes (only the backbone's policy effort is
-measured).</p>
+"community members increasingly take action"), and policymakers (the model measures the coherent advocacy
+they receive, not the policies they adopt). Rows in parentheses add context: the change since the start, or
+the backbone effort that reaches the function.</p>
 </section>
 
 <section>
