@@ -20,7 +20,7 @@ haloed; the plots use the palette of :mod:`ci_sim.plots`, so a backbone or a kin
 has the same colour in the dashboard, the figures and the report.
 
 Only matplotlib components are used: the altair backend needs vega assets that are not
-bundled with solara-assets, and the dashboard must work with no network (docs/dev).
+bundled with solara-assets, and the dashboard must work with no network.
 """
 
 from __future__ import annotations
