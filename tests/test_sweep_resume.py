@@ -204,6 +204,30 @@ def test_a_resume_with_other_model_code_is_refused(tmp_path, monkeypatch):
     assert sorted(p.name for p in (out / "runs").iterdir()) == before
 
 
+def test_a_worker_with_other_code_computes_nothing_and_the_sweep_stops(tmp_path, monkeypatch):
+    exp_file = write(tmp_path, SMALL)
+    out = tmp_path / "out"
+    args = ["sweep", str(exp_file), "-w", "1", "-q", "--out", str(out), "--resume"]
+    monkeypatch.setattr("ci_sim.sweep._worker_code", lambda: "e" * 64)  # a cluster worker left un-upgraded
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2, res.output
+    assert "worker" in res.output and "code.fingerprint" in res.output and "same ci-sim" in res.output
+    assert read_runs(out).empty, "no numbers of other code are recorded"
+    monkeypatch.undo()  # the workers now match: the same folder finishes
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert sorted(read_runs(out)["run_id"]) == list(range(12))
+
+
+def test_scenario_errors_cross_process_boundaries_intact():
+    import pickle
+
+    from ci_sim.scenario import ScenarioError
+
+    exc = ScenarioError("worker w1", "code.fingerprint", "abc", "the sweep's code")
+    back = pickle.loads(pickle.dumps(exc))
+    assert type(back) is ScenarioError and str(back) == str(exc) and back.path == "code.fingerprint"
+
+
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "ci_sim.cli", *args]
 

@@ -78,6 +78,10 @@ class ScenarioError(ValueError):
         where = f"{source}: {path}" if path else f"{source}"
         super().__init__(f"{where}: bad value {shown}; {allowed}")
 
+    def __reduce__(self):
+        # raised in a worker process (a sweep's check of the worker's code) and re-raised here
+        return type(self), (self.source, self.path, self.value, self.allowed)
+
 
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value)

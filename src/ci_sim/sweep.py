@@ -90,12 +90,40 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def evaluate(task: RunTask, base: dict[str, Any], source: str, metrics: list[str], keep_timeseries: bool):
-    """Run one task; return its row and its time series (or None). Never raises.
+def _worker_code() -> str:
+    """The code fingerprint of the process running a task (a worker, maybe on another machine)."""
+    return code_fingerprint()
+
+
+def evaluate(
+    task: RunTask,
+    base: dict[str, Any],
+    source: str,
+    metrics: list[str],
+    keep_timeseries: bool,
+    code: str | None = None,
+):
+    """Run one task; return its row and its time series (or None).
 
     This is the function the executors run: it is pure (the same task gives the same
-    numbers in any process) and picklable.
+    numbers in any process) and picklable. A run that raises is returned as a row with
+    ``status == "error"`` and its traceback.
+
+    Raises:
+        ScenarioError: ``code`` (the sweep's :func:`code_fingerprint`) differs from this
+            worker's: a Dask worker with other ci-sim, numpy, scipy, networkx, Mesa or Python
+            versions would give other numbers, so it computes nothing and the sweep stops
+            (what finished is kept; ``--resume`` goes on once the workers match).
     """
+    if code is not None and code != _worker_code():
+        versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in NUMERIC_PACKAGES)
+        raise ScenarioError(
+            f"worker {platform.node()} (pid {os.getpid()})",
+            "code.fingerprint",
+            _worker_code()[:16],
+            f"the sweep's code ({code[:16]}); this worker has {versions}, Python {platform.python_version()}: "
+            "install the same ci-sim and library versions on every worker",
+        )
     row: dict[str, Any] = {
         "run_id": task.run_id,
         "point": task.point,
@@ -376,7 +404,12 @@ def run_sweep(
     started, t0 = datetime.now(UTC), time.perf_counter()
     check_folder(exp, out, resume)
     work = partial(
-        evaluate, base=exp.base, source=exp.source, metrics=exp.spec.metrics, keep_timeseries=exp.spec.timeseries
+        evaluate,
+        base=exp.base,
+        source=exp.source,
+        metrics=exp.spec.metrics,
+        keep_timeseries=exp.spec.timeseries,
+        code=code_fingerprint(),
     )
     writer = PartWriter(exp, out)
     with evaluator as executor:  # started first: a cluster that cannot start leaves no folder behind
