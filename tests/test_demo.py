@@ -179,6 +179,22 @@ def test_report_has_story_table_and_indicators(demo_dir):
     # the table shows the numbers of the CSV: the single-backbone alignment, as printed
     al = indicators[(indicators["scenario"] == "single_backbone") & (indicators["measure"].str.startswith("Alignment"))]
     assert f"{al['mean'].iloc[0]:.2f}" in text
+    # the story names what the shipped community works on (read from the scenario, not assumed)
+    assert "seven education outcomes, from kindergarten readiness to employment" in text
+
+
+def test_story_names_the_outcomes_of_the_scenario():
+    from ci_sim.report import outcomes_phrase
+
+    assert (
+        outcomes_phrase({"health": ["asthma_visits", "obesity"]}) == "two health outcomes (asthma visits and obesity)"
+    )
+    three = {"education": ["reading", "math"], "health": ["obesity"], "housing": ["evictions", "homelessness"]}
+    assert outcomes_phrase(three) == "five outcomes in three issue areas (education, health, housing)"
+    sc = load_scenario("backbones_per_issue_area")
+    areas = {a.name: a.outcomes for a in sc.issue_areas}
+    phrase = outcomes_phrase(areas)
+    assert len(areas) >= 2 and "issue areas" in phrase and all(name in phrase for name in areas)
 
 
 def test_story_follows_the_numbers():

@@ -260,6 +260,8 @@ def run_demo(
     info = {
         "scenarios": {n: {"title": title_of(n), "description": sc.description} for n, sc in scenarios.items()},
         "baseline": scenario_names[0],
+        # what the baseline community works on, for the report's words (areas with their outcomes)
+        "areas": {a.name: list(a.outcomes) for a in scenarios[scenario_names[0]].issue_areas},
         "replications": replications,
         "steps": steps,
         "base_seed": base_seed,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -120,6 +120,45 @@ def _points(x: float) -> str:
     return f"{100 * abs(x):.1f} point{'s' if round(100 * abs(x), 1) != 1 else ''}"
 
 
+_NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve".split()
+
+
+def _count(n: int, thing: str) -> str:
+    """``3, "outcome"`` -> "three outcomes"."""
+    word = _NUMBER_WORDS[n] if n < len(_NUMBER_WORDS) else str(n)
+    return f"{word} {thing}{'s' if n != 1 else ''}"
+
+
+def _humane(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def outcomes_phrase(areas: Mapping[str, Sequence[str]] | None) -> str:
+    """What the community works on, in words.
+
+    "seven education outcomes, from kindergarten readiness to employment", or "five outcomes
+    in three issue areas (education, health, housing)".
+    """
+    if not areas:
+        return "its community outcomes"
+    if len(areas) == 1:
+        ((area, outcomes),) = areas.items()
+        text = _count(len(outcomes), f"{_humane(area)} outcome")
+        if len(outcomes) > 2:
+            text += f", from {_humane(outcomes[0])} to {_humane(outcomes[-1])}"
+        elif len(outcomes) == 2:
+            text += f" ({_humane(outcomes[0])} and {_humane(outcomes[1])})"
+        return text
+    total = sum(len(o) for o in areas.values())
+    return f"{_count(total, 'outcome')} in {_count(len(areas), 'issue area')} ({', '.join(map(_humane, areas))})"
+
+
+def _the_outcomes(info: Mapping) -> str:
+    """The outcomes by number ("the seven outcomes"; "the outcomes" when not told which)."""
+    areas = info.get("areas")
+    return f"the {_count(sum(len(o) for o in areas.values()), 'outcome')}" if areas else "the outcomes"
+
+
 def story_paragraphs(compare: pd.DataFrame, info: Mapping) -> list[str]:
     """The plain-language story, written from the numbers (HTML paragraphs).
 
@@ -130,10 +169,11 @@ def story_paragraphs(compare: pd.DataFrame, info: Mapping) -> list[str]:
     base = info["baseline"]
     years = info["steps"] / 12
     span = f"{years:.0f} years" if years >= 2 else f"{info['steps']} months"
+    goal = esc(outcomes_phrase(info.get("areas")))
     paras = [
         f"A community of partner organizations (nonprofits, school districts, public agencies, funders, "
-        f"businesses, colleges and community groups) works for {span} to improve seven education outcomes, "
-        f"from kindergarten readiness to employment. A <b>backbone</b> organization supports them: it keeps the "
+        f"businesses, colleges and community groups) works for {span} to improve {goal}. "
+        f"A <b>backbone</b> organization supports them: it keeps the "
         f"common agenda in front of everyone, runs the shared data system, supports the working groups, "
         f"advocates for policy and brings in aligned funding. We simulated the same community "
         f"{info['replications']} times in each situation below, with the same random draws for each, so the "
@@ -309,8 +349,8 @@ def build_report(
         "Alignment, trust and outcome improvement over time, per situation",
         "Lines are the mean over the simulations, shaded bands the 95% confidence interval of that mean. "
         "Alignment: how close partners' agendas are to their common agenda (0–1). Trust: partners' trust in "
-        "the backbone they follow (0–1). Outcome improvement: the average gain of the seven outcomes since the "
-        "start, on a 0–1 scale (0.10 = 10 points).",
+        "the backbone they follow (0–1). Outcome improvement: the average gain of "
+        f"{_the_outcomes(info)} since the start, on a 0–1 scale (0.10 = 10 points).",
     )
     fig_hours = figure(
         figures["hours"],
