@@ -149,14 +149,18 @@ def outcomes_phrase(areas: Mapping[str, Sequence[str]] | None) -> str:
         elif len(outcomes) == 2:
             text += f" ({_humane(outcomes[0])} and {_humane(outcomes[1])})"
         return text
-    total = sum(len(o) for o in areas.values())
-    return f"{_count(total, 'outcome')} in {_count(len(areas), 'issue area')} ({', '.join(map(_humane, areas))})"
+    names = ", ".join(map(_humane, areas))
+    return f"{_count(_n_outcomes(areas), 'outcome')} in {_count(len(areas), 'issue area')} ({names})"
+
+
+def _n_outcomes(areas: Mapping[str, Sequence[str]]) -> int:
+    return sum(len(o) for o in areas.values())
 
 
 def _the_outcomes(info: Mapping) -> str:
     """The outcomes by number ("the seven outcomes"; "the outcomes" when not told which)."""
     areas = info.get("areas")
-    return f"the {_count(sum(len(o) for o in areas.values()), 'outcome')}" if areas else "the outcomes"
+    return f"the {_count(_n_outcomes(areas), 'outcome')}" if areas else "the outcomes"
 
 
 def story_paragraphs(compare: pd.DataFrame, info: Mapping) -> list[str]:

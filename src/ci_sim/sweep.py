@@ -72,6 +72,11 @@ NUMERIC_MODULES = ("ci_sim.model", "ci_sim.agents", "ci_sim.metrics", "ci_sim.sc
 NUMERIC_PACKAGES = ("numpy", "scipy", "networkx", "mesa")
 
 
+def numeric_versions() -> dict[str, str]:
+    """The versions of :data:`NUMERIC_PACKAGES` and of Python in this process."""
+    return {p: importlib.metadata.version(p) for p in NUMERIC_PACKAGES} | {"python": platform.python_version()}
+
+
 @functools.cache
 def code_fingerprint() -> str:
     """A hash of the code that decides a run's numbers.
@@ -81,12 +86,12 @@ def code_fingerprint() -> str:
     run the same code as the interrupted one, or its folder would hold numbers of two
     versions (see :func:`check_folder`).
     """
-    digest = hashlib.sha256(f"python={platform.python_version()}".encode())
+    digest = hashlib.sha256()
     for name in NUMERIC_MODULES:
         origin = importlib.util.find_spec(name).origin
         digest.update(f"\n{name}\n".encode() + Path(origin).read_bytes())
-    for package in NUMERIC_PACKAGES:
-        digest.update(f"\n{package}={importlib.metadata.version(package)}".encode())
+    for package, version in numeric_versions().items():
+        digest.update(f"\n{package}={version}".encode())
     return digest.hexdigest()
 
 
@@ -116,12 +121,12 @@ def evaluate(
             (what finished is kept; ``--resume`` goes on once the workers match).
     """
     if code is not None and code != _worker_code():
-        versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in NUMERIC_PACKAGES)
+        versions = ", ".join(f"{p} {v}" for p, v in numeric_versions().items())
         raise ScenarioError(
             f"worker {platform.node()} (pid {os.getpid()})",
             "code.fingerprint",
             _worker_code()[:16],
-            f"the sweep's code ({code[:16]}); this worker has {versions}, Python {platform.python_version()}: "
+            f"the sweep's code ({code[:16]}); this worker has {versions}: "
             "install the same ci-sim and library versions on every worker",
         )
     row: dict[str, Any] = {
@@ -271,9 +276,7 @@ def check_folder(exp: Experiment, out: Path, resume: bool) -> None:
 def prepare_folder(exp: Experiment, out: Path) -> set[int]:
     """Write ``experiment.json``, clean leftovers of a kill; return the run_ids already done."""
     code = {"fingerprint": code_fingerprint(), "modules": list(NUMERIC_MODULES)}
-    code["versions"] = {p: importlib.metadata.version(p) for p in NUMERIC_PACKAGES} | {
-        "python": platform.python_version()
-    }
+    code["versions"] = numeric_versions()
     # first: a folder with parts always says what they are
     write_json({**exp.to_json(), "code": code}, out / "experiment.json")
     (out / "runs").mkdir(exist_ok=True)
