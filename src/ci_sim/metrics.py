@@ -22,14 +22,15 @@ if TYPE_CHECKING:
 def _area_consensus(m: CollectiveImpactModel) -> np.ndarray:
     """Each partner's area consensus: the mean agenda of the partners of its area."""
     if m.n_areas == 1:
-        return m.agenda.mean(axis=0)[None, :]
+        return (m.agenda.sum(axis=0) / m.n_partners)[None, :]
     sums = m.area_onehot_p.T @ m.agenda
     return (sums / np.maximum(m.partners_per_area, 1)[:, None])[m.partner_area]
 
 
 def alignment(m: CollectiveImpactModel) -> float:
     """1 − mean total-variation distance of partner agendas from their area's consensus."""
-    return float(1.0 - tv_distance(m.agenda, _area_consensus(m)).mean())
+    # the mean of 0.5 sum_k |x_ik - c_k| over partners, as one sum over the whole array
+    return float(1.0 - 0.5 * np.abs(m.agenda - _area_consensus(m)).sum() / m.n_partners)
 
 
 def factions(m: CollectiveImpactModel) -> float:
@@ -54,18 +55,19 @@ def mean_trust(m: CollectiveImpactModel) -> float:
 
     0 where no partner has a backbone to trust.
     """
-    has = m.last.has_backbone
-    return float(m.followed_trust()[has].mean()) if has.any() else 0.0
+    followers = m.n_partners - m.partners_without_backbone
+    # followed_trust is zero for partners without a backbone, so the sum runs over followers only
+    return float(m.followed_trust().sum() / followers) if followers else 0.0
 
 
 def engagement(m: CollectiveImpactModel) -> float:
     """Mean partner engagement, in [0,1]."""
-    return float(m.engagement.mean())
+    return float(m.engagement.sum() / m.n_partners)
 
 
 def meeting_hours(m: CollectiveImpactModel) -> float:
     """Mean hours per partner per month in backbone tables and working groups."""
-    return float(m.last.meeting_hours.mean())
+    return float(m.last.meeting_hours.sum() / m.n_partners)
 
 
 def fundraising_share(m: CollectiveImpactModel) -> float:
@@ -86,17 +88,17 @@ def data_completeness(m: CollectiveImpactModel) -> float:
 
 def action_plan_quality(m: CollectiveImpactModel) -> float:
     """Mean quality of the action plans partners work to, over outcomes."""
-    return float(m.last.plan_effective.mean())
+    return float(m.last.plan_effective.sum() / m.n_outcomes)
 
 
 def outcome_mean(m: CollectiveImpactModel) -> float:
     """Mean outcome level y_k over all outcomes, in [0,1]."""
-    return float(m.outcome.mean())
+    return float(m.outcome.sum() / m.n_outcomes)
 
 
 def outcome_improvement(m: CollectiveImpactModel) -> float:
     """Mean of y_k(t) − y_k(0) over all outcomes."""
-    return float((m.outcome - m.outcome0).mean())
+    return float((m.outcome - m.outcome0).sum() / m.n_outcomes)
 
 
 def data_cost(m: CollectiveImpactModel) -> float:

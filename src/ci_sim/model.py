@@ -86,14 +86,14 @@ def power(x: np.ndarray, beta: float) -> np.ndarray:
     """
     if beta != int(beta) or not 0 <= beta <= 64:
         return np.power(x, beta)
-    n, result, base = int(beta), np.ones_like(x), x
+    n, result, base = int(beta), None, x
     while n:
         if n & 1:
-            result = result * base
+            result = base if result is None else result * base
         n >>= 1
         if n:
             base = base * base
-    return result
+    return np.ones_like(x) if result is None else result.copy() if result is x else result
 
 
 class CollectiveImpactModel(Model):
@@ -129,6 +129,7 @@ class CollectiveImpactModel(Model):
         self.events = sorted(scenario.events, key=lambda e: e["at"])
         self.running = True
         self.last = SimpleNamespace()
+        self._derive_membership()
         self._compute_step_quantities()  # attention, hours... of the initial state (step 0)
 
     # ------------------------------------------------------------------ construction
@@ -337,6 +338,8 @@ class CollectiveImpactModel(Model):
             outcomes_in_area=self.outcomes_per_area[self.outcome_area][None, :],
             outcomes_b=self.outcomes_per_area[self.backbone_area],
             outcome_backbone_f=self.outcome_backbone_mask.astype(float),
+            partner_outcome_mask=np.asfortranarray(self.partner_outcome_mask),
+            stubborn_agenda=np.asfortranarray((1 - self.openness)[:, None] * self.agenda0),  # (1 - lam) x0
             # the effort that would give each outcome an equal share of its area's capacity
             fair_effort=np.maximum(capacity_area[self.outcome_area] / self.outcomes_per_area[self.outcome_area], 1e-12),
         )
@@ -439,6 +442,7 @@ class CollectiveImpactModel(Model):
     def step(self) -> None:
         """Advance one month: events, then the mechanisms in the documented order."""
         if self._apply_events():
+            self._derive_membership()
             self._compute_step_quantities()  # an event changed who is active: re-derive
         L = self.last
         prm = self.params
@@ -452,12 +456,20 @@ class CollectiveImpactModel(Model):
 
     # -- mechanisms 1, 2, 3, 5 (derived each step from the state) -----------------
 
+    def _derive_membership(self) -> None:
+        """Who can follow which backbone: fixed between events, so derived only when they happen."""
+        c = self._const
+        self._valid = self.partner_backbone_mask & self.backbone_active  # (N, B), column-major
+        self._has_backbone = self._valid.any(axis=1)
+        self._joint_p = c.joint_p & self._has_backbone
+        self._shared_data_p = c.shared_data_p & self._has_backbone
+        self.partners_without_backbone = self.n_partners - int(np.count_nonzero(self._has_backbone))
+
     def _compute_step_quantities(self) -> None:
         """Attention, budgets, promoted agendas and hours for the current state."""
         prm, L, c = self.params, self.last, self._const
         active = self.backbone_active
-        valid = self.partner_backbone_mask & active  # (N, B), column-major like every (N, B) array
-        has_bb = valid.any(axis=1)
+        valid, has_bb = self._valid, self._has_backbone
         # 1. attention: pi_ib ~ tau_ib^beta over the area's active backbones; one table if joint
         if self.switches.attention or not hasattr(self, "attention"):
             weight = power(np.maximum(self.trust, 1e-9), prm.attention_beta) * valid
@@ -465,8 +477,10 @@ class CollectiveImpactModel(Model):
                 weight = np.where(c.joint_b & valid, 1.0, weight)
         else:  # frozen attention: a backbone that left frees its share for the others
             weight = self.attention * valid
-        total = weight.sum(axis=1)[:, None]
-        self.attention = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+        total = weight.sum(axis=1)
+        # (a partner without a backbone has no weight at all: 0 / 1 leaves its row at zero)
+        weight /= np.where(total > 0, total, 1.0)[:, None]
+        self.attention = weight
         # (attention is zero outside the valid pairs, so it is used as pi_ib directly below)
         pi = self.attention
         rowmax = pi.max(axis=1, initial=0.0)[:, None]
@@ -483,7 +497,7 @@ class CollectiveImpactModel(Model):
         visibility = (1.0 - self.servant) * (prm.visibility_base + prm.visibility_rival * rivalry) * active
         pull = self.funding_weight * self.legitimacy * (1.0 + prm.funding_visibility * visibility) * active
         pull_area = self._area_sum_b(pull)[self.backbone_area]
-        pool_share = np.divide(pull, pull_area, out=np.zeros_like(pull), where=pull_area > 0)
+        pool_share = pull / np.where(pull_area > 0, pull_area, 1.0)  # (no pull in the area: no share)
         budget = (pool_share * self.pool[self.backbone_area] + self.in_kind) * active
         overhead = np.minimum(budget, prm.overhead)
         staff_money = budget - overhead
@@ -504,16 +518,18 @@ class CollectiveImpactModel(Model):
             common = (self.area_onehot_b.T @ w) / np.maximum(self._area_sum_b(mass * active), 1e-12)[:, None]
             promoted = np.where(c.shared_agenda_b[:, None], common[self.backbone_area], promoted)
         # 5. hours: fundraising, meetings (tables + working groups), reporting, program
-        interest = self.partner_outcome_mask & (self.agenda * c.outcomes_in_area >= prm.interest_threshold)
+        interest = c.partner_outcome_mask & (self.agenda * c.outcomes_in_area >= prm.interest_threshold)
         interest_f = interest.astype(float)
-        joint_p = c.joint_p & has_bb
+        joint_p = self._joint_p
         tables = np.where(joint_p, 1.0, n_tables)
-        groups_per_outcome = attend_f @ c.outcome_backbone_f
+        groups_per_outcome = (c.outcome_backbone_f.T @ attend_f.T).T  # column-major, like interest
         if c.any_joint:
             groups_per_outcome = np.where(joint_p[:, None], 1.0, groups_per_outcome)
-        groups_per_outcome = np.where(self.convener_active[None, :], 1.0, groups_per_outcome) * interest_f
+        if self.convener_active.any():  # a convener runs the one working group of its outcome
+            groups_per_outcome = np.where(self.convener_active[None, :], 1.0, groups_per_outcome)
+        groups_per_outcome *= interest_f
         groups = groups_per_outcome @ c.ones_k
-        systems = np.where(c.shared_data_p & has_bb, 1.0, n_tables)
+        systems = np.where(self._shared_data_p, 1.0, n_tables)
         fundraising_h = self.fundraising * self.capacity
         meeting_demand = tables * prm.table_hours + groups * prm.working_group_hours
         report_demand = systems * prm.report_hours
@@ -542,7 +558,7 @@ class CollectiveImpactModel(Model):
         # (partners without a backbone), and the value of partners' reporting hours
         L.data_cost = float(
             fn_hours[:, 2].sum() * prm.staff_wage
-            + (self.n_partners - np.count_nonzero(has_bb)) * prm.own_data_cost
+            + self.partners_without_backbone * prm.own_data_cost
             + L.report_hours.sum() * prm.partner_wage
         )
         if not hasattr(L, "completeness"):
@@ -587,13 +603,17 @@ class CollectiveImpactModel(Model):
         if not self.switches.agendas:
             return
         w, s = self.influence_weights()
-        influence = np.asfortranarray(self.attention @ L.promoted)
+        # both terms column-major like the agendas: arithmetic mixing layouts is several times slower
+        influence = (L.promoted.T @ self.attention.T).T
         peers = np.asfortranarray(self.peer_matrix @ self.agenda)
-        target = s[:, None] * influence + (1 - s[:, None]) * peers
-        lam = self.openness[:, None]
-        self.agenda = np.asfortranarray(
-            lam * ((1 - w[:, None]) * self.agenda + w[:, None] * target) + (1 - lam) * self.agenda0
-        )
+        # x' = lam ((1 - w) x + w (s influence + (1 - s) peers)) + (1 - lam) x0, with the
+        # per-partner weights multiplied out first (vectors, not (N, K) arrays)
+        lam = self.openness
+        new = (lam * (1 - w))[:, None] * self.agenda
+        new += (lam * w * s)[:, None] * influence
+        new += (lam * w * (1 - s))[:, None] * peers
+        new += self._const.stubborn_agenda
+        self.agenda = new
 
     # -- mechanism 6: shared measurement -----------------------------------------
 
@@ -673,22 +693,25 @@ class CollectiveImpactModel(Model):
         )
         self.backbone_plan *= self.outcome_backbone_mask
         # convener-run groups: one table per outcome, open to every interested partner
-        part_c = (c.ones_n @ interested) / denom
-        dq = (
-            prm.plan_rate * self.convener_facilitation * part_c * (1 - self.convener_plan)
-            - prm.plan_decay * self.convener_plan
-        )
-        self.convener_plan = (self.convener_plan + dq) * self.convener_active
+        any_convener = self.convener_active.any()  # (no convener: their plans stay at zero)
+        if any_convener:
+            part_c = (c.ones_n @ interested) / denom
+            dq = (
+                prm.plan_rate * self.convener_facilitation * part_c * (1 - self.convener_plan)
+                - prm.plan_decay * self.convener_plan
+            )
+            self.convener_plan = (self.convener_plan + dq) * self.convener_active
         if self.steps % 12 == 0:  # new data each year (months 12, 24, ...): plans are updated
             comp_k = L.completeness[self.outcome_area]
-            self.convener_plan += prm.plan_update * comp_k * (1 - self.convener_plan) * self.convener_active
+            if any_convener:
+                self.convener_plan += prm.plan_update * comp_k * (1 - self.convener_plan) * self.convener_active
             comp_b = L.completeness[self.backbone_area][:, None]
             self.backbone_plan += (
                 prm.plan_update * comp_b * (1 - self.backbone_plan) * self.outcome_backbone_mask
             ) * self.backbone_active[:, None]
-        L.partner_plan = np.where(
-            self.convener_active[None, :], self.convener_plan[None, :], self.attention @ self.backbone_plan
-        )
+        L.partner_plan = (self.backbone_plan.T @ self.attention.T).T  # column-major, like the agendas
+        if any_convener:
+            L.partner_plan = np.where(self.convener_active[None, :], self.convener_plan[None, :], L.partner_plan)
 
     # -- mechanism 9: outcomes ----------------------------------------------------
 
@@ -719,7 +742,7 @@ class CollectiveImpactModel(Model):
             if self.switches.outcome_noise
             else 0.0
         )
-        self.outcome = np.clip(self.outcome + growth + noise, 0.0, 1.0)
+        self.outcome = np.minimum(np.maximum(self.outcome + growth + noise, 0.0), 1.0)
         L.coherence, L.plan_effective, L.effort = coherence, plan, e_share
 
     # -- mechanism 10: trust and engagement ----------------------------------------
@@ -728,12 +751,17 @@ class CollectiveImpactModel(Model):
         c = self._const
         pi = self.attention
         support = saturate(L.per_follower[:, 1] + L.per_follower[:, 3], prm.support_need)  # (B,)
-        dist_own = tv_pairwise(self.agenda, self.own_agenda)  # (N, B)
         bias = 1 - self.neutrality
+        if self.switches.trust:  # both distances in one pass over the outcomes
+            dist = tv_pairwise(self.agenda, np.concatenate([self.own_agenda, L.promoted]))
+            dist_own, dist_p = dist[:, : self.n_backbones], dist[:, self.n_backbones :]
+        else:
+            dist_own = tv_pairwise(self.agenda, self.own_agenda)  # (N, B)
         # a biased backbone serves partners near its program better: fair = nu + (1 - nu)(1 - d)
-        service = support * (1.0 - bias * dist_own)
+        fair = dist_own * -bias
+        fair += 1.0
+        service = fair * support
         if self.switches.trust:
-            dist_p = tv_pairwise(self.agenda, L.promoted)
             claim = L.visibility / max(prm.visibility_base + prm.visibility_rival, 1e-12)
             contest = (1.0 - self.servant) * prm.visibility_rival * L.rivalry  # rival visibility
             fire = (self._area_sum_b(contest) ** 2 - self._area_sum_b(contest**2)) / 2  # pairwise
@@ -744,26 +772,41 @@ class CollectiveImpactModel(Model):
                 * (1 - prm.claim_cost * claim)
                 * (1 - prm.fire_cost * saturate(fire, 1.0)[self.backbone_area])
             )
-            target = (
-                (prm.trust_base + prm.credit_gain * self.servant * service)
-                * (1 - prm.unequal_cost * bias * dist_own)
-                * np.maximum(0.0, 1 - prm.distance_cost * np.maximum(0.0, dist_p - prm.tolerance))
-                * per_backbone
-            )
-            np.clip(target, 0.0, 1.0, out=target)
-            self.trust += prm.trust_rate * (target - self.trust) * L.valid
+            # target = (trust_base + credit_gain sigma service) (1 - c_uneq bias d_own)
+            #          max(0, 1 - c_dist max(0, d_promoted - tolerance)) per_backbone,
+            # written in place: 1 - c_uneq bias d_own = (1 - c_uneq) + c_uneq fair
+            target = fair * (prm.credit_gain * self.servant * support * per_backbone)
+            target += prm.trust_base * per_backbone
+            kept = fair * prm.unequal_cost
+            kept += 1.0 - prm.unequal_cost
+            target *= kept
+            far = np.subtract(dist_p, prm.tolerance, out=kept)
+            np.maximum(far, 0.0, out=far)
+            far *= -prm.distance_cost
+            far += 1.0
+            np.maximum(far, 0.0, out=far)
+            target *= far
+            np.maximum(target, 0.0, out=target)
+            np.minimum(target, 1.0, out=target)
+            target -= self.trust
+            target *= L.valid
+            target *= prm.trust_rate
+            self.trust += target
             # legitimacy is earned by the value a backbone generates ("who says?")
             self.legitimacy += prm.legitimacy_rate * support * (1.0 - self.legitimacy) * self.backbone_active
         if self.switches.engagement:
             trust_i = np.where(L.has_backbone, self.followed_trust(), 0.5)
             served = (pi * service) @ c.ones_b  # support received (credit acts through trust)
-            conv = (L.interest_f @ (self.convener_active * self.convener_facilitation)) / np.maximum(
-                L.interest_f @ c.ones_k, 1
-            )
+            if self.convener_active.any():
+                conv = (L.interest_f @ (self.convener_active * self.convener_facilitation)) / np.maximum(
+                    L.interest_f @ c.ones_k, 1
+                )
+            else:  # no convener: the support partners feel is the backbones' alone (served >= 0)
+                conv = 0.0
             target = (
                 prm.engagement_base
                 + prm.engagement_trust * (trust_i - 0.5)
                 + prm.engagement_support * np.maximum(served, conv)
                 - prm.burnout_cost * np.maximum(0.0, L.meeting_load - prm.burnout_tolerance)
             )
-            self.engagement += prm.engagement_rate * (np.clip(target, 0.0, 1.0) - self.engagement)
+            self.engagement += prm.engagement_rate * (np.minimum(np.maximum(target, 0.0), 1.0) - self.engagement)
