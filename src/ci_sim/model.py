@@ -93,7 +93,9 @@ def power(x: np.ndarray, beta: float) -> np.ndarray:
         n >>= 1
         if n:
             base = base * base
-    return np.ones_like(x) if result is None else result.copy() if result is x else result
+    if result is None:
+        return np.ones_like(x)
+    return result.copy() if result is x else result  # never hand back the caller's own array
 
 
 class CollectiveImpactModel(Model):
@@ -752,11 +754,10 @@ class CollectiveImpactModel(Model):
         pi = self.attention
         support = saturate(L.per_follower[:, 1] + L.per_follower[:, 3], prm.support_need)  # (B,)
         bias = 1 - self.neutrality
-        if self.switches.trust:  # both distances in one pass over the outcomes
-            dist = tv_pairwise(self.agenda, np.concatenate([self.own_agenda, L.promoted]))
-            dist_own, dist_p = dist[:, : self.n_backbones], dist[:, self.n_backbones :]
-        else:
-            dist_own = tv_pairwise(self.agenda, self.own_agenda)  # (N, B)
+        # distances to each backbone's own programme and (for trust) to what it promotes, in one pass
+        programmes = np.concatenate([self.own_agenda, L.promoted]) if self.switches.trust else self.own_agenda
+        dist = tv_pairwise(self.agenda, programmes)
+        dist_own = dist[:, : self.n_backbones]  # (N, B)
         # a biased backbone serves partners near its program better: fair = nu + (1 - nu)(1 - d)
         fair = dist_own * -bias
         fair += 1.0
@@ -780,7 +781,7 @@ class CollectiveImpactModel(Model):
             kept = fair * prm.unequal_cost
             kept += 1.0 - prm.unequal_cost
             target *= kept
-            far = np.subtract(dist_p, prm.tolerance, out=kept)
+            far = np.subtract(dist[:, self.n_backbones :], prm.tolerance, out=kept)  # beyond tolerance
             np.maximum(far, 0.0, out=far)
             far *= -prm.distance_cost
             far += 1.0
