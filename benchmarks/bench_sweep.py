@@ -152,7 +152,7 @@ def bench_memory(counts: list[int], steps: int, tmp: Path) -> None:
 
 
 def bench_sobol(samples: int, tmp: Path) -> None:
-    from ci_sim.experiments import load_experiment
+    from ci_sim.experiments.experiment import load_experiment
 
     full = load_experiment(SOBOL)
     exp = load_experiment(SOBOL, [f"samples={samples}"])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from ci_sim.scenario import load_scenario, validate_scenario
+from ci_sim.model.scenario import load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from ci_sim.cli import main
-from ci_sim.compare import COMPARE_COLUMNS, bootstrap_paired, compare_table, statement
-from ci_sim.runner import replication_seed
+from ci_sim.experiments.compare import COMPARE_COLUMNS, bootstrap_paired, compare_table, statement
+from ci_sim.runs.runner import replication_seed
 
 
 def _compare(tmp_path, *args, reps="10", steps="60"):

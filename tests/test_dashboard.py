@@ -13,8 +13,9 @@ pytest.importorskip("solara")
 from mesa.visualization.solara_viz import _check_model_params  # noqa: E402
 
 from ci_sim import load_scenario, replication_seed, run_scenario  # noqa: E402
-from ci_sim.animation import backbone_colors  # noqa: E402
-from ci_sim.dashboard import (  # noqa: E402
+from ci_sim.model.scenario import shipped_scenario_dir  # noqa: E402
+from ci_sim.viz.animation import backbone_colors  # noqa: E402
+from ci_sim.viz.dashboard import (  # noqa: E402
     DashboardModel,
     draw_network,
     draw_outcomes,
@@ -27,7 +28,6 @@ from ci_sim.dashboard import (  # noqa: E402
     slider_defaults,
     slider_overrides,
 )
-from ci_sim.scenario import shipped_scenario_dir  # noqa: E402
 
 
 def test_untouched_dashboard_is_replication_zero_of_ci_sim_run():

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from PIL import Image
 
 from ci_sim import build_model, load_scenario, replication_seed
-from ci_sim.animation import backbone_anchors, backbone_colors, camps, followed_backbone, simulate_frames
 from ci_sim.cli import main
-from ci_sim.demo import DEMO_SCENARIOS, SCENARIO_TITLES, compare_table, representative_replication
-from ci_sim.indicators import FUNCTIONS, function_hours
-from ci_sim.metrics import agent_snapshot, factions, metric_names, model_metrics
-from ci_sim.report import story_paragraphs
+from ci_sim.model.metrics import agent_snapshot, factions, metric_names, model_metrics
+from ci_sim.viz.animation import backbone_anchors, backbone_colors, camps, followed_backbone, simulate_frames
+from ci_sim.viz.demo import DEMO_SCENARIOS, SCENARIO_TITLES, compare_table, representative_replication
+from ci_sim.viz.indicators import FUNCTIONS, function_hours
+from ci_sim.viz.report import story_paragraphs
 
 STEPS = 36
 COMPARE_COLUMNS = [
@@ -184,7 +184,7 @@ def test_report_has_story_table_and_indicators(demo_dir):
 
 
 def test_story_names_the_outcomes_of_the_scenario():
-    from ci_sim.report import outcomes_phrase
+    from ci_sim.viz.report import outcomes_phrase
 
     assert (
         outcomes_phrase({"health": ["asthma_visits", "obesity"]}) == "two health outcomes (asthma visits and obesity)"
@@ -305,7 +305,7 @@ def test_demo_help_has_example():
 
 
 def test_readme_figure_is_small_and_exact(demo_dir, tmp_path):
-    from ci_sim.demo import write_readme_figure
+    from ci_sim.viz.demo import write_readme_figure
 
     path = write_readme_figure(pd.read_parquet(demo_dir / "timeseries.parquet"), tmp_path / "img" / "demo.png")
     with Image.open(path) as im:

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from ci_sim.cli import main
-from ci_sim.experiments import load_experiment
-from ci_sim.scenario import ScenarioError
+from ci_sim.experiments.experiment import load_experiment
+from ci_sim.model.scenario import ScenarioError
 
 BASE = """
 name: exp
@@ -252,7 +252,7 @@ def test_sensitivity_with_points_that_never_ran_exits_3_and_says_so(tmp_path):
 def test_ema_workbench_runs_ci_sim_with_its_seeds():
     from ema_workbench import perform_experiments
 
-    from ci_sim.ema import LEVERS, UNCERTAINTIES, build_model, ci_sim_function
+    from ci_sim.experiments.ema import LEVERS, UNCERTAINTIES, build_model, ci_sim_function
 
     model = build_model(steps=6, replications=2, seed=3)
     assert {u.name for u in model.uncertainties} == set(UNCERTAINTIES)
@@ -264,7 +264,7 @@ def test_ema_workbench_runs_ci_sim_with_its_seeds():
     row = experiments.iloc[4]
     values = {name: row[name] for name in [*UNCERTAINTIES, *LEVERS]}
     values["backbones"] = int(values["backbones"])
-    from ci_sim.runner import replication_seed
+    from ci_sim.runs.runner import replication_seed
 
     direct = [ci_sim_function(steps=6, seed=replication_seed(3, i), **values)["outcome_improvement"] for i in range(2)]
     assert outcomes["outcome_improvement"][4] == pytest.approx(np.mean(direct), rel=1e-12)

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ci_sim import build_model
-from ci_sim.metrics import model_metrics
-from ci_sim.scenario import validate_scenario
+from ci_sim.model.metrics import model_metrics
+from ci_sim.model.scenario import validate_scenario
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 coordination = st.sampled_from(["none", "shared_data", "shared_agenda", "joint"])

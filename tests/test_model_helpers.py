@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from ci_sim.model import kth_largest, power, tv_pairwise
+from ci_sim.model.model import kth_largest, power, tv_pairwise
 
 # few distinct values, so that ties (the case a faster cut could get wrong) are common
 tied = st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.5, 1.0]) | st.floats(0, 1)

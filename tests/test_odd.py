@@ -2,7 +2,7 @@
 
 The parameter table of docs/ODD.md §8.1 (between ``<!-- parameters:start -->`` and
 ``<!-- parameters:end -->``) must have exactly one row per field of
-:class:`ci_sim.scenario.Parameters`, with the code name in backticks in the 2nd column, the
+:class:`ci_sim.model.scenario.Parameters`, with the code name in backticks in the 2nd column, the
 default as Python's ``repr`` in the 3rd and the allowed range (from the pydantic constraints)
 in the 4th. The settings table of §8.2 (``<!-- settings:start -->`` ... ``<!-- settings:end -->``)
 must list every scenario key outside ``parameters`` with its default. When a default, range
@@ -22,7 +22,7 @@ from conftest import ROOT
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from ci_sim.scenario import Parameters, Scenario
+from ci_sim.model.scenario import Parameters, Scenario
 
 ODD = ROOT / "docs" / "ODD.md"
 CELL_SPLIT = re.compile(r"(?<!\\)\|")

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from ci_sim.cli import main
-from ci_sim.plots import (
+from ci_sim.viz.plots import (
     OKABE_ITO,
     PlotError,
     _is_baseline_row,

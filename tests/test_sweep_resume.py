@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from ci_sim.cli import EXIT_RUNS_FAILED, main
-from ci_sim.evaluators import DaskEvaluator, ProcessPoolEvaluator, SerialEvaluator
-from ci_sim.experiments import load_experiment
-from ci_sim.sweep import code_fingerprint, read_runs, read_timeseries, run_sweep
+from ci_sim.experiments.evaluators import DaskEvaluator, ProcessPoolEvaluator, SerialEvaluator
+from ci_sim.experiments.experiment import load_experiment
+from ci_sim.experiments.sweep import code_fingerprint, read_runs, read_timeseries, run_sweep
 
 SMALL = """
 name: small_sweep
@@ -109,7 +109,7 @@ def test_an_existing_dask_cluster_by_address(tmp_path, monkeypatch):
         assert res.exit_code == 0, res.output
     pd.testing.assert_frame_equal(read_runs(out), read_runs(reference), check_exact=True)
     assert json.loads((out / "manifest.json").read_text())["evaluator"] == "dask"
-    monkeypatch.setattr("ci_sim.evaluators.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("ci_sim.experiments.evaluators.CONNECT_TIMEOUT", "1s")
     gone = CliRunner().invoke(
         main, ["sweep", str(exp_file), "-q", "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "x")]
     )
@@ -195,10 +195,10 @@ def test_a_resume_with_other_model_code_is_refused(tmp_path, monkeypatch):
     args = ["sweep", str(exp_file), "-w", "1", "-q", "--out", str(out), "--resume"]
     assert CliRunner().invoke(main, args).exit_code == 0
     meta = json.loads((out / "experiment.json").read_text())
-    assert meta["code"]["fingerprint"] == code_fingerprint() and "ci_sim.model" in meta["code"]["modules"]
+    assert meta["code"]["fingerprint"] == code_fingerprint() and "ci_sim.model.model" in meta["code"]["modules"]
     before = sorted(p.name for p in (out / "runs").iterdir())
     assert CliRunner().invoke(main, args).exit_code == 0  # the same code: resuming is fine
-    monkeypatch.setattr("ci_sim.sweep.code_fingerprint", lambda: "f" * 64)  # as after an upgrade
+    monkeypatch.setattr("ci_sim.experiments.sweep.code_fingerprint", lambda: "f" * 64)  # as after an upgrade
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 2 and "code.fingerprint" in res.output and "new --out folder" in res.output
     assert sorted(p.name for p in (out / "runs").iterdir()) == before
@@ -208,7 +208,7 @@ def test_a_worker_with_other_code_computes_nothing_and_the_sweep_stops(tmp_path,
     exp_file = write(tmp_path, SMALL)
     out = tmp_path / "out"
     args = ["sweep", str(exp_file), "-w", "1", "-q", "--out", str(out), "--resume"]
-    monkeypatch.setattr("ci_sim.sweep._worker_code", lambda: "e" * 64)  # a cluster worker left un-upgraded
+    monkeypatch.setattr("ci_sim.experiments.sweep._worker_code", lambda: "e" * 64)  # a cluster worker left un-upgraded
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 2, res.output
     assert "worker" in res.output and "code.fingerprint" in res.output and "same ci-sim" in res.output
@@ -221,7 +221,7 @@ def test_a_worker_with_other_code_computes_nothing_and_the_sweep_stops(tmp_path,
 def test_scenario_errors_cross_process_boundaries_intact():
     import pickle
 
-    from ci_sim.scenario import ScenarioError
+    from ci_sim.model.scenario import ScenarioError
 
     exc = ScenarioError("worker w1", "code.fingerprint", "abc", "the sweep's code")
     back = pickle.loads(pickle.dumps(exc))

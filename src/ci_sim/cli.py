@@ -16,11 +16,17 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
-from ci_sim.compare import mean_ci
-from ci_sim.metrics import KEY_METRICS
-from ci_sim.results import check_new_dir, default_out_dir, manifest, staged_dir, write_csv, write_json, write_parquet
-from ci_sim.runner import replication_seed, run_scenario
-from ci_sim.scenario import ScenarioError, load_scenario, shipped_scenario_dir
+from ci_sim.model.metrics import KEY_METRICS
+from ci_sim.model.scenario import ScenarioError, load_scenario, shipped_scenario_dir
+from ci_sim.runs.results import (
+    check_new_dir,
+    default_out_dir,
+    manifest,
+    staged_dir,
+    write_csv,
+    write_json,
+    write_parquet,
+)
 
 
 class _Cli(click.Group):
@@ -48,6 +54,8 @@ def main() -> None:
 
 def run_replications(scenario, replications: int, seed: int, steps: int | None, quiet: bool, label: str):
     """Run replications 0..R-1 of ``scenario`` (serially), with a progress bar."""
+    from ci_sim.runs.runner import replication_seed, run_scenario  # the compiled step loads only to run
+
     results = []
     for i in tqdm(range(replications), desc=label, unit="run", disable=quiet, file=sys.stderr):
         results.append((i, run_scenario(scenario, replication_seed(seed, i), steps=steps)))
@@ -120,6 +128,8 @@ def run(scenario, replications, steps, seed, out, overrides, agent_period, quiet
             tmp / "manifest.json",
         )
     if not quiet:
+        from ci_sim.experiments.compare import mean_ci
+
         click.echo(f"{sc.name}: {reps} replications x {steps or sc.steps} months")
         for metric in KEY_METRICS:
             m, lo, hi = mean_ci(summary[metric])
@@ -190,7 +200,7 @@ def plot(results_dir, out):
       ci-sim plot results/nine_backbones/20261122T101500.000000Z
       ci-sim plot results/compare/latest --out slides/figures
     """
-    from ci_sim.plots import PlotError, plot_results  # matplotlib loads only when plotting
+    from ci_sim.viz.plots import PlotError, plot_results  # matplotlib loads only when plotting
 
     try:
         paths = plot_results(results_dir, out)
@@ -224,7 +234,7 @@ def demo(out, replications, steps, quiet):
       ci-sim demo --replications 10 --out results/demo/workshop
       ci-sim demo -r 2 --steps 36 -q          (a quick check)
     """
-    from ci_sim.demo import run_demo  # matplotlib loads only when needed
+    from ci_sim.viz.demo import run_demo  # matplotlib loads only when needed
 
     out = out or default_out_dir("demo")
     files = run_demo(out, replications=replications, steps=steps, progress=None if quiet else click.echo)
@@ -258,7 +268,7 @@ def dashboard(scenario, port, host):
       ci-sim dashboard nine_backbones --port 8766
       ci-sim dashboard scenarios/consolidation.yaml --host 0.0.0.0
     """
-    from ci_sim.dashboard_server import port_problem, serve  # Solara starts in the server process
+    from ci_sim.viz.dashboard_server import port_problem, serve  # Solara starts in the server process
 
     load_scenario(scenario)  # bad input stops here, before anything starts
     path = Path(scenario)
@@ -311,7 +321,7 @@ def compare(scenarios, replications, seed, steps, overrides, metrics, workers, s
       ci-sim compare experiments/strategies.yaml --out results/strategies
       ci-sim compare nine_backbones consolidation --set community.partners=300
     """
-    from ci_sim.compare import (
+    from ci_sim.experiments.compare import (
         check_metrics,
         compare_table,
         format_table,
@@ -319,7 +329,7 @@ def compare(scenarios, replications, seed, steps, overrides, metrics, workers, s
         run_comparison,
         write_comparison,
     )
-    from ci_sim.evaluators import make_evaluator
+    from ci_sim.experiments.evaluators import make_evaluator
 
     entries, spec = load_entries(scenarios, list(overrides))
     reps = replications or (spec.replications if spec else 20)
@@ -393,8 +403,8 @@ def _sweep_options(fn):
 
 def _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds):
     """Run (or resume) the sweep of ``exp`` into ``out`` and print its summary."""
-    from ci_sim.evaluators import make_evaluator
-    from ci_sim.sweep import run_sweep
+    from ci_sim.experiments.evaluators import make_evaluator
+    from ci_sim.experiments.sweep import run_sweep
 
     if resume and out is None:
         raise ScenarioError("--resume", "--out", None, "the folder of the sweep to finish (--out DIR)")
@@ -442,7 +452,7 @@ def sweep(experiment, workers, scheduler, resume, out, overrides, flush_rows, fl
       ci-sim sweep experiments/backbones_sweep.yaml --resume --out results/backbones_sweep/20261122T101500Z
       ci-sim sweep experiments/sobol_main.yaml --scheduler tcp://10.0.0.5:8786 --set samples=512
     """
-    from ci_sim.experiments import load_experiment
+    from ci_sim.experiments.experiment import load_experiment
 
     exp = load_experiment(experiment, list(overrides))
     _, summary = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds)
@@ -472,10 +482,10 @@ def sensitivity(experiment, workers, scheduler, resume, out, overrides, flush_ro
       ci-sim sensitivity experiments/sobol_main.yaml --set samples=32 --set steps=60
       ci-sim sensitivity experiments/sobol_main.yaml --from results/sobol_main/20261122T101500Z
     """
-    from ci_sim.experiments import load_experiment
-    from ci_sim.plots import plot_sensitivity
-    from ci_sim.sensitivity import MissingPointsError, analyze, check_sweep_folder, require_analysable
-    from ci_sim.sweep import read_runs
+    from ci_sim.experiments.experiment import load_experiment
+    from ci_sim.experiments.sensitivity import MissingPointsError, analyze, check_sweep_folder, require_analysable
+    from ci_sim.experiments.sweep import read_runs
+    from ci_sim.viz.plots import plot_sensitivity
 
     exp = load_experiment(experiment, list(overrides))
     require_analysable(exp)

@@ -8,13 +8,8 @@ model's arrays. Nothing here is called inside the step.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
-from mesa import Agent
-
-if TYPE_CHECKING:
-    from ci_sim.model import CollectiveImpactModel
+from mesa import Agent, Model
 
 
 class PartnerAgent(Agent):
@@ -26,7 +21,7 @@ class PartnerAgent(Agent):
         area: name of the partner's issue area.
     """
 
-    def __init__(self, model: CollectiveImpactModel, index: int, sector: str, area: str):
+    def __init__(self, model: Model, index: int, sector: str, area: str):
         super().__init__(model)
         self.index = index
         self.sector = sector
@@ -86,7 +81,7 @@ class BackboneAgent(Agent):
         origin: partner_agreed, funder_created or self_declared.
     """
 
-    def __init__(self, model: CollectiveImpactModel, index: int, name: str, area: str, origin: str):
+    def __init__(self, model: Model, index: int, name: str, area: str, origin: str):
         super().__init__(model)
         self.index = index
         self.name = name
@@ -132,7 +127,7 @@ class ConvenerAgent(Agent):
         name: a readable name.
     """
 
-    def __init__(self, model: CollectiveImpactModel, outcome: int, name: str):
+    def __init__(self, model: Model, outcome: int, name: str):
         super().__init__(model)
         self.outcome = outcome
         self.name = name

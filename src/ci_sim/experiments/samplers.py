@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ci_sim.scenario import ScenarioError
+from ci_sim.model.scenario import ScenarioError
 
 
 def salib_problem(spec) -> dict[str, Any]:

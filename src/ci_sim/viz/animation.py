@@ -1,7 +1,7 @@
 """The partner network over time: the camp layout and the animated GIF of the demo.
 
 Partners are dots coloured by the backbone they mostly follow (the model's
-:meth:`~ci_sim.model.CollectiveImpactModel.followed_backbones`; grey if none) and sized by
+:meth:`~ci_sim.model.model.CollectiveImpactModel.followed_backbones`; grey if none) and sized by
 their engagement. Backbones are numbered squares, conveners diamonds.
 
 The layout is what makes factions visible. The backbones of an issue area sit at fixed
@@ -16,7 +16,7 @@ walk from one camp to another when they change allegiance; camps grow, shrink an
 in their backbone's colour. Conveners sit in a row under their area's network, labelled
 with the outcome they convene and sized by the quality of its action plan.
 
-The same layout draws the live dashboard's network view (:mod:`ci_sim.dashboard`). Every
+The same layout draws the live dashboard's network view (:mod:`ci_sim.viz.dashboard`). Every
 layout computation has a fixed seed and none touches the model's random streams, so the
 same model gives the same pictures and drawing does not change the simulation.
 
@@ -41,9 +41,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 from PIL import Image
 
-from ci_sim import metrics
-from ci_sim.plots import NEUTRAL_GREY, STYLE, categorical_colors
-from ci_sim.results import atomic_write
+from ci_sim.model import metrics
+from ci_sim.runs.results import atomic_write
+from ci_sim.viz.plots import NEUTRAL_GREY, STYLE, categorical_colors
 
 #: Seed of every layout computation (the pictures show the model, not chance).
 LAYOUT_SEED = 2026
@@ -113,7 +113,7 @@ class Camp:
 
 
 def camps(model) -> list[Camp]:
-    """The camps of the model's current state, as counted by :func:`ci_sim.metrics.factions`."""
+    """The camps of the model's current state, as counted by :func:`ci_sim.model.metrics.factions`."""
     followed = followed_backbone(model)
     found = []
     for area in range(model.n_areas):

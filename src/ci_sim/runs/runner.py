@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ci_sim.metrics import agent_snapshot, metric_names, model_metrics
-from ci_sim.model import CollectiveImpactModel
-from ci_sim.scenario import Scenario
+from ci_sim.model.metrics import agent_snapshot, metric_names, model_metrics
+from ci_sim.model.model import CollectiveImpactModel
+from ci_sim.model.scenario import Scenario
 
 
 def replication_seed(base_seed: int, replication: int) -> int:

@@ -4,12 +4,12 @@ Exploratory Modelling and Analysis (Kwakkel 2017) separates what a community can
 (uncertainties: how open partners are, how costly meetings and contests are, how much money
 funders put in) from what it can choose (levers: how many backbones, how they coordinate,
 whether to use conveners). :func:`build_model` returns an EMA ``ReplicatorModel`` whose
-function runs ci-sim's own :func:`~ci_sim.runner.run_scenario` once per replication, with the
+function runs ci-sim's own :func:`~ci_sim.runs.runner.run_scenario` once per replication, with the
 replication seeds of ci-sim (so EMA runs reproduce ``ci-sim run`` numbers).
 
 Example:
     >>> from ema_workbench import perform_experiments
-    >>> from ci_sim.ema import build_model
+    >>> from ci_sim.experiments.ema import build_model
     >>> model = build_model(steps=24, replications=2)
     >>> experiments, outcomes = perform_experiments(model, scenarios=4, policies=2)  # doctest: +SKIP
 """
@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from ci_sim.metrics import KEY_METRICS
-from ci_sim.runner import replication_seed, run_scenario
-from ci_sim.scenario import load_scenario
+from ci_sim.model.metrics import KEY_METRICS
+from ci_sim.model.scenario import load_scenario
+from ci_sim.runs.runner import replication_seed, run_scenario
 
 #: EMA name -> (scenario key path, low, high, integer?)
 UNCERTAINTIES: dict[str, tuple[str, float, float, bool]] = {
@@ -99,7 +99,7 @@ def build_model(base: str = "nine_backbones", steps: int = 120, replications: in
         steps: months per run.
         replications: runs per experiment; outcomes are their mean.
         seed: base seed of the replications (default: the scenario's), so replication ``i``
-            runs with :func:`~ci_sim.runner.replication_seed` ``(seed, i)`` as in ``ci-sim run``.
+            runs with :func:`~ci_sim.runs.runner.replication_seed` ``(seed, i)`` as in ``ci-sim run``.
     """
     from ema_workbench import (
         CategoricalParameter,

@@ -9,14 +9,14 @@ Start it with ``ci-sim dashboard [SCENARIO]``, which serves this module with
 ``solara run``. The base scenario comes from the environment variable
 ``CI_SIM_DASHBOARD_SCENARIO`` (a file or a shipped name; default ``single_backbone``);
 sliders left at the scenario's value leave the scenario as it is, moved sliders override
-it through :func:`ci_sim.scenario.load_scenario` (``overrides={key.path: value}``), and
+it through :func:`ci_sim.model.scenario.load_scenario` (``overrides={key.path: value}``), and
 the settings take effect when the user presses Reset (SolaraViz's controller). The seed
 box takes the same base seed as ``ci-sim run --seed``: the dashboard shows replication 0
 of that run, step by step.
 
-The network view shares its layout and colours with the demo's GIFs (:mod:`ci_sim.animation`):
+The network view shares its layout and colours with the demo's GIFs (:mod:`ci_sim.viz.animation`):
 backbones at fixed places, partners gathered around the backbone they follow, factions
-haloed; the plots use the palette of :mod:`ci_sim.plots`, so a backbone or a kind of hour
+haloed; the plots use the palette of :mod:`ci_sim.viz.plots`, so a backbone or a kind of hour
 has the same colour in the dashboard, the figures and the report.
 
 Only matplotlib components are used: the altair backend needs vega assets that are not
@@ -41,25 +41,25 @@ from mesa import DataCollector
 from mesa.visualization import Slider, SolaraViz
 from mesa.visualization.utils import update_counter
 
-from ci_sim import animation
-from ci_sim.dashboard_server import SCENARIO_ENV
-from ci_sim.metrics import MODEL_METRICS
-from ci_sim.model import COORDINATION_LEVELS, CollectiveImpactModel
-from ci_sim.plots import NEUTRAL_GREY, OKABE_ITO
-from ci_sim.runner import replication_seed
-from ci_sim.scenario import Scenario, ScenarioError, load_scenario
+from ci_sim.model.metrics import MODEL_METRICS
+from ci_sim.model.model import CollectiveImpactModel
+from ci_sim.model.scenario import COORDINATION_LEVELS, Scenario, ScenarioError, load_scenario
+from ci_sim.runs.runner import replication_seed
+from ci_sim.viz import animation
+from ci_sim.viz.dashboard_server import SCENARIO_ENV
+from ci_sim.viz.plots import NEUTRAL_GREY, OKABE_ITO
 
 DEFAULT_SCENARIO = "single_backbone"
 MAX_BACKBONES = 12
 MAX_PARTNERS = 400
 
 #: Colours: the palette of the figures and GIFs (Okabe–Ito; Paul Tol's muted for nine
-#: backbones; :func:`ci_sim.animation.backbone_colors`), so a backbone has the same colour
+#: backbones; :func:`ci_sim.viz.animation.backbone_colors`), so a backbone has the same colour
 #: everywhere; beyond nine backbones colours repeat and the numbers in the squares tell them
 #: apart.
 NO_BACKBONE = NEUTRAL_GREY
 CONVENER_COLOUR = animation.CONVENER_COLOUR
-#: Trend lines and the partner-time bands, as in :mod:`ci_sim.plots`.
+#: Trend lines and the partner-time bands, as in :mod:`ci_sim.viz.plots`.
 TREND_COLOURS = {"alignment": OKABE_ITO[0], "mean_trust": OKABE_ITO[1], "engagement": OKABE_ITO[2]}
 HOURS_COLOURS = {
     "hours_program": OKABE_ITO[2],
@@ -230,7 +230,7 @@ class DashboardModel(CollectiveImpactModel):
         rng: base seed (as ``ci-sim run --seed``); the model runs replication 0 of it.
 
     Attributes:
-        datacollector: a Mesa DataCollector with every metric of :mod:`ci_sim.metrics`
+        datacollector: a Mesa DataCollector with every metric of :mod:`ci_sim.model.metrics`
             (and ``outcome_<name>``), one row per month from month 0.
         base_seed, horizon, notes: the seed used, the scenario's months, notes for the user.
         overrides: the scenario changes made by the sliders (dotted key path -> value).
@@ -280,7 +280,7 @@ class DashboardModel(CollectiveImpactModel):
 
 
 def followed_backbone(model: CollectiveImpactModel) -> np.ndarray:
-    """Index of the backbone each partner gives most attention to (-1: none); see :mod:`ci_sim.animation`."""
+    """Index of the backbone each partner gives most attention to (-1: none); see :mod:`ci_sim.viz.animation`."""
     return animation.followed_backbone(model)
 
 
@@ -298,7 +298,7 @@ def backbone_label(model: CollectiveImpactModel, j: int) -> str:
 def network_positions(model: CollectiveImpactModel) -> dict:
     """Positions of partners (0..N-1) and backbones (("b", j)), kept on the model.
 
-    The camp layout of :mod:`ci_sim.animation` (the demo's GIFs): backbones fixed on a ring
+    The camp layout of :mod:`ci_sim.viz.animation` (the demo's GIFs): backbones fixed on a ring
     per issue area, partners drawn to the backbone they follow, so camps show as clusters.
     Each month starts from last month's positions and relaxes a little, so partners walk
     from camp to camp instead of jumping. The layout has its own fixed seed: drawing never

@@ -1,7 +1,7 @@
 """Comparing strategies: common random numbers, confidence intervals, plain language.
 
 Replication ``i`` of every scenario in a comparison runs with the same seed
-(:func:`~ci_sim.runner.replication_seed`), so the scenarios share partners, agendas, networks
+(:func:`~ci_sim.runs.runner.replication_seed`), so the scenarios share partners, agendas, networks
 and noise, and differences are taken replication by replication (paired). For each scenario
 and metric :func:`compare_table` gives:
 
@@ -43,9 +43,7 @@ import pandas as pd
 from pydantic import Field, ValidationError
 from tqdm import tqdm
 
-from ci_sim.results import manifest, write_csv, write_json, write_parquet
-from ci_sim.runner import replication_seed, run_scenario
-from ci_sim.scenario import (
+from ci_sim.model.scenario import (
     Scenario,
     ScenarioError,
     _from_validation,
@@ -56,6 +54,8 @@ from ci_sim.scenario import (
     load_scenario,
     shipped_scenario_dir,
 )
+from ci_sim.runs.results import manifest, write_csv, write_json, write_parquet
+from ci_sim.runs.runner import replication_seed, run_scenario
 
 BOOTSTRAP_RESAMPLES = 4000
 CONFIDENCE = 0.95
@@ -162,7 +162,7 @@ def check_metrics(entries: list[tuple[str, Scenario]], metrics: Sequence[str]) -
     Raises:
         ScenarioError: a metric that some scenario does not report.
     """
-    from ci_sim.metrics import MODEL_METRICS
+    from ci_sim.model.metrics import MODEL_METRICS
 
     for label, sc in entries:
         known = [*MODEL_METRICS, *(f"outcome_{k}" for a in sc.issue_areas for k in a.outcomes)]
@@ -325,7 +325,7 @@ def statement(metric: str, scenario: str, baseline: str, s: Mapping[str, float],
         s: the output of :func:`bootstrap_paired`.
         relative: say it in percent of the baseline (only if its mean is clearly not zero).
     """
-    from ci_sim.plots import metric_label  # labels are shared with the figures
+    from ci_sim.model.metrics import metric_label  # labels are shared with the figures
 
     label = metric_label(metric).lower()
     lo, hi, diff = s["diff_ci_low"], s["diff_ci_high"], s["diff"]
@@ -403,7 +403,7 @@ def format_table(table: pd.DataFrame, metrics: Sequence[str]) -> str:
     width = max(len("scenario"), *(len(n) for n in names)) + 2
     lines = []
     for metric in metrics:
-        from ci_sim.plots import metric_label
+        from ci_sim.model.metrics import metric_label
 
         lines.append(f"{metric_label(metric)} ({metric})")
         head = f"  {'scenario':<{width}}{'mean [95% CI]':<30}{'vs ' + baseline + ' [95% CI]':<34}{'d':>7}"

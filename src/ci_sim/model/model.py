@@ -1,7 +1,7 @@
 """The collective-impact model: partners, backbones and conveners in one or more issue areas.
 
 One step is one month. The state lives in numpy arrays owned by the model (struct of
-arrays); the Mesa agents in :mod:`ci_sim.agents` are views onto their rows. The step
+arrays); the Mesa agents in :mod:`ci_sim.model.agents` are views onto their rows. The step
 applies the ten mechanisms of docs/ODD.md in order, each vectorized over all partners,
 backbones and outcomes at once:
 
@@ -25,10 +25,9 @@ import numpy as np
 import scipy.sparse as sp
 from mesa import Model
 
-from ci_sim.agents import BackboneAgent, ConvenerAgent, PartnerAgent
-from ci_sim.scenario import SECTORS, Scenario
+from ci_sim.model.agents import BackboneAgent, ConvenerAgent, PartnerAgent
+from ci_sim.model.scenario import COORDINATION_LEVELS, SECTORS, Scenario
 
-COORDINATION_LEVELS = ("none", "shared_data", "shared_agenda", "joint")
 #: How much of the rivalry among an area's backbones survives each coordination level.
 RIVALRY_BY_COORDINATION = np.array([1.0, 1.0, 0.5, 0.0])
 STREAMS = ("partners", "agendas", "backbones", "network", "trust", "outcomes", "noise")
@@ -102,14 +101,14 @@ class CollectiveImpactModel(Model):
     """A community of partners working on issue areas with backbones and conveners.
 
     Args:
-        scenario: a validated :class:`ci_sim.scenario.Scenario`.
+        scenario: a validated :class:`ci_sim.model.scenario.Scenario`.
         rng: seed of the model's random generator (every random draw comes from it).
 
     Attributes:
         steps: months simulated so far (Mesa's counter).
         partner_agents, backbone_agents, convener_agents: the Mesa agents by role.
         last: the quantities of the last step (hours, money, completeness, ...), read by
-            :mod:`ci_sim.metrics`.
+            :mod:`ci_sim.model.metrics`.
     """
 
     def __init__(self, scenario: Scenario, rng: int | None = None):

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ci_sim import plots
-from ci_sim.indicators import FUNCTIONS
-from ci_sim.results import atomic_write
+from ci_sim.runs.results import atomic_write
+from ci_sim.viz import plots
+from ci_sim.viz.indicators import FUNCTIONS
 
 CSS = """
 :root { --ink: #1d2430; --muted: #5b6472; --line: #d9dde3; --soft: #f4f6f8; --accent: #0072B2; }
@@ -467,7 +467,7 @@ def write_report(
         info: ``scenarios`` ({name: {title, description}}), ``baseline``, ``replications``,
             ``steps``, ``base_seed``, ``started`` (ISO time), ``frame_every``.
         compare: the comparison table (columns of ``ci-sim compare``).
-        indicators: from :func:`ci_sim.demo.indicator_table`.
+        indicators: from :func:`ci_sim.viz.demo.indicator_table`.
         figures: PNG paths by role: ``timeseries``, ``hours``, ``differences``.
         gifs: per scenario, the GIF path and the replication it shows.
         versions: package versions for the footer.

@@ -1,7 +1,7 @@
 """Experiment files: a base scenario, factors as dotted key paths, a design, replications.
 
 An experiment is declared as data (YAML, validated like scenarios; errors are
-:class:`~ci_sim.scenario.ScenarioError` with key paths, so the CLI exits 2 and writes
+:class:`~ci_sim.model.scenario.ScenarioError` with key paths, so the CLI exits 2 and writes
 nothing)::
 
     name: backbones_sweep
@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
-from ci_sim.metrics import KEY_METRICS, MODEL_METRICS
-from ci_sim.scenario import (
+from ci_sim.model.metrics import KEY_METRICS, MODEL_METRICS
+from ci_sim.model.scenario import (
     Scenario,
     ScenarioError,
     _from_validation,
@@ -281,7 +281,7 @@ def load_experiment(path: str | Path, overrides: Sequence[str] | Mapping[str, An
     Raises:
         ScenarioError: with the key path of the first problem (the CLI exits 2).
     """
-    from ci_sim.samplers import design_points  # samplers import SALib: only when needed
+    from ci_sim.experiments.samplers import design_points  # samplers import SALib: only when needed
 
     p = Path(path)
     source = str(p)
@@ -364,7 +364,7 @@ def _check_factor(
     spec: ExperimentSpec, factor: Factor, i: int, base: dict[str, Any], source: str, scenario: Scenario
 ) -> None:
     """The factor must suit the design, its path must exist and every value must be valid alone."""
-    from ci_sim.samplers import is_integer
+    from ci_sim.experiments.samplers import is_integer
 
     key = f"factors.{i}"
     if factor.path in _NO_EFFECT:

@@ -1,4 +1,4 @@
-"""Serving the live dashboard (:mod:`ci_sim.dashboard`) with ``solara run``, offline.
+"""Serving the live dashboard (:mod:`ci_sim.viz.dashboard`) with ``solara run``, offline.
 
 Kept apart from the app module so that ``ci-sim dashboard`` can check its input (the
 scenario, the port) without importing Solara, and so that the server runs in a child
@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-#: Environment variable naming the dashboard's base scenario (read by ci_sim.dashboard).
+#: Environment variable naming the dashboard's base scenario (read by ci_sim.viz.dashboard).
 SCENARIO_ENV = "CI_SIM_DASHBOARD_SCENARIO"
 #: Seconds to wait for the server to stop after an interrupt before forcing it.
 STOP_GRACE = 10.0
@@ -65,7 +65,7 @@ def solara_command(host: str, port: int) -> list[str]:
         "-m",
         "solara",
         "run",
-        "ci_sim.dashboard:Page",
+        "ci_sim.viz.dashboard:Page",
         "--host",
         host,
         "--port",

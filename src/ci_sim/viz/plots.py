@@ -25,10 +25,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from ci_sim.compare import mean_ci
-from ci_sim.metrics import KEY_METRICS
-from ci_sim.model import COORDINATION_LEVELS
-from ci_sim.results import atomic_write
+from ci_sim.experiments.compare import mean_ci
+from ci_sim.model.metrics import KEY_METRICS, METRIC_LABELS, metric_label, metric_unit
+from ci_sim.model.scenario import COORDINATION_LEVELS
+from ci_sim.runs.results import atomic_write
 
 #: Okabe & Ito (2008) colour-blind-safe palette, black last (it is kept for reference lines).
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -60,37 +60,6 @@ STYLE = {
     "axes.prop_cycle": mpl.cycler(color=OKABE_ITO),
 }
 
-#: Plain-language label and unit of each metric column (see ci_sim.metrics for definitions).
-METRIC_LABELS: dict[str, tuple[str, str]] = {
-    "alignment": ("Alignment with the common agenda", "index, 0–1"),
-    "factions": ("Factions (camps around rival tables)", "number of camps"),
-    "mean_trust": ("Trust in the backbone followed", "index, 0–1"),
-    "engagement": ("Partner engagement", "share of partners' potential, 0–1"),
-    "meeting_hours": ("Meeting time", "hours per partner per month"),
-    "fundraising_share": ("Time spent fundraising", "share of partner time"),
-    "data_completeness": ("Shared data completeness", "share of the community picture"),
-    "action_plan_quality": ("Action-plan quality", "index, 0–1"),
-    "outcome_mean": ("Outcome level", "mean outcome level, 0–1"),
-    "outcome_improvement": ("Outcome improvement", "gain since start, 0–1 scale"),
-    "nonprofit_fundraising_share": ("Nonprofit time spent fundraising", "share of nonprofit time"),
-    "data_cost": ("Community cost of data", "$ per month"),
-    "backbone_staff_hours": ("Backbone staff time", "hours per month"),
-    "visibility_effort": ("Backbone effort on visibility", "share of staff time"),
-    "aligned_funding": ("Funding through aligned channels", "share of program grants"),
-    "active_backbones": ("Active backbones", "number"),
-    "active_conveners": ("Active conveners", "number"),
-    "money_in": ("Money coming in", "$ per month"),
-    "money_overhead": ("Backbone overheads", "$ per month"),
-    "money_staff": ("Backbone staff money", "$ per month"),
-    "money_convening": ("Conveners' in-kind support", "$ per month"),
-    "money_grants": ("Program grants paid", "$ per month"),
-    "money_unspent": ("Money left unspent", "$ per month"),
-    "hours_capacity": ("Partner capacity", "hours per month, all partners"),
-    "hours_fundraising": ("Fundraising time", "hours per month, all partners"),
-    "hours_meetings": ("Meeting time", "hours per month, all partners"),
-    "hours_reporting": ("Reporting time", "hours per month, all partners"),
-    "hours_program": ("Program time", "hours per month, all partners"),
-}
 
 #: Plain names of common sweep factors (dotted paths below ``issue_areas.<i>``, or top level).
 FACTOR_NAMES = {
@@ -137,24 +106,6 @@ class PlotError(ValueError):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def metric_label(metric: str) -> str:
-    """Title-style label of a metric column (``outcome_<name>`` becomes "Outcome: name")."""
-    if metric in METRIC_LABELS:
-        return METRIC_LABELS[metric][0]
-    if metric.startswith("outcome_"):
-        return "Outcome: " + metric.removeprefix("outcome_").replace("_", " ")
-    return metric.replace("_", " ").capitalize()
-
-
-def metric_unit(metric: str) -> str:
-    """Unit of a metric column, for axis labels."""
-    if metric in METRIC_LABELS:
-        return METRIC_LABELS[metric][1]
-    if metric.startswith("outcome_"):
-        return "outcome level, 0–1"
-    return "value"
 
 
 def axis_label(metric: str) -> str:

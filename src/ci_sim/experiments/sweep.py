@@ -56,10 +56,10 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from ci_sim.experiments import Experiment, RunTask
-from ci_sim.results import manifest, write_json, write_parquet
-from ci_sim.runner import run_scenario
-from ci_sim.scenario import ScenarioError, apply_overrides, validate_scenario
+from ci_sim.experiments.experiment import Experiment, RunTask
+from ci_sim.model.scenario import ScenarioError, apply_overrides, validate_scenario
+from ci_sim.runs.results import manifest, write_json, write_parquet
+from ci_sim.runs.runner import run_scenario
 
 #: write a part at least this often (seconds): about the most work a kill can lose
 FLUSH_SECONDS = 5.0
@@ -67,7 +67,14 @@ FLUSH_SECONDS = 5.0
 FLUSH_ROWS = 500
 ID_COLUMNS = ["run_id", "point", "replication", "seed", "status", "error"]
 #: the modules whose code decides a run's numbers...
-NUMERIC_MODULES = ("ci_sim.model", "ci_sim.agents", "ci_sim.metrics", "ci_sim.scenario", "ci_sim.runner", __name__)
+NUMERIC_MODULES = (
+    "ci_sim.model.model",
+    "ci_sim.model.agents",
+    "ci_sim.model.metrics",
+    "ci_sim.model.scenario",
+    "ci_sim.runs.runner",
+    __name__,
+)
 #: ...and the libraries they compute with
 NUMERIC_PACKAGES = ("numpy", "scipy", "networkx", "mesa")
 
@@ -384,10 +391,10 @@ def run_sweep(
     """Run (or finish) a sweep of ``exp`` into ``out`` with ``evaluator``.
 
     Args:
-        exp: a loaded experiment (:func:`ci_sim.experiments.load_experiment`).
+        exp: a loaded experiment (:func:`ci_sim.experiments.experiment.load_experiment`).
         out: the sweep folder (refused if not empty, unless ``resume``).
         evaluator: a context manager giving a ``concurrent.futures`` executor
-            (:mod:`ci_sim.evaluators`).
+            (:mod:`ci_sim.experiments.evaluators`).
         resume: finish an interrupted sweep in ``out`` (skip the runs recorded there).
         progress: show a progress bar (rate and ETA) on stderr.
         flush_rows: write a part file at least every this many finished runs...
@@ -397,8 +404,8 @@ def run_sweep(
         A :class:`SweepSummary`.
 
     Example:
-        >>> from ci_sim.evaluators import ProcessPoolEvaluator
-        >>> from ci_sim.experiments import load_experiment
+        >>> from ci_sim.experiments.evaluators import ProcessPoolEvaluator
+        >>> from ci_sim.experiments.experiment import load_experiment
         >>> exp = load_experiment("experiments/backbones_sweep.yaml", ["steps=24"])  # doctest: +SKIP
         >>> run_sweep(exp, "results/bb", ProcessPoolEvaluator(2)).ok  # doctest: +SKIP
         270

@@ -46,6 +46,8 @@ Sector = Literal[
 ]
 Origin = Literal["partner_agreed", "funder_created", "self_declared"]
 Coordination = Literal["none", "shared_data", "shared_agenda", "joint"]
+#: The coordination levels in order (docs/ODD.md §7.11): each removes more of the costs of several backbones.
+COORDINATION_LEVELS: tuple[str, ...] = Coordination.__args__
 
 #: The cradle-to-career outcomes used when an ``education`` area lists none.
 EDUCATION_OUTCOMES = [

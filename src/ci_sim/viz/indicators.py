@@ -8,7 +8,7 @@ the measures that correspond to them, as small named functions of one replicatio
 
 Each measure takes ``final`` (the final-step metrics of one replication, a mapping or a
 ``pandas.Series``), ``start`` (the step-0 metrics of the same replication) and the
-:class:`~ci_sim.scenario.Scenario`, and returns a float. Most are metric columns as they
+:class:`~ci_sim.model.scenario.Scenario`, and returns a float. Most are metric columns as they
 are; a few are derived from them:
 
 * Backbone staff hours on a function: the model splits each backbone's staff hours (after
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ci_sim.scenario import Scenario
+from ci_sim.model.scenario import Scenario
 
 Row = Mapping[str, float] | pd.Series
 

@@ -8,7 +8,7 @@
 Runs are pure functions of (scenario, seed), so every evaluator gives the same numbers.
 
 Example:
-    >>> from ci_sim.evaluators import ProcessPoolEvaluator
+    >>> from ci_sim.experiments.evaluators import ProcessPoolEvaluator
     >>> with ProcessPoolEvaluator(workers=2) as executor:  # doctest: +SKIP
     ...     future = executor.submit(pow, 2, 10)
     ...     future.result()
@@ -24,7 +24,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context, parent_process
 from multiprocessing.connection import wait
 
-from ci_sim.scenario import ScenarioError
+from ci_sim.model.scenario import ScenarioError
 
 #: how long to wait for an existing Dask scheduler to answer
 CONNECT_TIMEOUT = "20s"

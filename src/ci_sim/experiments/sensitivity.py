@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ci_sim.experiments import Experiment
-from ci_sim.samplers import salib_problem
-from ci_sim.scenario import ScenarioError
+from ci_sim.experiments.experiment import Experiment
+from ci_sim.experiments.samplers import salib_problem
+from ci_sim.model.scenario import ScenarioError
 
 SOBOL_COLUMNS = ["method", "metric", "factor", "S1", "S1_conf", "ST", "ST_conf"]
 MORRIS_COLUMNS = ["method", "metric", "factor", "mu_star", "mu_star_conf", "sigma"]

@@ -29,10 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ci_sim import animation, plots, report
-from ci_sim.compare import compare_table
-from ci_sim.indicators import MEASURES, indicator_frame
-from ci_sim.results import (
+from ci_sim.experiments.compare import compare_table
+from ci_sim.model.scenario import Scenario, load_scenario
+from ci_sim.runs.results import (
     atomic_write,
     check_new_dir,
     manifest,
@@ -41,8 +40,9 @@ from ci_sim.results import (
     write_json,
     write_parquet,
 )
-from ci_sim.runner import build_model, replication_seed, run_scenario
-from ci_sim.scenario import Scenario, load_scenario
+from ci_sim.runs.runner import build_model, replication_seed, run_scenario
+from ci_sim.viz import animation, plots, report
+from ci_sim.viz.indicators import MEASURES, indicator_frame
 
 #: The demo's scenarios; the first is the baseline of every comparison.
 DEMO_SCENARIOS = ["single_backbone", "nine_backbones", "backbone_with_conveners"]

@@ -59,7 +59,7 @@ def check_new_dir(out: Path, source: str = "--out") -> None:
     Raises:
         ScenarioError: ``out`` is a file, or a folder that is not empty.
     """
-    from ci_sim.scenario import ScenarioError
+    from ci_sim.model.scenario import ScenarioError
 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise ScenarioError(source, "", str(out), "a new or empty folder (results are never overwritten)")
