@@ -16,7 +16,7 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
-from ci_sim.model.metrics import KEY_METRICS
+from ci_sim.model.columns import KEY_METRICS
 from ci_sim.model.scenario import ScenarioError, load_scenario, shipped_scenario_dir
 from ci_sim.runs.results import (
     check_new_dir,

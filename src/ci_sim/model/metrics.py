@@ -1,9 +1,12 @@
-"""Model-level measures, each a small named function of the model's arrays.
+"""Model-level measures, each a small named function of the state (docs/ODD.md §7, "Observation").
 
-Every function takes a :class:`ci_sim.model.model.CollectiveImpactModel` and returns a float.
-:func:`model_metrics` gathers them (plus one ``outcome_<name>`` per outcome) into the
-columns of ``summary.csv`` and ``timeseries.parquet``; the definitions are in the README
-and docs/ODD.md.
+Every measure is a compiled function of the state record ``S`` (:mod:`ci_sim.model.state`)
+returning a float; :func:`fill` writes them all, in the column order of
+:data:`ci_sim.model.columns.METRIC_NAMES`, plus one ``outcome_<name>`` per outcome, into one
+row of a results table in one call (31 calls from Python would cost about 45 µs a month at
+any size, measured: more than the step itself at 150 partners). :data:`MODEL_METRICS` gives
+each as a function of the model, for Mesa's DataCollector and for scripts. Names, labels and
+units are in :mod:`ci_sim.model.columns`.
 """
 
 from __future__ import annotations
@@ -13,308 +16,332 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ci_sim.model.model import tv_distance
+from ci_sim.model.columns import KEY_METRICS, METRIC_LABELS, METRIC_NAMES, metric_label, metric_unit
+from ci_sim.model.mechanisms.common import jit, tv
 
 if TYPE_CHECKING:
     from ci_sim.model.model import CollectiveImpactModel
 
+__all__ = ["KEY_METRICS", "METRIC_LABELS", "METRIC_NAMES", "MODEL_METRICS", "metric_label", "metric_unit"]
 
-def _area_consensus(m: CollectiveImpactModel) -> np.ndarray:
-    """Each partner's area consensus: the mean agenda of the partners of its area."""
-    if m.n_areas == 1:
-        return (m.agenda.sum(axis=0) / m.n_partners)[None, :]
-    sums = m.area_onehot_p.T @ m.agenda
-    return (sums / np.maximum(m.partners_per_area, 1)[:, None])[m.partner_area]
+JOINT = 3
 
 
-def alignment(m: CollectiveImpactModel) -> float:
-    """1 − mean total-variation distance of partner agendas from their area's consensus."""
-    # the mean of 0.5 sum_k |x_ik - c_k| over partners, as one sum over the whole array
-    return float(1.0 - 0.5 * np.abs(m.agenda - _area_consensus(m)).sum() / m.n_partners)
+@jit
+def area_consensus(S) -> np.ndarray:
+    """Each area's consensus: the mean agenda of its partners, shape (A, K)."""
+    N, K = S.agenda.shape
+    c = np.zeros((S.pool.shape[0], K))
+    for i in range(N):
+        for k in range(K):
+            c[S.partner_area[i], k] += S.agenda[i, k]
+    for a in range(c.shape[0]):
+        for k in range(K):
+            c[a, k] /= max(S.partners_per_area[a], 1.0)
+    return c
 
 
-def factions(m: CollectiveImpactModel) -> float:
+@jit
+def alignment(S) -> float:
+    """1 − mean total-variation distance of partner agendas from their area's consensus, in [0, 1]."""
+    c = area_consensus(S)
+    N = S.agenda.shape[0]
+    d = 0.0
+    for i in range(N):
+        d += tv(S.agenda[i], c[S.partner_area[i]])
+    return 1.0 - d / N
+
+
+@jit
+def factions(S) -> float:
     """Number of camps, summed over areas.
 
-    A camp is a table (a backbone, or the one table of a joint area) that is the first
-    choice of at least 10% of the area's partners.
+    A camp is a table (a backbone, or the one table of a joint area) that is the first choice
+    of at least 10% of the area's partners.
     """
-    followed = m.followed_backbones()
-    chosen = followed[followed >= 0]
-    if chosen.size == 0:
+    B = S.backbone_area.shape[0]
+    A = S.pool.shape[0]
+    sizes = np.zeros(B + A)  # tables B..B+A-1: the joint table of each area
+    for i in range(S.followed.shape[0]):
+        b = S.followed[i]
+        if b >= 0:
+            a = S.backbone_area[b]
+            sizes[B + a if S.coordination[a] == JOINT else b] += 1
+    camps = 0
+    for t in range(B + A):
+        a = S.backbone_area[t] if t < B else t - B
+        if sizes[t] > 0 and sizes[t] >= 0.1 * S.partners_per_area[a]:
+            camps += 1
+    return float(camps)
+
+
+@jit
+def mean_trust(S) -> float:
+    """Mean trust of partners in the backbones they follow (attention-weighted); 0 where nobody has one."""
+    followers = S.followed.shape[0] - S.without_backbone[0]
+    if followers == 0:
         return 0.0
-    # in a joint area every backbone sits at the one table: count the area, not the backbone
-    table = np.where(m.coordination[m.backbone_area] == 3, m.n_backbones + m.backbone_area, np.arange(m.n_backbones))
-    sizes = np.bincount(table[chosen], minlength=m.n_backbones + m.n_areas)
-    area_of_table = np.concatenate([m.backbone_area, np.arange(m.n_areas)])
-    return float(((sizes > 0) & (sizes >= 0.1 * m.partners_per_area[area_of_table])).sum())
+    return (S.attention * S.trust).sum() / followers
 
 
-def mean_trust(m: CollectiveImpactModel) -> float:
-    """Mean trust of partners in the backbones they follow (attention-weighted).
-
-    0 where no partner has a backbone to trust.
-    """
-    followers = m.n_partners - m.partners_without_backbone
-    # followed_trust is zero for partners without a backbone, so the sum runs over followers only
-    return float(m.followed_trust().sum() / followers) if followers else 0.0
+@jit
+def engagement(S) -> float:
+    """Mean partner engagement, in [0, 1]."""
+    return S.engagement.mean()
 
 
-def engagement(m: CollectiveImpactModel) -> float:
-    """Mean partner engagement, in [0,1]."""
-    return float(m.engagement.sum() / m.n_partners)
-
-
-def meeting_hours(m: CollectiveImpactModel) -> float:
+@jit
+def meeting_hours(S) -> float:
     """Mean hours per partner per month in backbone tables and working groups."""
-    return float(m.last.meeting_hours.sum() / m.n_partners)
+    return S.meeting_hours.sum() / S.meeting_hours.shape[0]
 
 
-def fundraising_share(m: CollectiveImpactModel) -> float:
+@jit
+def fundraising_share(S) -> float:
     """Share of partner time spent fundraising (capacity-weighted)."""
-    return float((m.fundraising * m.capacity).sum() / m.capacity.sum())
+    return (S.fundraising * S.capacity).sum() / S.capacity.sum()
 
 
-def nonprofit_fundraising_share(m: CollectiveImpactModel) -> float:
+@jit
+def nonprofit_fundraising_share(S) -> float:
     """Share of time spent fundraising by nonprofits and community groups (0 if none)."""
-    sel = m.fundraises_for_itself
-    return float(m.fundraising[sel].mean()) if sel.any() else 0.0
+    n = S.fundraises_for_itself.sum()
+    return (S.fundraising * S.fundraises_for_itself).sum() / n if n else 0.0
 
 
-def data_completeness(m: CollectiveImpactModel) -> float:
+@jit
+def partner_weighted(x: np.ndarray, S) -> float:
+    """Mean of a per-area quantity over partners (each area weighted by its partners)."""
+    return (x * S.partners_per_area).sum() / S.partner_area.shape[0]
+
+
+@jit
+def data_completeness(S) -> float:
     """Completeness of the community-wide data picture, partner-weighted over areas."""
-    return float((m.last.completeness * m.partners_per_area).sum() / m.n_partners)
+    return partner_weighted(S.completeness, S)
 
 
-def action_plan_quality(m: CollectiveImpactModel) -> float:
+@jit
+def action_plan_quality(S) -> float:
     """Mean quality of the action plans partners work to, over outcomes."""
-    return float(m.last.plan_effective.sum() / m.n_outcomes)
+    return S.plan_effective.mean()
 
 
-def outcome_mean(m: CollectiveImpactModel) -> float:
-    """Mean outcome level y_k over all outcomes, in [0,1]."""
-    return float(m.outcome.sum() / m.n_outcomes)
+@jit
+def outcome_mean(S) -> float:
+    """Mean outcome level y_k over all outcomes, in [0, 1]."""
+    return S.outcome.mean()
 
 
-def outcome_improvement(m: CollectiveImpactModel) -> float:
+@jit
+def outcome_improvement(S) -> float:
     """Mean of y_k(t) − y_k(0) over all outcomes."""
-    return float((m.outcome - m.outcome0).sum() / m.n_outcomes)
+    return (S.outcome - S.outcome0).mean()
 
 
-def data_cost(m: CollectiveImpactModel) -> float:
-    """Community money spent on data, $/month.
-
-    Backbone measurement staff, partners' own systems and the value of partners' reporting hours.
-    """
-    return float(m.last.data_cost)
+@jit
+def data_cost(S) -> float:
+    """Community money spent on data, $/month: backbone measurement staff, own systems, reporting hours."""
+    return S.data_cost[0]
 
 
-def backbone_staff_hours(m: CollectiveImpactModel) -> float:
+@jit
+def backbone_staff_hours(S) -> float:
     """Backbone staff hours per month, all backbones."""
-    return float(m.last.staff_hours.sum())
+    return S.staff_hours.sum()
 
 
-def visibility_effort(m: CollectiveImpactModel) -> float:
+@jit
+def visibility_effort(S) -> float:
     """Share of backbone staff time spent on visibility and recruitment."""
-    hours = m.last.staff_hours
-    return float((hours * m.last.visibility).sum() / hours.sum()) if hours.sum() > 0 else 0.0
+    hours = S.staff_hours.sum()
+    return (S.staff_hours * S.visibility).sum() / hours if hours > 0 else 0.0
 
 
-def aligned_funding(m: CollectiveImpactModel) -> float:
+@jit
+def aligned_funding(S) -> float:
     """Share of program grants flowing through aligned channels (partner-weighted)."""
-    return float((m.aligned_funding * m.partners_per_area).sum() / m.n_partners)
+    return partner_weighted(S.aligned_funding, S)
 
 
-def ask_coherence(m: CollectiveImpactModel) -> float:
+@jit
+def ask_coherence(S) -> float:
     """How much the backbones' funding and policy asks agree (1: one ask), partner-weighted."""
-    return float((m.last.ask_coherence * m.partners_per_area).sum() / m.n_partners)
+    return partner_weighted(S.ask_coherence, S)
 
 
-def policy_alignment(m: CollectiveImpactModel) -> float:
+@jit
+def policy_alignment(S) -> float:
     """Saturation of coherent policy advocacy (drives the outcome bonus), partner-weighted."""
-    return float((m.last.policy_alignment * m.partners_per_area).sum() / m.n_partners)
+    return partner_weighted(S.policy_alignment, S)
 
 
-def program_share(m: CollectiveImpactModel) -> float:
+@jit
+def program_share(S) -> float:
     """Share of partner hours left for program work after fundraising, meetings, reporting."""
-    return float(m.last.program_hours.sum() / m.capacity.sum())
+    return S.program_hours.sum() / S.capacity.sum()
 
 
-def active_backbones(m: CollectiveImpactModel) -> float:
-    return float(m.backbone_active.sum())
+@jit
+def active_backbones(S) -> float:
+    """Active backbones, all areas."""
+    return float(S.backbone_active.sum())
 
 
-def active_conveners(m: CollectiveImpactModel) -> float:
-    return float(m.convener_active.sum())
+@jit
+def active_conveners(S) -> float:
+    """Active conveners, all outcomes."""
+    return float(S.convener_active.sum())
 
 
-def money_in(m: CollectiveImpactModel) -> float:
+@jit
+def money_convening(S) -> float:
+    """Conveners' in-kind support, $/month."""
+    return (S.convener_in_kind * S.convener_active).sum()
+
+
+@jit
+def money_in(S) -> float:
     """$ per month coming in: funders' pools, in-kind of backbones and conveners, grants."""
-    return float(
-        m.pool.sum()
-        + (m.in_kind * m.backbone_active).sum()
-        + (m.convener_in_kind * m.convener_active).sum()
-        + m.grants.sum()
-    )
+    return S.pool.sum() + (S.in_kind * S.backbone_active).sum() + money_convening(S) + S.grants.sum()
 
 
-def money_overhead(m: CollectiveImpactModel) -> float:
-    return float(m.last.overhead.sum())
+@jit
+def money_overhead(S) -> float:
+    """Backbones' fixed overheads, $/month."""
+    return S.overhead.sum()
 
 
-def money_staff(m: CollectiveImpactModel) -> float:
-    return float(m.last.staff_money.sum())
+@jit
+def money_staff(S) -> float:
+    """Backbones' money for staff, $/month."""
+    return S.staff_money.sum()
 
 
-def money_convening(m: CollectiveImpactModel) -> float:
-    return float((m.convener_in_kind * m.convener_active).sum())
+@jit
+def money_grants(S) -> float:
+    """Program grants paid, $/month."""
+    return S.grants_paid.sum()
 
 
-def money_grants(m: CollectiveImpactModel) -> float:
-    return float(m.last.grants_paid.sum())
+@jit
+def money_unspent(S) -> float:
+    """Money reported unspent, $/month: pools of areas without a backbone, grants nobody could take."""
+    return S.pool_unspent.sum() + S.grants_unspent.sum()
 
 
-def money_unspent(m: CollectiveImpactModel) -> float:
-    """Money reported unspent: pools of areas without a backbone, grants nobody could take."""
-    return float(m.last.pool_unspent.sum() + m.last.grants_unspent.sum())
+@jit
+def hours_capacity(S) -> float:
+    """Partner capacity, hours/month, all partners."""
+    return S.capacity.sum()
 
 
-def hours_capacity(m: CollectiveImpactModel) -> float:
-    return float(m.capacity.sum())
+@jit
+def hours_fundraising(S) -> float:
+    """Fundraising hours/month, all partners."""
+    return S.fundraising_hours.sum()
 
 
-def hours_fundraising(m: CollectiveImpactModel) -> float:
-    return float(m.last.fundraising_hours.sum())
+@jit
+def hours_meetings(S) -> float:
+    """Meeting hours/month, all partners."""
+    return S.meeting_hours.sum()
 
 
-def hours_meetings(m: CollectiveImpactModel) -> float:
-    return float(m.last.meeting_hours.sum())
+@jit
+def hours_reporting(S) -> float:
+    """Reporting hours/month, all partners."""
+    return S.report_hours.sum()
 
 
-def hours_reporting(m: CollectiveImpactModel) -> float:
-    return float(m.last.report_hours.sum())
+@jit
+def hours_program(S) -> float:
+    """Program hours/month, all partners."""
+    return S.program_hours.sum()
 
 
-def hours_program(m: CollectiveImpactModel) -> float:
-    return float(m.last.program_hours.sum())
+#: the measures, in the column order of METRIC_NAMES (a test checks the two agree)
+MEASURES = (
+    alignment, factions, mean_trust, engagement, meeting_hours, fundraising_share, data_completeness,
+    action_plan_quality, outcome_mean, outcome_improvement, nonprofit_fundraising_share, data_cost,
+    backbone_staff_hours, visibility_effort, aligned_funding, ask_coherence, policy_alignment, program_share,
+    active_backbones, active_conveners, money_in, money_overhead, money_staff, money_convening, money_grants,
+    money_unspent, hours_capacity, hours_fundraising, hours_meetings, hours_reporting, hours_program,
+)  # fmt: skip
 
 
-#: The model-level metrics, in column order (the contract of DESIGN.md §5 first).
-MODEL_METRICS: dict[str, Callable[[CollectiveImpactModel], float]] = {
-    f.__name__: f
-    for f in (
-        alignment,
-        factions,
-        mean_trust,
-        engagement,
-        meeting_hours,
-        fundraising_share,
-        data_completeness,
-        action_plan_quality,
-        outcome_mean,
-        outcome_improvement,
-        nonprofit_fundraising_share,
-        data_cost,
-        backbone_staff_hours,
-        visibility_effort,
-        aligned_funding,
-        ask_coherence,
-        policy_alignment,
-        program_share,
-        active_backbones,
-        active_conveners,
-        money_in,
-        money_overhead,
-        money_staff,
-        money_convening,
-        money_grants,
-        money_unspent,
-        hours_capacity,
-        hours_fundraising,
-        hours_meetings,
-        hours_reporting,
-        hours_program,
-    )
-}
-
-#: Metrics that users compare first (tables, plain-language lines, figures).
-KEY_METRICS = [
-    "outcome_improvement",
-    "alignment",
-    "mean_trust",
-    "engagement",
-    "meeting_hours",
-    "fundraising_share",
-    "data_completeness",
-]
+@jit
+def fill(S, out: np.ndarray) -> None:
+    """Write every measure of :data:`MEASURES`, then y_k for each outcome, into ``out`` (length 31 + K)."""
+    out[0] = alignment(S)
+    out[1] = factions(S)
+    out[2] = mean_trust(S)
+    out[3] = engagement(S)
+    out[4] = meeting_hours(S)
+    out[5] = fundraising_share(S)
+    out[6] = data_completeness(S)
+    out[7] = action_plan_quality(S)
+    out[8] = outcome_mean(S)
+    out[9] = outcome_improvement(S)
+    out[10] = nonprofit_fundraising_share(S)
+    out[11] = data_cost(S)
+    out[12] = backbone_staff_hours(S)
+    out[13] = visibility_effort(S)
+    out[14] = aligned_funding(S)
+    out[15] = ask_coherence(S)
+    out[16] = policy_alignment(S)
+    out[17] = program_share(S)
+    out[18] = active_backbones(S)
+    out[19] = active_conveners(S)
+    out[20] = money_in(S)
+    out[21] = money_overhead(S)
+    out[22] = money_staff(S)
+    out[23] = money_convening(S)
+    out[24] = money_grants(S)
+    out[25] = money_unspent(S)
+    out[26] = hours_capacity(S)
+    out[27] = hours_fundraising(S)
+    out[28] = hours_meetings(S)
+    out[29] = hours_reporting(S)
+    out[30] = hours_program(S)
+    out[31:] = S.outcome
 
 
-#: Plain-language label and unit of each metric column (definitions above).
-METRIC_LABELS: dict[str, tuple[str, str]] = {
-    "alignment": ("Alignment with the common agenda", "index, 0–1"),
-    "factions": ("Factions (camps around rival tables)", "number of camps"),
-    "mean_trust": ("Trust in the backbone followed", "index, 0–1"),
-    "engagement": ("Partner engagement", "share of partners' potential, 0–1"),
-    "meeting_hours": ("Meeting time", "hours per partner per month"),
-    "fundraising_share": ("Time spent fundraising", "share of partner time"),
-    "data_completeness": ("Shared data completeness", "share of the community picture"),
-    "action_plan_quality": ("Action-plan quality", "index, 0–1"),
-    "outcome_mean": ("Outcome level", "mean outcome level, 0–1"),
-    "outcome_improvement": ("Outcome improvement", "gain since start, 0–1 scale"),
-    "nonprofit_fundraising_share": ("Nonprofit time spent fundraising", "share of nonprofit time"),
-    "data_cost": ("Community cost of data", "$ per month"),
-    "backbone_staff_hours": ("Backbone staff time", "hours per month"),
-    "visibility_effort": ("Backbone effort on visibility", "share of staff time"),
-    "aligned_funding": ("Funding through aligned channels", "share of program grants"),
-    "active_backbones": ("Active backbones", "number"),
-    "active_conveners": ("Active conveners", "number"),
-    "money_in": ("Money coming in", "$ per month"),
-    "money_overhead": ("Backbone overheads", "$ per month"),
-    "money_staff": ("Backbone staff money", "$ per month"),
-    "money_convening": ("Conveners' in-kind support", "$ per month"),
-    "money_grants": ("Program grants paid", "$ per month"),
-    "money_unspent": ("Money left unspent", "$ per month"),
-    "hours_capacity": ("Partner capacity", "hours per month, all partners"),
-    "hours_fundraising": ("Fundraising time", "hours per month, all partners"),
-    "hours_meetings": ("Meeting time", "hours per month, all partners"),
-    "hours_reporting": ("Reporting time", "hours per month, all partners"),
-    "hours_program": ("Program time", "hours per month, all partners"),
-}
+def _reporter(measure) -> Callable[[CollectiveImpactModel], float]:
+    def report(m: CollectiveImpactModel) -> float:
+        return float(measure(m.state))
+
+    report.__name__ = measure.__name__
+    report.__doc__ = measure.__doc__
+    return report
 
 
-def metric_label(metric: str) -> str:
-    """Title-style label of a metric column (``outcome_<name>`` becomes "Outcome: name")."""
-    if metric in METRIC_LABELS:
-        return METRIC_LABELS[metric][0]
-    if metric.startswith("outcome_"):
-        return "Outcome: " + metric.removeprefix("outcome_").replace("_", " ")
-    return metric.replace("_", " ").capitalize()
-
-
-def metric_unit(metric: str) -> str:
-    """Unit of a metric column, for axis labels."""
-    if metric in METRIC_LABELS:
-        return METRIC_LABELS[metric][1]
-    if metric.startswith("outcome_"):
-        return "outcome level, 0–1"
-    return "value"
+#: Each model-level metric as a function of the model (Mesa DataCollector reporters), in column order.
+MODEL_METRICS: dict[str, Callable[[CollectiveImpactModel], float]] = {f.__name__: _reporter(f) for f in MEASURES}
 
 
 def metric_names(m: CollectiveImpactModel) -> list[str]:
     """All column names for this model: the named metrics then ``outcome_<name>``."""
-    return list(MODEL_METRICS) + [f"outcome_{k}" for k in m.outcome_names]
+    return list(METRIC_NAMES) + [f"outcome_{k}" for k in m.outcome_names]
 
 
-def model_metrics(m: CollectiveImpactModel) -> list[float]:
-    """The values of :func:`metric_names` for the model's current state."""
-    return [f(m) for f in MODEL_METRICS.values()] + m.outcome.tolist()
+def model_metrics(m: CollectiveImpactModel, out: np.ndarray | None = None) -> np.ndarray:
+    """The values of :func:`metric_names` for the model's current state, shape (31 + K,).
+
+    Args:
+        out: a row to write into (e.g. of a preallocated results table); a new array if None.
+    """
+    if out is None:
+        out = np.empty(len(METRIC_NAMES) + m.n_outcomes)
+    fill(m.state, out)
+    return out
 
 
 def agent_snapshot(m: CollectiveImpactModel) -> dict[str, np.ndarray]:
     """Per-partner state (for the agent table sampled every ``output.agent_period`` steps)."""
-    L = m.last
     followed = m.followed_backbones()
     names = np.array([*m.backbone_names, ""], dtype=object)
+    consensus = area_consensus(m.state)
     return {
         "partner": np.arange(m.n_partners),
         "area": np.array(m.area_names, dtype=object)[m.partner_area],
@@ -322,8 +349,10 @@ def agent_snapshot(m: CollectiveImpactModel) -> dict[str, np.ndarray]:
         "followed_backbone": names[followed],
         "trust_followed": m.followed_trust(),
         "engagement": m.engagement.copy(),
-        "distance_from_consensus": tv_distance(m.agenda, _area_consensus(m)),
+        "distance_from_consensus": np.array(
+            [tv(m.agenda[i], consensus[m.partner_area[i]]) for i in range(m.n_partners)]
+        ),
         "fundraising_share": m.fundraising.copy(),
         "data_capacity": m.data_capacity.copy(),
-        "meeting_hours": L.meeting_hours.copy(),
+        "meeting_hours": m.meeting_hours.copy(),
     }

@@ -97,15 +97,15 @@ def run_scenario(
             snaps.append(snap)
 
     if timeseries:
-        rows[0] = model_metrics(model)
+        model_metrics(model, rows[0])
     sample(0)
     for t in range(1, steps + 1):
         model.step()
         if timeseries:
-            rows[t] = model_metrics(model)
+            model_metrics(model, rows[t])
         sample(t)
     if not timeseries:
-        rows[0] = model_metrics(model)
+        model_metrics(model, rows[0])
     frame = pd.DataFrame(rows, columns=names)
     frame.insert(0, "step", np.arange(steps + 1) if timeseries else [steps])
     agents = pd.concat(snaps, ignore_index=True) if snaps else pd.DataFrame()

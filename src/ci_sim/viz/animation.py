@@ -317,10 +317,10 @@ def capture(model, pos: dict) -> Frame:
         convener_xy=np.array([conv[j] for j in range(k)]).reshape(k, 2),
         convener_active=model.convener_active.copy(),
         convener_plan=model.convener_plan.copy(),
-        alignment=metrics.alignment(model),
-        trust=metrics.mean_trust(model),
-        factions=metrics.factions(model),
-        outcome_improvement=metrics.outcome_improvement(model),
+        alignment=metrics.MODEL_METRICS["alignment"](model),
+        trust=metrics.MODEL_METRICS["mean_trust"](model),
+        factions=metrics.MODEL_METRICS["factions"](model),
+        outcome_improvement=metrics.MODEL_METRICS["outcome_improvement"](model),
         halos=camp_halos(model, pos),
     )
 

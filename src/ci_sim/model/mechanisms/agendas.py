@@ -1,0 +1,67 @@
+r"""Mechanism 4: agenda update in Friedkin–Johnsen form (docs/ODD.md §7.4).
+
+Influence weights (the weight on others grows with the trust a partner places in the
+backbones it follows and with their vision-and-strategy work per follower)::
+
+    taubar_i = sum_b pi_ib tau_ib,   str_i = sum_b pi_ib sat(h_bV, H_sup)
+    w_i = w_min + (w_max - w_min) taubar_i str_i,   s_i = s [has_i]
+
+and the synchronous update of every partner's agenda (all read the previous month's agendas)::
+
+    a_i(t) = lambda_i [(1 - w_i) a_i(t-1) + w_i (s_i sum_b pi_ib p_b + (1 - s_i) sum_j P_ij a_j(t-1))]
+             + (1 - lambda_i) a_i(0)
+
+Friedkin & Johnsen (1999), "Social influence networks and opinion change", Advances in Group
+Processes 16. With attention and trust frozen the update is linear, and its fixed point
+``x* = (I - Lambda W)^-1 (I - Lambda) x(0)`` is the exact test oracle of tests/test_fj_oracle.py.
+Skipped (agendas stay at a_i(0)) when ``mechanisms.agendas`` is off; an inactive partner keeps its agenda.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ci_sim.model.mechanisms.common import jit, sat
+
+VISION = 0  # column of h_bf
+
+
+@jit
+def influence_weights(S, P, w: np.ndarray, s: np.ndarray) -> None:
+    """Fill ``w`` (w_i, weight on others) and ``s`` (s_i, the backbones' share of it), both shape (N,)."""
+    pi, tau, h = S.attention, S.trust, S.per_follower
+    N, B = pi.shape
+    for i in range(N):
+        trust, strength = 0.0, 0.0
+        for b in range(B):
+            trust += pi[i, b] * tau[i, b]
+            strength += pi[i, b] * sat(h[b, VISION], P.support_need)
+        w[i] = P.influence_min + (P.influence_max - P.influence_min) * trust * strength
+        s[i] = P.backbone_share if S.has_backbone[i] else 0.0
+
+
+@jit
+def update_agendas(S, P) -> None:
+    """a_i(t) from a_i(t-1), the promoted agendas p_b and the peers' agendas (rows of the peer matrix P)."""
+    x, x0, lam, pi, p, new = S.agenda, S.agenda0, S.openness, S.attention, S.promoted, S.agenda_next
+    indptr, indices, P_ij = S.peer_indptr, S.peer_indices, S.peer_weights
+    N, K = x.shape
+    B = pi.shape[1]
+    w = np.empty(N)
+    s = np.empty(N)
+    influence_weights(S, P, w, s)
+    for i in range(N):
+        for k in range(K):
+            backbones = 0.0
+            for b in range(B):
+                backbones += pi[i, b] * p[b, k]
+            peers = 0.0
+            for e in range(indptr[i], indptr[i + 1]):
+                peers += P_ij[e] * x[indices[e], k]
+            new[i, k] = x[i, k]
+            if S.partner_active[i]:
+                new[i, k] = (
+                    lam[i] * ((1 - w[i]) * x[i, k] + w[i] * (s[i] * backbones + (1 - s[i]) * peers))
+                    + (1 - lam[i]) * x0[i, k]
+                )
+    x[:, :] = new

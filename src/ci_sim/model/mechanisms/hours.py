@@ -1,0 +1,60 @@
+r"""Mechanism 5: hours (docs/ODD.md §7.5).
+
+Interest: partner i joins outcome k's working group if ``iota_ik = [a(k) = a(i)] [a_ik K_a >= theta_int]``.
+With ``J_i`` a partner of a joint area that has a backbone:
+
+- tables ``n_tab_i = 1`` if J_i, else ``sum_b T_ib``;
+- working groups ``n_grp_i = sum_k iota_ik l_ik``, with ``l_ik = 1`` if k has a convener or J_i,
+  else the number of attended backbones of k's area (one group per attended backbone);
+- data systems ``n_sys_i = 1`` if the area shares data (kappa >= 1) and has_i, else ``sum_b T_ib``.
+
+Demand and the time budget::
+
+    F_i = phi_i c_i,   D_meet = n_tab h_tab + n_grp h_wg,   D_rep = n_sys h_rep
+    s_i = min(1, (c_i - F_i) / (D_meet + D_rep))              (1 if no demand)
+    meeting_i = s_i D_meet,  report_i = s_i D_rep,  program_i = c_i - F_i - meeting_i - report_i >= 0
+
+The meeting load that drives burn-out is the demand ``mu_i = D_meet / c_i``. An inactive
+partner gives no hours at all.
+"""
+
+from __future__ import annotations
+
+from ci_sim.model.mechanisms.common import jit
+
+JOINT = 3
+SHARED_DATA = 1
+
+
+@jit
+def hours(S, P) -> None:
+    """Update interest, groups and the partners' fundraising, meeting, reporting and program hours."""
+    x, iota, T, c, z = S.agenda, S.interest, S.attend, S.capacity, S.convener_active
+    N, K = x.shape
+    B = T.shape[1]
+    for i in range(N):
+        a = S.partner_area[i]
+        joint = S.coordination[a] == JOINT and S.has_backbone[i]
+        groups = 0.0
+        for k in range(K):
+            iota[i, k] = S.outcome_area[k] == a and x[i, k] * S.outcomes_per_area[a] >= P.interest_threshold
+            if iota[i, k]:
+                if z[k] or joint:
+                    groups += 1.0
+                else:  # one group per attended backbone (all of the partner's area)
+                    for b in range(B):
+                        groups += T[i, b]
+        S.groups[i] = groups
+        tables = 1.0 if joint else S.n_tables[i]
+        systems = 1.0 if S.coordination[a] >= SHARED_DATA and S.has_backbone[i] else S.n_tables[i]
+        on = 1.0 if S.partner_active[i] else 0.0
+        F = S.fundraising[i] * c[i] * on
+        meeting_demand = (tables * P.table_hours + groups * P.working_group_hours) * on
+        report_demand = systems * P.report_hours * on
+        demand = meeting_demand + report_demand
+        scale = min(1.0, (c[i] * on - F) / demand) if demand > 0 else 1.0
+        S.fundraising_hours[i] = F
+        S.meeting_hours[i] = meeting_demand * scale
+        S.report_hours[i] = report_demand * scale
+        S.program_hours[i] = c[i] * on - F - S.meeting_hours[i] - S.report_hours[i]
+        S.meeting_load[i] = meeting_demand / c[i]

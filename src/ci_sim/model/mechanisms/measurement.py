@@ -1,0 +1,87 @@
+r"""Mechanism 6: shared measurement (docs/ODD.md §7.6).
+
+Measurement hours feeding backbone b's data system: ``H~_bM = H_bM``, or the area's total
+when the area shares data (kappa >= 1: one system). Then::
+
+    Q_b <- [Q_b + rho_d (sat(H~_bM, H_data) - Q_b)] [b active]
+    d_i <- d_i + rho_d (d*_i - d_i),   d*_i = sum_b pi_ib sat(h_bM, H_sup) if has_i, else d_own
+
+Completeness of the area's community-wide picture is the best single system's quality times
+its reach (a community-wide picture needs one system)::
+
+    reach_b = sum_i T_ib d_i / max(N_a, 1)                 (kappa = 0)
+    reach_a = sum_{i in a} has_i d_i / max(N_a, 1)         (kappa >= 1: the shared system)
+    C_a = max_{b in a, active} Q_b reach    if the area has an active backbone,
+          max_{i in a} d_i / max(N_a, 1)    otherwise (each partner's own system covers itself)
+
+The community's money spent on data (an imputed cost, $/month)::
+
+    DC = omega_s sum_b H_bM + C_own #{i: not has_i} + omega_p sum_i report_i
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ci_sim.model.mechanisms.common import jit, sat
+
+MEASUREMENT = 2  # column of H_bf
+SHARED_DATA = 1
+
+
+@jit
+def update_measurement(S, P) -> None:
+    """Update data quality Q_b, partners' data capacity d_i and completeness C_a."""
+    N, B = S.attention.shape
+    A = S.pool.shape[0]
+    area_hours = np.zeros(A)
+    active_in_area = np.zeros(A)
+    for b in range(B):
+        area_hours[S.backbone_area[b]] += S.fn_hours[b, MEASUREMENT]
+        active_in_area[S.backbone_area[b]] += S.backbone_active[b]
+    for b in range(B):
+        a = S.backbone_area[b]
+        hours = area_hours[a] if S.coordination[a] >= SHARED_DATA else S.fn_hours[b, MEASUREMENT]
+        S.data_quality[b] += P.data_rate * (sat(hours, P.data_half_hours) - S.data_quality[b])
+        if not S.backbone_active[b]:
+            S.data_quality[b] = 0.0
+    pi, T, d, has, h = S.attention, S.attend, S.data_capacity, S.has_backbone, S.per_follower
+    reach = np.zeros(B)
+    reach_shared = np.zeros(A)
+    own_best = np.zeros(A)
+    for i in range(N):
+        target = P.own_data_capacity
+        if has[i]:
+            target = 0.0
+            for b in range(B):
+                target += pi[i, b] * sat(h[b, MEASUREMENT], P.support_need)
+        d[i] += P.data_rate * (target - d[i])
+        a = S.partner_area[i]
+        for b in range(B):
+            if T[i, b]:
+                reach[b] += d[i]
+        if has[i]:
+            reach_shared[a] += d[i]
+        else:
+            own_best[a] = max(own_best[a], d[i])
+    best = np.zeros(A)
+    for b in range(B):
+        a = S.backbone_area[b]
+        n = max(S.partners_per_area[a], 1.0)
+        r = reach_shared[a] / n if S.coordination[a] >= SHARED_DATA else reach[b] / n
+        if S.backbone_active[b]:
+            best[a] = max(best[a], S.data_quality[b] * r)
+    for a in range(A):
+        S.completeness[a] = best[a] if active_in_area[a] > 0 else own_best[a] / max(S.partners_per_area[a], 1.0)
+
+
+@jit
+def data_cost(S, P) -> None:
+    """``S.data_cost[0]``: backbone measurement staff, partners' own systems and reporting hours, $/month."""
+    staff = 0.0
+    for b in range(S.fn_hours.shape[0]):
+        staff += S.fn_hours[b, MEASUREMENT]
+    reporting = 0.0
+    for i in range(S.report_hours.shape[0]):
+        reporting += S.report_hours[i]
+    S.data_cost[0] = staff * P.staff_wage + S.without_backbone[0] * P.own_data_cost + reporting * P.partner_wage

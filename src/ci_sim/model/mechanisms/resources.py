@@ -1,0 +1,78 @@
+r"""Mechanism 7: resources and grants (docs/ODD.md §7.7).
+
+Resource-mobilization hours of the area ``H^R_a = sum_{b in a} H_bR``; funders hear one ask
+only to the extent the backbones promote one agenda::
+
+    pbar_a = sum_b H_bR p_b / max(H^R_a, 1e-12)
+    coh_a  = 1 - sum_b H_bR TV(p_b, pbar_a) / max(H^R_a, 1e-12)
+
+With ``qbar_a`` the area's mean effective plan quality (from the previous month's outcomes)::
+
+    alpha*_a = sat(H^R_a coh_a, H_res) (0.5 + 0.5 qbar_a),      alpha_a <- alpha_a + rho_r (alpha*_a - alpha_a)
+    phi_i   <- phi_i + rho_r (phi_i(0) (1 - alpha_a(i) [n_grp_i > 0]) - phi_i)
+
+Partners in an action plan (at least one working group) raise less money themselves as
+more funding flows through aligned channels. Program grants: the aligned part ``alpha_a G_a``
+is paid if some partner of the area is in a working group, the rest if some partner spends
+hours fundraising; what nobody can take is reported unspent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ci_sim.model.mechanisms.common import jit, sat, tv
+
+RESOURCES = 5  # column of H_bf
+
+
+@jit
+def update_resources(S, P) -> None:
+    """Update ask coherence, aligned funding alpha_a and fundraising shares phi_i; pay the grants."""
+    N, K = S.agenda.shape
+    B = S.promoted.shape[0]
+    A = S.pool.shape[0]
+    hours = np.zeros(A)
+    mean = np.zeros((A, K))
+    for b in range(B):
+        a = S.backbone_area[b]
+        hours[a] += S.fn_hours[b, RESOURCES]
+        for k in range(K):
+            mean[a, k] += S.fn_hours[b, RESOURCES] * S.promoted[b, k]
+    for a in range(A):
+        for k in range(K):
+            mean[a, k] /= max(hours[a], 1e-12)
+    spread = np.zeros(A)
+    for b in range(B):
+        a = S.backbone_area[b]
+        spread[a] += S.fn_hours[b, RESOURCES] * tv(S.promoted[b], mean[a])
+    plan = np.zeros(A)
+    for k in range(K):
+        plan[S.outcome_area[k]] += S.plan_effective[k]
+    for a in range(A):
+        S.ask_coherence[a] = 1.0 - spread[a] / max(hours[a], 1e-12)
+        target = sat(hours[a] * S.ask_coherence[a], P.resources_half_hours) * (
+            0.5 + 0.5 * plan[a] / S.outcomes_per_area[a]
+        )
+        S.aligned_funding[a] += P.resources_rate * (target - S.aligned_funding[a])
+    for i in range(N):
+        linked = S.groups[i] > 0
+        alpha = S.aligned_funding[S.partner_area[i]] if linked else 0.0
+        S.fundraising[i] += P.resources_rate * (S.fundraising0[i] * (1 - alpha) - S.fundraising[i])
+    pay_grants(S)
+
+
+@jit
+def pay_grants(S) -> None:
+    """The month's program grants: ``S.grants_paid`` and ``S.grants_unspent`` per area ($/month)."""
+    A = S.grants.shape[0]
+    linked = np.zeros(A, dtype=np.bool_)
+    fundraiser = np.zeros(A, dtype=np.bool_)
+    for i in range(S.groups.shape[0]):
+        a = S.partner_area[i]
+        linked[a] = linked[a] or S.groups[i] > 0
+        fundraiser[a] = fundraiser[a] or S.fundraising_hours[i] > 0
+    for a in range(A):
+        aligned = S.aligned_funding[a] * S.grants[a]
+        S.grants_paid[a] = aligned * linked[a] + (S.grants[a] - aligned) * fundraiser[a]
+        S.grants_unspent[a] = S.grants[a] - S.grants_paid[a]

@@ -1,0 +1,101 @@
+r"""Mechanism 10: trust, legitimacy and engagement (docs/ODD.md §7.10).
+
+Support per follower and the service partner i receives (better near a biased backbone's programme)::
+
+    sup_b = sat(h_bA + h_bE, H_sup),    srv_ib = sup_b [nu_b + (1 - nu_b)(1 - TV(a_i, g_b))]
+
+Trust relaxes toward a target that is a product of shares of trust kept::
+
+    tau*_ib = clip[(0.5 + 0.5 L_b) (tau_0 + gamma_c sigma_b srv_ib) (1 - c_claim cl_b)
+                   (1 - c_uneq (1 - nu_b) TV(a_i, g_b)) max(0, 1 - c_dist max(0, TV(a_i, p_b) - eps))
+                   (1 - c_fire sat(Phi_a, 1))]
+    cl_b = v_b / max(v_0 + v_r, 1e-12),   ct_b = (1 - sigma_b) v_r r_b,   Phi_a = sum_{b<b' in a} ct_b ct_b'
+    tau_ib <- tau_ib + rho_tau (tau*_ib - tau_ib) V_ib,      L_b <- L_b + rho_L sup_b (1 - L_b) [b active]
+
+(credit passed on by a servant leader; claimed credit; unequal service; bounded confidence;
+political fires from pairwise visibility contests). Engagement, with the new trust::
+
+    taubar_i = sum_b pi_ib tau_ib (0.5 without a backbone),   sv_i = sum_b pi_ib srv_ib
+    cv_i = sum_k iota_ik z_k f_k / max(sum_k iota_ik, 1)
+    e*_i = e_0 + k_tau (taubar_i - 0.5) + k_s max(sv_i, cv_i) - k_b max(0, mu_i - mu_0)
+    e_i <- e_i + rho_e (clip(e*_i) - e_i)
+
+Trust and legitimacy are frozen when ``mechanisms.trust`` is off, engagement when
+``mechanisms.engagement`` is off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ci_sim.model.mechanisms.common import jit, sat, tv
+
+ALIGNED, ENGAGEMENT = 1, 3  # columns of H_bf
+
+
+@jit
+def update_trust_engagement(S, P) -> None:
+    """Update trust tau_ib, legitimacy L_b and engagement e_i."""
+    tau, pi, V, a, g, p = S.trust, S.attention, S.valid, S.agenda, S.own_agenda, S.promoted
+    nu, sigma, L, e, iota = S.neutrality, S.servant, S.legitimacy, S.engagement, S.interest
+    N, B = pi.shape
+    K = a.shape[1]
+    A = S.pool.shape[0]
+    support = np.empty(B)
+    for b in range(B):
+        support[b] = sat(S.per_follower[b, ALIGNED] + S.per_follower[b, ENGAGEMENT], P.support_need)
+    kept = np.empty(B)  # the factors of the trust target that depend on the backbone alone
+    if P.trust_on:
+        contest_sum = np.zeros(A)
+        contest_sq = np.zeros(A)
+        for b in range(B):
+            contest = (1.0 - sigma[b]) * P.visibility_rival * S.rivalry[b]
+            contest_sum[S.backbone_area[b]] += contest
+            contest_sq[S.backbone_area[b]] += contest * contest
+        for b in range(B):
+            area = S.backbone_area[b]
+            fire = (contest_sum[area] ** 2 - contest_sq[area]) / 2  # sum over pairs b < b'
+            claim = S.visibility[b] / max(P.visibility_base + P.visibility_rival, 1e-12)
+            kept[b] = (0.5 + 0.5 * L[b]) * (1 - P.claim_cost * claim) * (1 - P.fire_cost * sat(fire, 1.0))
+    for i in range(N):
+        served = 0.0
+        for b in range(B):
+            if not V[i, b]:
+                continue
+            d_own = tv(a[i], g[b])
+            fair = 1.0 - (1.0 - nu[b]) * d_own  # nu + (1 - nu)(1 - d)
+            service = fair * support[b]
+            served += pi[i, b] * service
+            if P.trust_on:
+                far = max(0.0, 1.0 - P.distance_cost * max(0.0, tv(a[i], p[b]) - P.tolerance))
+                target = (
+                    kept[b]
+                    * (P.trust_base + P.credit_gain * sigma[b] * service)
+                    * ((1.0 - P.unequal_cost) + P.unequal_cost * fair)
+                    * far
+                )
+                tau[i, b] += P.trust_rate * (min(max(target, 0.0), 1.0) - tau[i, b])
+        if P.engagement_on and S.partner_active[i]:
+            trust = 0.5
+            if S.has_backbone[i]:
+                trust = 0.0
+                for b in range(B):
+                    trust += pi[i, b] * tau[i, b]
+            convened, interests = 0.0, 0.0
+            for k in range(K):
+                if iota[i, k]:
+                    interests += 1.0
+                    if S.convener_active[k]:
+                        convened += S.convener_facilitation[k]
+            convened /= max(interests, 1.0)
+            target = (
+                P.engagement_base
+                + P.engagement_trust * (trust - 0.5)
+                + P.engagement_support * max(served, convened)
+                - P.burnout_cost * max(0.0, S.meeting_load[i] - P.burnout_tolerance)
+            )
+            e[i] += P.engagement_rate * (min(max(target, 0.0), 1.0) - e[i])
+    if P.trust_on:
+        for b in range(B):
+            if S.backbone_active[b]:  # legitimacy is earned by the value a backbone generates ("who says?")
+                L[b] += P.legitimacy_rate * support[b] * (1.0 - L[b])
