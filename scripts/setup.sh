@@ -77,13 +77,17 @@ if [ $installed = 0 ]; then
   touch "$stamp"
 fi
 
+# Compile the model's kernels into numba's on-disk cache now, so that no user command waits for
+# the compiler (about a minute the first time and after the model's code changes; seconds after).
+.venv/bin/python -m ci_sim.model.warm || { echo "setup: compiling the model's kernels failed (see above)" >&2; exit 1; }
+
 if [ $with_tests = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   # The dashboard's browser test drives Debian's Chromium with Playwright (no browser download).
   if command -v apt-get >/dev/null 2>&1; then
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo_cmd="sudo"
     echo "setup: installing Debian's chromium for the browser test (a minute or two)" >&2
-    $sudo_cmd apt-get update -qq >&2 && $sudo_cmd apt-get install -y -qq chromium >&2 \
+    $sudo_cmd apt-get update -qq >&2 && $sudo_cmd apt-get install -y -qq chromium >/dev/null 2>&1 \
       || echo "setup: could not install chromium; the browser test will not run" >&2
   else
     echo "setup: no apt-get here; install Chromium yourself for the browser test" >&2

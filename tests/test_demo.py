@@ -334,7 +334,7 @@ def test_camps_are_the_factions_of_the_metric():
         model = build_model(load_scenario("nine_backbones", overrides), replication_seed(2026, 0))
         for _ in range(6):
             model.step()
-            assert len(camps(model)) == factions(model)
+            assert len(camps(model)) == factions(model.state)
     assert len(camps(model)) == 1 and camps(model)[0].backbone == -1  # joint: one table
 
 

@@ -123,7 +123,8 @@ def check_state(model) -> None:
     assert np.isfinite(a).all()
     assert (a >= -1e-12).all()
     np.testing.assert_allclose(a.sum(axis=1), 1.0, atol=1e-9)
-    assert np.abs(a[~model.partner_outcome_mask]).max(initial=0) == 0, "agenda outside the partner's area"
+    outside = model.partner_area[:, None] != model.outcome_area[None, :]
+    assert np.abs(a[outside]).max(initial=0) == 0, "agenda outside the partner's area"
     assert np.isfinite(model_metrics(model)).all()
 
 

@@ -67,16 +67,18 @@ FLUSH_SECONDS = 5.0
 FLUSH_ROWS = 500
 ID_COLUMNS = ["run_id", "point", "replication", "seed", "status", "error"]
 #: the modules whose code decides a run's numbers...
+_MODEL_DIR = Path(__file__).resolve().parents[1] / "model"
 NUMERIC_MODULES = (
-    "ci_sim.model.model",
-    "ci_sim.model.agents",
-    "ci_sim.model.metrics",
-    "ci_sim.model.scenario",
+    *sorted(  # every module of the model package: state, schedule, each mechanism, metrics, ...
+        "ci_sim.model." + ".".join(p.relative_to(_MODEL_DIR).with_suffix("").parts)
+        for p in _MODEL_DIR.rglob("*.py")
+        if p.name != "__init__.py"
+    ),
     "ci_sim.runs.runner",
     __name__,
 )
 #: ...and the libraries they compute with
-NUMERIC_PACKAGES = ("numpy", "scipy", "networkx", "mesa")
+NUMERIC_PACKAGES = ("numpy", "scipy", "networkx", "mesa", "numba", "llvmlite")
 
 
 def numeric_versions() -> dict[str, str]:

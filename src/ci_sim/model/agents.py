@@ -1,9 +1,10 @@
 """Mesa agents of ci-sim: partners, backbones and conveners.
 
 The agents are real :class:`mesa.Agent` objects (identity, role, visualisation and
-per-agent data), but their state lives in numpy arrays owned by the model, so that the
-step runs vectorized. Each agent is a *view*: its properties read and write its row of the
-model's arrays. Nothing here is called inside the step.
+per-agent data), but their state lives in numpy arrays owned by the model, which the
+compiled mechanisms work on. Each agent is a *view*: its properties read and write its row
+of the model's arrays (in place: the arrays are shared with the compiled state). Nothing
+here is called inside the step.
 """
 
 from __future__ import annotations

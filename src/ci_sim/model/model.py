@@ -187,7 +187,7 @@ class CollectiveImpactModel(Model):
                 new = np.zeros((arr.shape[0], arr.shape[1] + 1), dtype=arr.dtype)
                 new[:, :-1] = arr
                 new[:, -1] = column.get(field, 0)
-            elif arr.ndim and arr.shape[0] == self.n_backbones and field in _BACKBONE_ROWS:
+            elif field in _BACKBONE_ROWS:
                 new = np.zeros((arr.shape[0] + 1, *arr.shape[1:]), dtype=arr.dtype)
                 new[:-1] = arr
                 new[-1] = row.get(field, 0)
@@ -201,6 +201,16 @@ class CollectiveImpactModel(Model):
         self._bind_state()
         derive(self.state, self.P, True)
         return agent
+
+    def partner_leaves(self, partner: int) -> None:
+        """Partner ``partner`` (index) stops taking part: no backbone, no hours, agenda and engagement held."""
+        self.partner_active[partner] = False
+        derive(self.state, self.P, self.switches.attention)
+
+    def partner_returns(self, partner: int) -> None:
+        """Partner ``partner`` (index) takes part again, with the trust and agenda it left with."""
+        self.partner_active[partner] = True
+        derive(self.state, self.P, self.switches.attention)
 
     # ------------------------------------------------------------------ views for metrics and pictures
 

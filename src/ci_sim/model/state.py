@@ -25,6 +25,7 @@ import numpy as np
 from numba.core import types
 from numba.experimental import structref
 
+from ci_sim.model.mechanisms.common import jit
 from ci_sim.model.scenario import Mechanisms, Parameters
 
 #: Fields of the state record, in groups (shapes in brackets; docs/ODD.md §2.2 for symbols).
@@ -156,10 +157,21 @@ PARAM_FIELDS = (*Parameters.model_fields, *(f"{name}_on" for name in SWITCHES))
 structref.define_proxy(Params, ParamsType, list(PARAM_FIELDS))
 
 
-def _record(cls, names, values):
+@jit
+def _new_state(*fields):
+    # the proxies' own constructors are compiled afresh in every process (seconds); this one is cached
+    return State(*fields)
+
+
+@jit
+def _new_params(*fields):
+    return Params(*fields)
+
+
+def _record(new, names, values):
     if numba.config.DISABLE_JIT:
         return SimpleNamespace(**dict(zip(names, values, strict=True)))
-    return cls(*values)
+    return new(*values)
 
 
 def make_state(arrays: dict[str, np.ndarray]) -> State | SimpleNamespace:
@@ -175,7 +187,7 @@ def make_state(arrays: dict[str, np.ndarray]) -> State | SimpleNamespace:
         values.append(np.ascontiguousarray(a) if a.ndim > 1 else a)
         if values[-1] is not a:
             raise ValueError(f"state array {name!r} must be C-contiguous (it is shared with the model)")
-    return _record(State, STATE_FIELDS, values)
+    return _record(_new_state, STATE_FIELDS, values)
 
 
 def make_params(parameters: Parameters, mechanisms: Mechanisms) -> Params | SimpleNamespace:
@@ -189,4 +201,4 @@ def make_params(parameters: Parameters, mechanisms: Mechanisms) -> Params | Simp
         kind = int if field.annotation is int else float
         values.append(kind(getattr(parameters, name)))
     values += [bool(getattr(mechanisms, name)) for name in SWITCHES]
-    return _record(Params, PARAM_FIELDS, values)
+    return _record(_new_params, PARAM_FIELDS, values)

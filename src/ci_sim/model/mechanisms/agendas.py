@@ -31,11 +31,14 @@ def influence_weights(S, P, w: np.ndarray, s: np.ndarray) -> None:
     """Fill ``w`` (w_i, weight on others) and ``s`` (s_i, the backbones' share of it), both shape (N,)."""
     pi, tau, h = S.attention, S.trust, S.per_follower
     N, B = pi.shape
+    vision = np.empty(B)  # sat(h_bV, H_sup), once per backbone
+    for b in range(B):
+        vision[b] = sat(h[b, VISION], P.support_need)
     for i in range(N):
         trust, strength = 0.0, 0.0
         for b in range(B):
             trust += pi[i, b] * tau[i, b]
-            strength += pi[i, b] * sat(h[b, VISION], P.support_need)
+            strength += pi[i, b] * vision[b]
         w[i] = P.influence_min + (P.influence_max - P.influence_min) * trust * strength
         s[i] = P.backbone_share if S.has_backbone[i] else 0.0
 
@@ -50,18 +53,24 @@ def update_agendas(S, P) -> None:
     w = np.empty(N)
     s = np.empty(N)
     influence_weights(S, P, w, s)
+    backbones = np.empty(K)  # sum_b pi_ib p_b
+    peers = np.empty(K)  # sum_j P_ij a_j(t-1)
     for i in range(N):
+        if not S.partner_active[i]:
+            new[i] = x[i]
+            continue
+        backbones[:] = 0.0
+        for b in range(B):
+            if pi[i, b] > 0:  # (other areas' backbones: no attention)
+                for k in range(K):
+                    backbones[k] += pi[i, b] * p[b, k]
+        peers[:] = 0.0
+        for e in range(indptr[i], indptr[i + 1]):
+            for k in range(K):
+                peers[k] += P_ij[e] * x[indices[e], k]
         for k in range(K):
-            backbones = 0.0
-            for b in range(B):
-                backbones += pi[i, b] * p[b, k]
-            peers = 0.0
-            for e in range(indptr[i], indptr[i + 1]):
-                peers += P_ij[e] * x[indices[e], k]
-            new[i, k] = x[i, k]
-            if S.partner_active[i]:
-                new[i, k] = (
-                    lam[i] * ((1 - w[i]) * x[i, k] + w[i] * (s[i] * backbones + (1 - s[i]) * peers))
-                    + (1 - lam[i]) * x0[i, k]
-                )
+            new[i, k] = (
+                lam[i] * ((1 - w[i]) * x[i, k] + w[i] * (s[i] * backbones[k] + (1 - s[i]) * peers[k]))
+                + (1 - lam[i]) * x0[i, k]
+            )
     x[:, :] = new

@@ -7,7 +7,8 @@ Validity :math:`V_{ib} = 1` if partner *i* and backbone *b* are active and in th
 
 except in ``joint`` areas, where every valid backbone weighs 1 (one joint table). With
 ``mechanisms.attention`` off, the previous attention is kept and only re-normalized over the
-valid backbones (after an exit or a merge).
+valid backbones (after an exit or a merge); a partner left with no attention at all (its
+backbones all left, or it was away) takes it from trust again.
 
 Tables attended: ``T_ib = V_ib and pi_ib >= theta_att * max_b' pi_ib' > 0 and rank_i(b) < n_tab``
 (at most ``max_tables``, the most attended; exact ties at the cut keep every tied table).
@@ -41,21 +42,21 @@ def validity(S) -> None:
 
 
 @jit
-def kth_largest(row: np.ndarray, k: int) -> float:
+def kth_largest(row: np.ndarray, k: int, top: np.ndarray) -> float:
     """The k-th largest value of ``row``, counting repeated values (``np.partition``'s order statistic).
 
-    The largest value v with at least k values >= v: O(B^2) comparisons and no allocation, which
-    for a handful of backbones costs far less than sorting a copy of every partner's row.
+    Keeps the k largest so far in ``top`` (length >= k, scratch): O(B k) and no allocation,
+    where sorting a copy of every partner's row cost more than the rest of the attention kernel.
     """
-    best = -np.inf
+    top[:k] = -np.inf
     for v in row:
-        if v > best:
-            at_least = 0
-            for x in row:
-                at_least += x >= v
-            if at_least >= k:
-                best = v
-    return best
+        if v > top[k - 1]:
+            j = k - 1
+            while j > 0 and top[j - 1] < v:
+                top[j] = top[j - 1]
+                j -= 1
+            top[j] = v
+    return top[k - 1]
 
 
 @jit
@@ -75,19 +76,20 @@ def attention(S, P, recompute: bool) -> None:
     beta, theta, n_tab = P.attention_beta, P.attend_threshold, P.max_tables
     N, B = pi.shape
     m[:] = 0.0
+    top_k = np.empty(max(n_tab, 1))
     for i in range(N):
         total = 0.0
         for b in range(B):  # unnormalized weights, written in place
-            w = 0.0
-            if V[i, b]:
-                if not recompute:
-                    w = pi[i, b]
-                elif joint[b]:
-                    w = 1.0
-                else:
-                    w = power(max(tau[i, b], 1e-9), beta)
-            pi[i, b] = w
-            total += w
+            pi[i, b] = pi[i, b] if V[i, b] and not recompute else 0.0
+            total += pi[i, b]
+        if recompute or total == 0:  # (frozen attention: a partner with none left takes it from trust)
+            total = 0.0
+            for b in range(B):
+                w = 0.0
+                if V[i, b]:
+                    w = 1.0 if joint[b] else power(max(tau[i, b], 1e-9), beta)
+                pi[i, b] = w
+                total += w
         top, first = 0.0, -1
         for b in range(B):
             pi[i, b] = pi[i, b] / total if total > 0 else 0.0
@@ -96,7 +98,7 @@ def attention(S, P, recompute: bool) -> None:
                 top, first = pi[i, b], b
         S.followed[i] = first if S.has_backbone[i] else -1
         # a partner sits at the tables with at least attend_threshold of its top table's attention
-        cut = kth_largest(pi[i], n_tab) if B > n_tab else -np.inf
+        cut = kth_largest(pi[i], n_tab, top_k) if B > n_tab else -np.inf
         n = 0
         for b in range(B):
             T[i, b] = V[i, b] and top > 0 and pi[i, b] >= theta * top and pi[i, b] >= cut

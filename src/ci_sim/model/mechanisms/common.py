@@ -11,13 +11,69 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
 import numba
 import numpy as np
 
+_told_no_cache = False
+
+
+def kernel_cache_dir() -> str:
+    """Where the compiled kernels are cached: ``$NUMBA_CACHE_DIR`` (default ``~/.cache/ci-sim/numba``)/``<hash>``.
+
+    The sub-folder is named by a hash of the model's sources and numba's version: numba checks
+    only the file of the function it loads, not the files of the functions it calls, so a
+    changed mechanism would otherwise run stale inside a cached schedule. Processes sharing
+    a ``NUMBA_CACHE_DIR`` (a cluster's shared file system) share kernels of the same code only.
+    """
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "ci-sim", "numba"
+    )
+    digest = hashlib.sha256(f"numba {numba.__version__}".encode())
+    model = Path(__file__).resolve().parents[1]
+    for path in sorted(model.rglob("*.py")):
+        digest.update(path.relative_to(model).as_posix().encode() + b"\0" + path.read_bytes())
+    return os.path.join(base, digest.hexdigest()[:16])
+
+
+def _writable(folder: str) -> bool:
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+numba.config.CACHE_DIR = kernel_cache_dir()
+#: whether kernels are cached on disk (else every process compiles them in memory)
+CACHED = _writable(numba.config.CACHE_DIR)
+
 
 def jit(func):
-    """Compile ``func`` with numba in nopython mode, cached on disk (``NUMBA_DISABLE_JIT=1``: plain Python)."""
-    return numba.njit(cache=True)(func)
+    """Compile ``func`` with numba in nopython mode, cached on disk (``NUMBA_DISABLE_JIT=1``: plain Python).
+
+    Where the cache folder (:func:`kernel_cache_dir`) cannot be written, the kernels compile
+    in memory in every process instead (numba would otherwise fall back to a cache beside the
+    sources, which does not notice a change in a called mechanism), and a warning says so once.
+    """
+    global _told_no_cache
+    if CACHED:
+        return numba.njit(cache=True)(func)
+    if not _told_no_cache:
+        _told_no_cache = True
+        warnings.warn(
+            f"ci-sim: cannot write the kernel cache in {numba.config.CACHE_DIR!r}; compiling in memory, which "
+            "costs every new process most of a minute (set NUMBA_CACHE_DIR to a writable folder)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return numba.njit(func)
 
 
 @jit

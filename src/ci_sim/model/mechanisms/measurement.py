@@ -46,6 +46,9 @@ def update_measurement(S, P) -> None:
         if not S.backbone_active[b]:
             S.data_quality[b] = 0.0
     pi, T, d, has, h = S.attention, S.attend, S.data_capacity, S.has_backbone, S.per_follower
+    support = np.empty(B)  # sat(h_bM, H_sup), once per backbone
+    for b in range(B):
+        support[b] = sat(h[b, MEASUREMENT], P.support_need)
     reach = np.zeros(B)
     reach_shared = np.zeros(A)
     own_best = np.zeros(A)
@@ -54,7 +57,7 @@ def update_measurement(S, P) -> None:
         if has[i]:
             target = 0.0
             for b in range(B):
-                target += pi[i, b] * sat(h[b, MEASUREMENT], P.support_need)
+                target += pi[i, b] * support[b]
         d[i] += P.data_rate * (target - d[i])
         a = S.partner_area[i]
         for b in range(B):

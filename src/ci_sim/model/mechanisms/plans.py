@@ -46,8 +46,10 @@ def update_plans(S, P, month: int) -> None:
                 engaged[k] += e[i]
                 if has[i]:
                     engaged_joint[k] += e[i]
-                for b in range(B):
-                    if T[i, b]:
+        for b in range(B):
+            if T[i, b]:  # (a partner sits at few tables: test the table once, not once per outcome)
+                for k in range(K):
+                    if iota[i, k]:
                         engaged_b[b, k] += e[i]
     aligned_area = np.zeros(A)
     for b in range(B):
@@ -82,4 +84,5 @@ def update_plans(S, P, month: int) -> None:
             else:
                 q_hat[i, k] = 0.0
                 for b in range(B):
-                    q_hat[i, k] += pi[i, b] * Pb[b, k]
+                    if pi[i, b] > 0:  # (other areas' backbones: no attention)
+                        q_hat[i, k] += pi[i, b] * Pb[b, k]
