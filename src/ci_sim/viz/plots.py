@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from ci_sim.experiments.compare import mean_ci
+from ci_sim.experiments.compare import NEEDS_TWO, mean_ci
 from ci_sim.model.metrics import KEY_METRICS, METRIC_LABELS, metric_label, metric_unit
 from ci_sim.model.scenario import COORDINATION_LEVELS
 from ci_sim.runs.results import atomic_write
@@ -556,6 +556,19 @@ def plot_compare_table(compare: pd.DataFrame, out_dir: Path, stem: str = "compar
             for _, row in part.iterrows():
                 s = str(row["scenario"])
                 m, lo, hi = (float(row[c]) for c in cols)
+                if not np.isfinite(m):
+                    continue
+                if not (np.isfinite(lo) and np.isfinite(hi)):  # one replication: a dot, and why no whisker
+                    ax.plot(m, y[s], "o", color=colors[s], markersize=8)
+                    ax.annotate(
+                        f"95% CI {NEEDS_TWO}",
+                        (m, y[s]),
+                        xytext=(0, 9),
+                        textcoords="offset points",
+                        ha="center",
+                        fontsize=8,
+                    )
+                    continue
                 ax.errorbar(
                     m,
                     y[s],
