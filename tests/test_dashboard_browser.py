@@ -162,6 +162,7 @@ def test_dashboard_in_chromium(tmp_path):
             page.wait_for_timeout(3000)
             timings["page load"] = time.perf_counter() - t
             assert "1 active backbone" in page.inner_text("body")
+            assert page.title() == "ci-sim dashboard"  # the tab, once the page's scripts have run
 
             # nine backbones: drive the slider from the keyboard, then Reset applies it
             t = time.perf_counter()
