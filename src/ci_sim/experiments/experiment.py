@@ -439,17 +439,6 @@ def _check_factor(
     if spec.design == "grid" and factor.range is not None and factor.num is None:
         raise ScenarioError(source, f"{key}.num", None, "how many grid points over the range (2 or more)")
     probe = factor.levels if factor.levels is not None else factor.range
-    for value in probe:
-        try:
-            data = apply_overrides(base, {factor.path: value}, source=source)
-        except ScenarioError as exc:
-            raise ScenarioError(source, f"{key}.path", factor.path, f"a key path of the base: {exc.allowed}") from None
-        try:
-            validate_scenario(_drop_late_events(data) if drop_late_events else data, source)
-        except ScenarioError as exc:
-            raise ScenarioError(
-                source, f"{key} ({factor.path}={value!r})", value, f"the scenario refuses it: {exc.path}: {exc.allowed}"
-            ) from None
     if factor.numeric and is_integer(factor, base, scenario):
         where = f"{key}.levels" if factor.levels is not None else f"{key}.range"
         if not all(float(v).is_integer() for v in probe):
@@ -467,3 +456,16 @@ def _check_factor(
                 factor.num,
                 f"at most {hi - lo + 1}: the factor takes whole numbers from {lo} to {hi}",
             )
+        # a range is read as floats ([1, 9] -> [1.0, 9.0]); the runs get the rounded integers
+        probe = [int(v) for v in probe]
+    for value in probe:
+        try:
+            data = apply_overrides(base, {factor.path: value}, source=source)
+        except ScenarioError as exc:
+            raise ScenarioError(source, f"{key}.path", factor.path, f"a key path of the base: {exc.allowed}") from None
+        try:
+            validate_scenario(_drop_late_events(data) if drop_late_events else data, source)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                source, f"{key} ({factor.path}={value!r})", value, f"the scenario refuses it: {exc.path}: {exc.allowed}"
+            ) from None
