@@ -311,3 +311,27 @@ def test_set_errors_name_the_option_not_the_file():
     with pytest.raises(ScenarioError) as err:
         load_scenario(ROOT / "scenarios" / "single_backbone.yaml", ["issue_areas.0.backbones.neutrality=3"])
     assert err.value.source == "--set issue_areas.0.backbones.neutrality=3"
+
+
+# ------------------------------------------------------------------ 3, 5. experiment files
+
+
+def test_experiment_ranges_must_be_finite_also_from_set(tmp_path):
+    exp = tmp_path / "e.yaml"
+    exp.write_text("name: e\nbase: single_backbone\nfactors: [{path: parameters.table_hours, range: [0, 5], num: 2}]\n")
+    res = CliRunner().invoke(
+        main, ["sweep", str(exp), "--set", "factors.0.range=[0, inf]", "--out", str(tmp_path / "o")]
+    )
+    assert res.exit_code == 2 and "factors.0.range" in res.output and "not a finite number" in res.output, res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_experiment_with_a_repeated_key_names_both_lines(tmp_path):
+    exp = tmp_path / "e.yaml"
+    exp.write_text(
+        "name: e\nbase: single_backbone\nreplications: 3\nfactors: [{path: steps, levels: [2, 3]}]\nreplications: 1\n"
+    )
+    res = CliRunner().invoke(main, ["sweep", str(exp), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert "e.yaml: replications" in res.output and "line 3 and again on line 5" in res.output
+    assert not (tmp_path / "o").exists()

@@ -694,12 +694,13 @@ def _yaml_problem(root: yaml.Node) -> tuple[str, Any, str] | None:
     return walk(root, [])
 
 
-def parse_yaml(text: str, source: str) -> Any:
+def parse_yaml(text: str, source: str, loader: type[yaml.SafeLoader] = _Loader) -> Any:
     """Parse YAML text safely: plain types only, unique keys, bounded alias expansion.
 
     Args:
         text: the YAML text (a whole file, or a ``--set`` value).
         source: the file (or option) it came from, for messages.
+        loader: the loader class (the default reads files; ``--set`` values use their own).
 
     Returns:
         The plain Python value (dicts, lists, strings, numbers, booleans, None, dates).
@@ -708,7 +709,7 @@ def parse_yaml(text: str, source: str) -> Any:
         ScenarioError: malformed YAML, a repeated key (both lines named), a tag that builds
             Python objects, nesting too deep, or aliases expanding past :data:`MAX_YAML_NODES`.
     """
-    loader = _Loader(text)
+    loader = loader(text)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -757,9 +758,20 @@ def _mark(exc: yaml.YAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
 
 
-#: ``--set`` spellings of infinity and NaN (YAML reads ``inf`` as text): read as the float
-#: they mean, so the message says "not a finite number" rather than "not a number"
-_NON_FINITE = re.compile(r"^[-+]?\.?(inf|infinity|nan)$", re.IGNORECASE)
+class _ValueLoader(_Loader):
+    """The loader of ``--set`` values: ``inf`` and ``nan`` are read as floats.
+
+    People type them that way on a command line (YAML spells them ``.inf``, ``.nan``);
+    read anywhere in the value (``[0, inf]`` too), they are refused by validation as "not a
+    finite number" rather than as "not a number".
+    """
+
+
+_ValueLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(inf|Inf|INF|infinity|Infinity|nan|NaN|NAN)$"),
+    list("-+iInN"),
+)
 
 
 def parse_value(text: str, source: str = "--set") -> Any:
@@ -771,10 +783,8 @@ def parse_value(text: str, source: str = "--set") -> Any:
     Raises:
         ScenarioError: a value with a repeated key, a Python tag or runaway aliases.
     """
-    if _NON_FINITE.match(text.strip()):
-        return float(text.strip().replace(".", "").lower().replace("infinity", "inf"))
     try:
-        return parse_yaml(text, source)
+        return parse_yaml(text, source, loader=_ValueLoader)
     except ScenarioError as exc:
         if exc.allowed == "well-formed YAML":
             return text
