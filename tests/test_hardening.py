@@ -335,3 +335,15 @@ def test_experiment_with_a_repeated_key_names_both_lines(tmp_path):
     assert res.exit_code == 2, res.output
     assert "e.yaml: replications" in res.output and "line 3 and again on line 5" in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_effect_size_of_a_pinned_metric_is_na():
+    """One scenario pins a share at 0, the other barely varies: d would be about -6700."""
+    from ci_sim.experiments.compare import bootstrap_paired
+
+    a = np.zeros(5)
+    b = 0.06 + np.array([1, -1, 2, -2, 0]) * 5e-6
+    s = bootstrap_paired(a, b, np.random.default_rng(0))
+    assert np.isnan(s["effect_size"]) and s["diff"] == pytest.approx(-0.06)
+    ordinary = bootstrap_paired(a + np.array([0.01, 0.02, 0.0, 0.03, 0.01]), b, np.random.default_rng(0))
+    assert np.isfinite(ordinary["effect_size"])

@@ -317,6 +317,9 @@ NEEDS_TWO = "n/a (needs ≥ 2 replications)"
 #: A spread below this fraction of the values' size is rounding noise, not variation: an
 #: effect size over it would be huge and meaningless (Cohen's d of -221536), so it is n/a.
 SPREAD_RTOL = 1e-6
+#: An effect size larger than this says how little a metric varies between replications
+#: (one scenario pins it, say a share at 0), not how big the difference is: also n/a.
+EFFECT_SIZE_LIMIT = 1000.0
 
 #: Metrics on a bounded scale (their definitions in ci_sim.model.metrics): shares and 0–1 indices...
 _UNIT_METRICS = {
@@ -403,7 +406,8 @@ def bootstrap_paired(
         ``rel_ci_high``, ``effect_size`` (Cohen's d: the mean difference over the pooled
         standard deviation of ``a`` and ``b``) and ``effect_size_dz`` (Cohen's d_z: over the
         standard deviation of the differences). An effect size is NaN (n/a) when its standard
-        deviation is below :data:`SPREAD_RTOL` times the values' size; the intervals and
+        deviation is ~0: below :data:`SPREAD_RTOL` times the values' size (rounding), or so
+        small that the effect size would exceed :data:`EFFECT_SIZE_LIMIT`. The intervals and
         effect sizes are NaN with fewer than two pairs.
     """
     a, b = np.asarray(a, float), np.asarray(b, float)
@@ -429,7 +433,8 @@ def bootstrap_paired(
     # spreads that are rounding noise (a metric the strategies hardly move, or that every
     # replication reproduces): an effect size over them is not a measurement, so n/a
     scale = max(np.abs(a).max(), np.abs(b).max(), np.finfo(float).tiny)
-    sd_d, sd_pooled = (x if x > SPREAD_RTOL * scale else 0.0 for x in (sd_d, sd_pooled))
+    floor = max(SPREAD_RTOL * scale, abs(d.mean()) / EFFECT_SIZE_LIMIT)
+    sd_d, sd_pooled = (x if x > floor else 0.0 for x in (sd_d, sd_pooled))
     return {
         "diff": float(d.mean()),
         "diff_ci_low": float(lo),
@@ -580,8 +585,8 @@ def format_table(table: pd.DataFrame, metrics: Sequence[str], differences: Seque
         "mean: over replications, Student-t 95% CI (cut at 0 and 1 for shares and 0-1 indices, at 0 for counts and "
         "hours).\nvs baseline: paired difference (replication i has the same seed in every scenario), "
         "percentile-bootstrap 95% CI.\nd: Cohen's d, the difference over the pooled SD (0.2 small, 0.5 medium, "
-        "0.8 large); n/a when the SD is ~0 (replications\nidentical up to rounding). compare.csv has the relative "
-        "differences and d_z too."
+        "0.8 large); n/a when the SD is ~0 (replications\nidentical up to rounding, or |d| > 1000). compare.csv has "
+        "the relative differences and d_z too."
     )
     lines.append("")
     first = table[(table.metric == metrics[0]) & (table.scenario != baseline)]
