@@ -251,7 +251,7 @@ def test_sweep_names_its_folder_first_and_ctrl_c_says_how_to_resume(tmp_path):
     rest = proc.stderr.read()
     assert proc.wait(timeout=120) == 130, rest
     assert "Aborted!" not in rest
-    assert f"--resume --out {out}" in rest and "exp.yaml" in rest
+    assert f"ci-sim sweep {tmp_path / 'exp.yaml'} --workers 1 --resume --out {out}" in rest, rest
 
 
 # ------------------------------------------------------------------ 18, 19. validate and scenarios

@@ -11,6 +11,7 @@ import shlex
 import sys
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import click
@@ -494,24 +495,29 @@ def _sweep_options(fn):
     return fn
 
 
-def _resume_command(out: Path) -> str:
-    """This command line with ``--resume --out OUT``: what finishes an interrupted sweep."""
-    args, skip = [], False
-    for arg in sys.argv[1:]:
-        if skip:
-            skip = False
-        elif arg in ("--out", "-o"):
-            skip = True
-        elif not (arg.startswith("--out=") or arg == "--resume"):
-            args.append(arg)
-    return shlex.join(["ci-sim", *args, "--resume", "--out", str(out)])
+def _resume_command(command: str, experiment: Path, overrides, workers, scheduler, allow_dropped, out) -> str:
+    """The command line that finishes an interrupted sweep, with ``--resume --out OUT``.
+
+    The same experiment and options: they decide the sweep's fingerprint, which a resume checks.
+    """
+    args = ["ci-sim", command, str(experiment)]
+    for override in overrides:
+        args += ["--set", override]
+    if workers:
+        args += ["--workers", str(workers)]
+    if scheduler:
+        args += ["--scheduler", scheduler]
+    if allow_dropped:
+        args.append("--allow-dropped-events")
+    return shlex.join([*args, "--resume", "--out", str(out)])
 
 
-def _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds):
+def _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds, again):
     """Run (or resume) the sweep of ``exp`` into ``out`` and print its summary.
 
     The folder is checked and named before any run (so a long sweep's output is known from
-    the start); Ctrl-C keeps what finished, says how to resume and exits 130.
+    the start); Ctrl-C keeps what finished, prints ``again(out)`` (the command that resumes
+    it) and exits 130.
     """
     from ci_sim.experiments.evaluators import make_evaluator
     from ci_sim.experiments.sweep import check_folder, run_sweep
@@ -534,7 +540,7 @@ def _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_se
     except KeyboardInterrupt:
         click.echo(
             f"\ninterrupted (Ctrl-C): the runs finished so far are kept in {out}\nto finish the sweep, run:\n  "
-            + _resume_command(out),
+            + again(out),
             err=True,
         )
         sys.exit(EXIT_INTERRUPTED)
@@ -579,7 +585,8 @@ def sweep(
     from ci_sim.experiments.experiment import load_experiment
 
     exp = load_experiment(experiment, list(overrides), drop_late_events=allow_dropped_events)
-    _, summary = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds)
+    again = partial(_resume_command, "sweep", experiment, overrides, workers, scheduler, allow_dropped_events)
+    _, summary = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds, again)
     if summary.failed:
         sys.exit(EXIT_RUNS_FAILED)
 
@@ -630,7 +637,8 @@ def sensitivity(
         out = out or from_dir
         check_out_dir(out, "--out", may_hold_files=True)  # sensitivity.csv and figures go here
     else:
-        out, _ = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds)
+        again = partial(_resume_command, "sensitivity", experiment, overrides, workers, scheduler, allow_dropped_events)
+        out, _ = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds, again)
     runs = read_runs(from_dir or out)
     try:
         indices = analyze(exp, runs)
