@@ -347,3 +347,11 @@ def test_effect_size_of_a_pinned_metric_is_na():
     assert np.isnan(s["effect_size"]) and s["diff"] == pytest.approx(-0.06)
     ordinary = bootstrap_paired(a + np.array([0.01, 0.02, 0.0, 0.03, 0.01]), b, np.random.default_rng(0))
     assert np.isfinite(ordinary["effect_size"])
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_float_options_must_be_finite(value, tmp_path):
+    exp = ROOT / "experiments" / "backbones_sweep.yaml"
+    res = CliRunner().invoke(main, ["sweep", str(exp), "--flush-seconds", value, "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "--flush-seconds" in res.output and "not a finite number" in res.output, res.output
+    assert not (tmp_path / "o").exists()

@@ -7,6 +7,7 @@ and what is allowed, and nothing is written); 3 a sweep finished but some of its
 
 from __future__ import annotations
 
+import math
 import shlex
 import sys
 import time
@@ -46,6 +47,19 @@ class _Cli(click.Group):
             # convention for "stopped by Ctrl-C" (128 + SIGINT)
             click.echo("\ninterrupted (Ctrl-C); nothing more was written", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+
+
+class _FiniteFloat(click.FloatRange):
+    """A float option that must be finite.
+
+    Click's FloatRange lets ``inf`` pass and, since every comparison with NaN is false, ``nan`` too.
+    """
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):  # before the range: "-inf is below 0.1" would miss the point
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
 
 
 #: exit status after Ctrl-C (128 + SIGINT, as shells report it)
@@ -482,7 +496,7 @@ def _sweep_options(fn):
         ),
         click.option(
             "--flush-seconds",
-            type=click.FloatRange(min=0.1),
+            type=_FiniteFloat(min=0.1),
             default=5.0,
             show_default=True,
             help="...and at least this often: about the most work a kill can lose.",
