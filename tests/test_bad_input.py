@@ -1,5 +1,5 @@
-"""Bad input: each malformed scenario exits 2 with the key path in the message and writes
-nothing."""
+"""Bad input: each malformed scenario or ``--set`` value exits 2 with one message naming the
+file (or option), the key path, the bad value and what is allowed, and writes nothing."""
 
 from __future__ import annotations
 
@@ -13,77 +13,422 @@ from conftest import SCENARIOS
 from ci_sim.cli import main
 
 GOOD = "name: x\nissue_areas: [{name: education, backbones: {count: 2}}]\n"
+TWO_AREAS = (
+    "name: x\nissue_areas:\n"
+    "  - {name: education, backbones: {name: strive, count: 2}}\n"
+    "  - {name: health, outcomes: [obesity, asthma], backbones: {name: hb}}\n"
+)
+FILE = "bad.yaml"
+# nested aliases: 9 levels of 9 copies stand for 9**9 (387 million) strings in 600 bytes
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+    for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+)
 
+# id: (scenario text, extra command-line arguments, where (file or option), key path, bad value, allowed)
 CASES = {
-    "unknown key": ("name: x\ncommunity: {partnrs: 5}\nissue_areas: [{name: education}]\n", [], "community.partnrs"),
-    "wrong type": ("name: x\nsteps: ten\nissue_areas: [{name: education}]\n", [], "steps"),
+    # ---------------------------------------------------------------- schema
+    "unknown key": (
+        "name: x\ncommunity: {partnrs: 5}\nissue_areas: [{name: education}]\n",
+        [],
+        FILE,
+        "community.partnrs",
+        "5",
+        "unknown key",
+    ),
+    "text for an integer": (
+        "name: x\nsteps: ten\nissue_areas: [{name: education}]\n",
+        [],
+        FILE,
+        "steps",
+        "'ten'",
+        "an integer",
+    ),
     "negative count": (
         "name: x\ncommunity: {partners: -5}\nissue_areas: [{name: education}]\n",
         [],
+        FILE,
         "community.partners",
+        "-5",
+        "greater than or equal to 1",
     ),
     "negative backbone count": (
         "name: x\nissue_areas: [{name: education, backbones: [{name: a}, {name: b, count: -1}]}]\n",
         [],
+        FILE,
         "issue_areas.0.backbones.1.count",
+        "-1",
+        "greater than or equal to 0",
     ),
     "neutrality above 1": (
         "name: x\nissue_areas: [{name: education, backbones: {neutrality: 1.5}}]\n",
         [],
+        FILE,
         "issue_areas.0.backbones.neutrality",
+        "1.5",
+        "less than or equal to 1",
     ),
     "sector mix not summing to 1": (
         "name: x\ncommunity: {sector_mix: {nonprofit: 0.5, funder: 0.2}}\nissue_areas: [{name: education}]\n",
         [],
+        FILE,
         "community.sector_mix",
+        "'nonprofit': 0.5",
+        "must sum to 1",
     ),
+    "no issue areas": ("name: x\nissue_areas: []\n", [], FILE, "issue_areas", "[]", "at least 1 item"),
+    "negative seed": (GOOD + "seed: -1\n", [], FILE, "seed", "-1", "greater than or equal to 0"),
+    "area without outcomes": (
+        "name: x\nissue_areas: [{name: health}]\n",
+        [],
+        FILE,
+        "issue_areas.0.outcomes",
+        "None",
+        "list the area's outcomes",
+    ),
+    "repeated outcome": (
+        "name: x\nissue_areas: [{name: health, outcomes: [a, a]}]\n",
+        [],
+        FILE,
+        "issue_areas.0.outcomes",
+        "['a', 'a']",
+        "unique",
+    ),
+    "convener for an unknown outcome": (
+        "name: x\nissue_areas: [{name: education, conveners: {outcomes: [astrology]}}]\n",
+        [],
+        FILE,
+        "issue_areas.0.conveners.outcomes.0",
+        "'astrology'",
+        "one of the area's outcomes",
+    ),
+    # ---------------------------------------------------------------- non-finite numbers (item 3)
+    "infinite horizon": (GOOD + "steps: .inf\n", [], FILE, "steps", "inf", "an integer"),
+    "NaN hours": (
+        GOOD + "parameters: {table_hours: .nan}\n",
+        [],
+        FILE,
+        "parameters.table_hours",
+        "nan",
+        "not a finite number",
+    ),
+    "infinite capacity": (
+        GOOD + "community: {capacity_hours: .inf}\n",
+        [],
+        FILE,
+        "community.capacity_hours",
+        "inf",
+        "not a finite number",
+    ),
+    "minus infinity in money": (
+        GOOD.replace("count: 2}", "count: 2, in_kind: -.inf}"),
+        [],
+        FILE,
+        "issue_areas.0.backbones.in_kind",
+        "-inf",
+        "not a finite number",
+    ),
+    # ---------------------------------------------------------------- loose types (item 4)
+    "decimal point in an integer": (GOOD + "steps: 120.0\n", [], FILE, "steps", "120.0", "without a decimal point"),
+    "boolean as an integer": (GOOD + "steps: true\n", [], FILE, "steps", "True", "true/false and text are not numbers"),
+    "2.000 partners": (
+        "name: x\ncommunity: {partners: 2.000}\nissue_areas: [{name: education}]\n",
+        [],
+        FILE,
+        "community.partners",
+        "2.0",
+        "without a decimal point",
+    ),
+    "yes as a count": (
+        "name: x\nissue_areas: [{name: education, backbones: {count: yes}}]\n",
+        [],
+        FILE,
+        "issue_areas.0.backbones.count",
+        "True",
+        "an integer",
+    ),
+    "boolean as a number": (
+        "name: x\nissue_areas: [{name: education, backbones: {neutrality: true}}]\n",
+        [],
+        FILE,
+        "issue_areas.0.backbones.neutrality",
+        "True",
+        "a number",
+    ),
+    "quoted number": (
+        "name: x\nissue_areas: [{name: education, backbones: {neutrality: '0.5'}}]\n",
+        [],
+        FILE,
+        "issue_areas.0.backbones.neutrality",
+        "'0.5'",
+        "a number",
+    ),
+    "number as a switch": (GOOD + "mechanisms: {trust: 1}\n", [], FILE, "mechanisms.trust", "1", "true or false"),
+    "fractional month": (
+        GOOD + "events: [{at: 2.5, merge_backbones: {keep: 1}}]\n",
+        [],
+        FILE,
+        "events.0.at",
+        "2.5",
+        "an integer",
+    ),
+    # ---------------------------------------------------------------- repeated keys (item 5)
+    "repeated top-level key": (
+        "name: x\nsteps: 120\nissue_areas: [{name: education}]\nsteps: 6\n",
+        [],
+        FILE,
+        "steps",
+        "'steps'",
+        "line 2 and again on line 4",
+    ),
+    "repeated nested key": (
+        "name: x\nissue_areas:\n  - name: education\n    backbones: {count: 3, count: 1}\n",
+        [],
+        FILE,
+        "issue_areas.0.backbones.count",
+        "'count'",
+        "each key once",
+    ),
+    # ---------------------------------------------------------------- events (items 1 and 6)
     "event naming an unknown backbone": (
         GOOD + "events: [{at: 3, backbone_exits: ghost}]\n",
         [],
+        FILE,
         "events.0.backbone_exits",
+        "'ghost'",
+        "one of the backbones",
     ),
     "event naming an unknown outcome": (
         GOOD + "events: [{at: 3, add_conveners: {outcomes: [astrology]}}]\n",
         [],
+        FILE,
         "events.0.add_conveners.outcomes.0",
+        "'astrology'",
+        "one of the outcomes of education",
     ),
     "event after the horizon": (
         GOOD + "steps: 120\nevents: [{at: 130, merge_backbones: {keep: 1}}]\n",
         [],
+        FILE,
         "events.0.at",
+        "130",
+        "would never happen",
     ),
-    "unknown event kind": (GOOD + "events: [{at: 3, teleport: {}}]\n", [], "events.0"),
-    "convener for an unknown outcome": (
-        "name: x\nissue_areas: [{name: education, conveners: {outcomes: [astrology]}}]\n",
+    "unknown event kind": (
+        GOOD + "events: [{at: 3, teleport: {}}]\n",
         [],
-        "issue_areas.0.conveners.outcomes.0",
+        FILE,
+        "events.0",
+        "'teleport'",
+        "exactly one event kind",
     ),
-    "area without outcomes": ("name: x\nissue_areas: [{name: health}]\n", [], "issue_areas.0.outcomes"),
-    "malformed YAML": ("name: x\nissue_areas: [{name: education\n", [], "line 3"),
+    "merge in an area without backbones": (
+        "name: x\nissue_areas: [{name: education, backbones: {count: 0}}]\nevents: [{at: 3, merge_backbones: {keep: 1}}]\n",
+        [],
+        FILE,
+        "events.0.merge_backbones",
+        "'keep': 1",
+        "it has 0 at month 3",
+    ),
+    "merge with a single backbone": (
+        "name: x\nissue_areas: [{name: education}]\nevents: [{at: 3, merge_backbones: {keep: 1}}]\n",
+        [],
+        FILE,
+        "events.0.merge_backbones",
+        "'keep': 1",
+        "at least two backbones",
+    ),
+    "keep 5 of two": (
+        GOOD + "events: [{at: 3, merge_backbones: {keep: 5}}]\n",
+        [],
+        FILE,
+        "events.0.merge_backbones.keep",
+        "5",
+        "fewer than the 2 backbones of education",
+    ),
+    "exit of another area's backbone": (
+        TWO_AREAS + "events: [{at: 3, area: health, backbone_exits: strive_1}]\n",
+        [],
+        FILE,
+        "events.0.backbone_exits",
+        "'strive_1'",
+        "is a backbone of education",
+    ),
+    "same backbone exits twice": (
+        GOOD
+        + "events: [{at: 3, backbone_exits: education_backbone_1}, {at: 5, backbone_exits: education_backbone_1}]\n",
+        [],
+        FILE,
+        "events.1.backbone_exits",
+        "'education_backbone_1'",
+        "already exited or merged",
+    ),
+    "money to a merged-away backbone": (
+        GOOD
+        + "events: [{at: 3, merge_backbones: {keep: education_backbone_1}},"
+        + " {at: 5, funder_shift: {to_backbone: education_backbone_2}}]\n",
+        [],
+        FILE,
+        "events.1.funder_shift.to_backbone",
+        "'education_backbone_2'",
+        "a backbone still in education at month 5",
+    ),
+    # ---------------------------------------------------------------- names (item 14)
+    "NUL in the name": (
+        'name: "a\\0b"\nissue_areas: [{name: education}]\n',
+        [],
+        FILE,
+        "name",
+        "'a\\x00b'",
+        "without control characters",
+    ),
+    "newline in the name": (
+        'name: "a\\nb"\nissue_areas: [{name: education}]\n',
+        [],
+        FILE,
+        "name",
+        "'a\\nb'",
+        "without control characters",
+    ),
+    # ---------------------------------------------------------------- YAML itself (items 5, 16)
+    "malformed YAML": (
+        "name: x\nissue_areas: [{name: education\n",
+        [],
+        FILE,
+        "line 3",
+        "expected ','",
+        "well-formed YAML",
+    ),
     "YAML tag building a Python object": (
         'name: x\nissue_areas: [{name: !!python/object/apply:os.system ["echo owned"]}]\n',
         [],
+        FILE,
         "issue_areas.0.name",
+        "!!python/object/apply:os.system",
+        "plain YAML only",
     ),
-    "--set to a path that does not exist": (GOOD, ["--set", "community.nonexistent=3"], "community.nonexistent"),
-    "--set to a list index out of range": (GOOD, ["--set", "issue_areas.3.name=x"], "issue_areas.3"),
-    "--set making a value invalid": (GOOD, ["--set", "community.partners=-5"], "community.partners"),
+    "nested aliases": (LAUGHS + GOOD, [], FILE, "", "values once aliases are expanded", "at most 100,000"),
+    "alias inside itself": ("a: &a [1, *a]\n" + GOOD, [], FILE, "line 1", "*alias", "a loop"),
+    "oversized file": (GOOD + "# " + "x" * 1_100_000 + "\n", [], FILE, "", "1.1 MB", "at most 1 MB"),
+    "nesting too deep": (
+        "x: " + "[" * 3000 + "]" * 3000 + "\n" + GOOD,
+        [],
+        FILE,
+        "",
+        "deeply nested",
+        "levels of nesting",
+    ),
+    # ---------------------------------------------------------------- --set values (items 3, 4, 21)
+    "--set to a path that does not exist": (
+        GOOD,
+        ["--set", "community.nonexistent=3"],
+        "--set",
+        "community.nonexistent",
+        "'nonexistent'",
+        "no such key",
+    ),
+    "--set to a list index out of range": (
+        GOOD,
+        ["--set", "issue_areas.3.name=x"],
+        "--set",
+        "issue_areas.3",
+        "'3'",
+        "a list index from 0 to 0",
+    ),
+    "--set making a value invalid": (
+        GOOD,
+        ["--set", "community.partners=-5"],
+        "--set community.partners=-5",
+        "community.partners",
+        "-5",
+        "greater than or equal to 1",
+    ),
+    "--set infinity": (
+        GOOD,
+        ["--set", "parameters.table_hours=inf"],
+        "--set parameters.table_hours=inf",
+        "parameters.table_hours",
+        "inf",
+        "not a finite number",
+    ),
+    "--set NaN": (
+        GOOD,
+        ["--set", "parameters.outcome_rate=nan"],
+        "--set parameters.outcome_rate=nan",
+        "parameters.outcome_rate",
+        "nan",
+        "not a finite number",
+    ),
+    "--set yes as a count": (
+        GOOD,
+        ["--set", "issue_areas.0.backbones.count=yes"],
+        "--set issue_areas.0.backbones.count=yes",
+        "issue_areas.0.backbones.count",
+        "True",
+        "an integer",
+    ),
+    "--set 2.000 partners": (
+        GOOD,
+        ["--set", "community.partners=2.000"],
+        "--set community.partners=2.000",
+        "community.partners",
+        "2.0",
+        "without a decimal point",
+    ),
+    "--set without =": (
+        GOOD,
+        ["--set", "community.partners"],
+        "--set",
+        "community.partners",
+        "'community.partners'",
+        "KEY=VALUE",
+    ),
+    "--set value with a repeated key": (
+        GOOD,
+        ["--set", "community={partners: 30, partners: 40}"],
+        "--set community=",
+        "partners",
+        "'partners'",
+        "each key once",
+    ),
+    "--set horizon before an event": (
+        GOOD + "events: [{at: 10, merge_backbones: {keep: 1}}]\n",
+        ["--set", "steps=6"],
+        "--set steps=6",
+        "events.0.at",
+        "10",
+        "--allow-dropped-events",
+    ),
+    "--steps before an event": (
+        GOOD + "events: [{at: 10, merge_backbones: {keep: 1}}]\n",
+        ["--steps", "6"],
+        "--steps 6",
+        "events.0.at",
+        "10",
+        "would never happen: events.0 (merge_backbones at month 10)",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_scenario_exits_2_naming_the_key_and_writes_nothing(case, tmp_path):
-    text, extra, key = CASES[case]
-    path = tmp_path / "bad.yaml"
-    path.write_text(text)
-    out = tmp_path / "out"
-    res = CliRunner().invoke(main, ["run", str(path), "-q", "--out", str(out), *extra])
+def test_bad_scenario_exits_2_with_one_clear_message_and_writes_nothing(case, tmp_path, monkeypatch):
+    text, extra, where, key, value, allowed = CASES[case]
+    monkeypatch.chdir(tmp_path)  # a default results/ folder would land here
+    (tmp_path / FILE).write_text(text)
+    res = CliRunner().invoke(main, ["run", FILE, "-q", "-r", "1", "--out", "out", *extra])
     assert res.exit_code == 2, res.output
-    assert key in res.output, res.output
-    assert "bad.yaml" in res.output or "--set" in res.output
-    assert "Traceback" not in res.output
-    assert not out.exists()
-    assert not (tmp_path / "results").exists()
+    message = res.output.strip()
+    assert message.startswith("error: ") and message.count("\n") == 0, message  # one message, one line
+    assert message.startswith(f"error: {where}"), message
+    assert f": {key}" in message, message
+    assert f"bad value {value}" in message or value in message, message
+    assert allowed in message, message
+    assert "Traceback" not in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == [FILE]  # nothing written, here or in results/
+
+
+def test_table_is_large_enough():
+    assert len(CASES) >= 40
 
 
 def test_missing_file(tmp_path):
@@ -121,4 +466,5 @@ def test_console_script_exit_status_and_message(tmp_path):
     )
     assert proc.returncode == 2
     assert "community.partners" in proc.stderr and "-5" in proc.stderr
+    assert proc.stderr.startswith("error: --set community.partners=-5")  # the option, not the file
     assert not out.exists()

@@ -93,14 +93,20 @@ def test_compare_table_pairs_replications_and_speaks_plainly():
 def test_strategies_file_and_set(tmp_path):
     out = tmp_path / "s"
     args = ["compare", str(ROOT / "experiments" / "strategies.yaml"), "-r", "3", "--steps", "12", "-w", "2", "-q"]
+    refused = CliRunner().invoke(main, [*args, "--set", "community.partners=40", "--out", str(out)])
+    # 12 months would silently drop the consolidation's merge at month 24: refused unless allowed
+    assert refused.exit_code == 2 and "merge_backbones at month 24" in refused.output, refused.output
+    args.append("--allow-dropped-events")
     res = CliRunner().invoke(main, [*args, "--set", "community.partners=40", "--out", str(out)])
     assert res.exit_code == 0, res.output
+    assert "merge at month 24: 1 event(s) at or after month 12 dropped" in res.output
     table = pd.read_csv(out / "compare.csv")
     names = list(dict.fromkeys(table["scenario"]))
     assert names[0] == "one backbone" and len(names) >= 5 and "nine, joint" in names
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["scenarios"]["nine, joint"]["issue_areas"][0]["coordination"] == "joint"
     assert all(s["community"]["partners"] == 40 for s in manifest["scenarios"].values())
+    assert list(manifest["dropped_events"]) == ["merge at month 24"]
 
 
 def test_bad_compare_input_exits_2_and_writes_nothing(tmp_path):

@@ -162,6 +162,7 @@ def test_dashboard_in_chromium(tmp_path):
             page.wait_for_timeout(3000)
             timings["page load"] = time.perf_counter() - t
             assert "1 active backbone" in page.inner_text("body")
+            assert page.title() == "ci-sim dashboard"  # the tab, once the page's scripts have run
 
             # nine backbones: drive the slider from the keyboard, then Reset applies it
             t = time.perf_counter()
@@ -250,3 +251,51 @@ def test_ctrl_c_stops_server_and_frees_port(tmp_path):
     assert _interrupt(proc) == 0
     assert "dashboard stopped" in (tmp_path / "server.log").read_text()
     assert _port_is_free(port), "the Solara server outlived the ci-sim dashboard command"
+
+
+def _pids_on_port(port: int) -> list[int]:
+    """Pids of processes listening on ``port`` (from /proc; Linux)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                inodes.add(fields[9])
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            links = {os.readlink(fd) for fd in (proc / "fd").iterdir()}
+        except OSError:
+            continue
+        if any(f"socket:[{i}]" in links for i in inodes):
+            pids.append(int(proc.name))
+    return pids
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_of_the_command_frees_the_port_and_the_tab_says_ci_sim(tmp_path):
+    """SIGKILL cannot be handled: the server must notice its parent died and stop itself."""
+    port = _free_port()
+    proc = _start_dashboard(port, tmp_path / "server.log")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            page = response.read().decode()
+        title = re.search(r"<title>(.*?)</title>", page, re.S).group(1).strip()
+        assert title == "ci-sim dashboard", title
+        server = [p for p in _pids_on_port(port) if p != proc.pid]
+        assert server, "the Solara server should be a child process"
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 20  # bounded: the kernel signals at once, the watchdog within a second
+        while time.monotonic() < deadline and not _port_is_free(port):
+            time.sleep(0.2)
+        assert _port_is_free(port), f"an orphaned server ({server}) still holds port {port}"
+    finally:
+        for pid in _pids_on_port(port):  # never leave a server behind, even when the test fails
+            os.kill(pid, signal.SIGKILL)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ci_sim import build_model
 from ci_sim.model.metrics import model_metrics
-from ci_sim.model.scenario import validate_scenario
+from ci_sim.model.scenario import ScenarioError, validate_scenario
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 coordination = st.sampled_from(["none", "shared_data", "shared_agenda", "joint"])
@@ -89,7 +89,7 @@ def scenarios(draw):
         "outcome_noise": draw(st.floats(0, 0.2)),
     }
     mechanisms = {m: draw(st.booleans()) for m in ("attention", "trust", "engagement", "agendas", "outcome_noise")}
-    return {
+    data = {
         "name": "random",
         "mechanisms": mechanisms,
         "steps": steps,
@@ -98,9 +98,18 @@ def scenarios(draw):
             "network": {"kind": draw(st.sampled_from(["small_world", "random", "scale_free"]))},
         },
         "issue_areas": areas,
-        "events": events,
+        "events": [],
         "parameters": params,
     }
+    # keep the drawn events that can act (the schema refuses, say, a merge in an area left
+    # with one backbone, or an exit of a backbone that already left)
+    for event in events:
+        try:
+            validate_scenario({**data, "events": [*data["events"], event]})
+        except ScenarioError:
+            continue
+        data["events"].append(event)
+    return data
 
 
 def check_state(model) -> None:

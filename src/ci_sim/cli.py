@@ -2,14 +2,17 @@
 
 Exit status: 0 done; 2 bad input (the message names the file, the key path, the bad value
 and what is allowed, and nothing is written); 3 a sweep finished but some of its runs raised
-(each is recorded with its traceback); 1 a bug.
+(each is recorded with its traceback); 130 interrupted (Ctrl-C); 1 a bug.
 """
 
 from __future__ import annotations
 
+import math
+import shlex
 import sys
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import click
@@ -20,6 +23,7 @@ from ci_sim.model.columns import KEY_METRICS
 from ci_sim.model.scenario import ScenarioError, load_scenario, shipped_scenario_dir
 from ci_sim.runs.results import (
     check_new_dir,
+    check_out_dir,
     default_out_dir,
     manifest,
     staged_dir,
@@ -38,6 +42,49 @@ class _Cli(click.Group):
         except ScenarioError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
+        except KeyboardInterrupt:
+            # Click would print "Aborted!" and exit 1, the status of a bug; 130 is the shell's
+            # convention for "stopped by Ctrl-C" (128 + SIGINT)
+            click.echo("\ninterrupted (Ctrl-C); nothing more was written", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+class _FiniteFloat(click.FloatRange):
+    """A float option that must be finite.
+
+    Click's FloatRange lets ``inf`` pass and, since every comparison with NaN is false, ``nan`` too.
+    """
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):  # before the range: "-inf is below 0.1" would miss the point
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+#: exit status after Ctrl-C (128 + SIGINT, as shells report it)
+EXIT_INTERRUPTED = 130
+
+#: ``--allow-dropped-events``: the commands that take --steps share it
+_allow_dropped = click.option(
+    "--allow-dropped-events",
+    is_flag=True,
+    help="Run even if some events fall at or after the horizon (--steps): they are dropped, said so, and "
+    "listed in the manifest. Without it such a horizon is refused.",
+)
+
+
+def _note_dropped(label: str, sc) -> None:
+    """Say which events a shortened horizon drops (the user allowed it; it must not pass unseen)."""
+    from ci_sim.model.scenario import describe_events
+
+    if sc.dropped_events:
+        shown = describe_events(list(enumerate(sc.dropped_events)))
+        click.echo(
+            f"note: {label}: {len(sc.dropped_events)} event(s) at or after month {sc.steps} dropped "
+            f"(--allow-dropped-events): {shown.replace('events.', 'dropped event ')}",
+            err=True,
+        )
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,8 +130,9 @@ def run_replications(scenario, replications: int, seed: int, steps: int | None, 
 @click.option(
     "--agent-period", type=click.IntRange(min=0), help="Also write agents.parquet, sampling partners every N steps."
 )
+@_allow_dropped
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no table.")
-def run(scenario, replications, steps, seed, out, overrides, agent_period, quiet):
+def run(scenario, replications, steps, seed, out, overrides, agent_period, allow_dropped_events, quiet):
     """Run a scenario's replications; write summary.csv, timeseries.parquet, manifest.json.
 
     SCENARIO is a YAML file, or the name of a shipped scenario (see `ci-sim scenarios`).
@@ -94,7 +142,8 @@ def run(scenario, replications, steps, seed, out, overrides, agent_period, quiet
       ci-sim run scenarios/nine_backbones.yaml --replications 20
       ci-sim run single_backbone -r 5 --set community.partners=300 --out results/big
     """
-    sc = load_scenario(scenario, list(overrides))
+    sc = load_scenario(scenario, list(overrides), steps=steps, drop_late_events=allow_dropped_events)
+    steps = sc.steps  # --steps is now the scenario's horizon (checked against its events)
     if agent_period is not None:
         sc = sc.model_copy(update={"output": sc.output.model_copy(update={"agent_period": agent_period})})
     reps = replications or sc.replications
@@ -127,13 +176,15 @@ def run(scenario, replications, steps, seed, out, overrides, agent_period, quiet
             ),
             tmp / "manifest.json",
         )
+    _note_dropped(sc.name, sc)
     if not quiet:
-        from ci_sim.experiments.compare import mean_ci
+        from ci_sim.experiments.compare import NEEDS_TWO, mean_ci, metric_bounds
 
-        click.echo(f"{sc.name}: {reps} replications x {steps or sc.steps} months")
+        click.echo(f"{sc.name}: {reps} replications x {steps} months")
         for metric in KEY_METRICS:
-            m, lo, hi = mean_ci(summary[metric])
-            click.echo(f"  {metric:<22} {m:10.4f}   95% CI [{lo:.4f}, {hi:.4f}]")
+            m, lo, hi = mean_ci(summary[metric], bounds=metric_bounds(metric))
+            ci = f"[{lo:.4f}, {hi:.4f}]" if reps >= 2 and pd.notna(lo) else NEEDS_TWO
+            click.echo(f"  {metric:<22} {m:10.4f}   95% CI {ci}")
     click.echo(f"results in {out}")
 
 
@@ -151,8 +202,13 @@ def scenarios(folder):
     Example:
       ci-sim scenarios
     """
+    if folder is not None and not folder.is_dir():
+        what = "is a file" if folder.exists() else "does not exist"
+        raise ScenarioError("--dir", "", str(folder), f"an existing folder of scenario files (*.yaml); this {what}")
     folder = folder or shipped_scenario_dir()
     files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise ScenarioError("--dir", "", str(folder), "a folder holding scenario files (*.yaml); it holds none")
     width = max((len(f.stem) for f in files), default=10)
     for f in files:
         try:
@@ -166,22 +222,48 @@ def scenarios(folder):
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override before validating; repeatable.")
 def validate(files, overrides):
-    """Check scenario files without running them; exit 2 at the first invalid one.
+    """Check scenario, experiment and strategies files without running anything.
+
+    Each file is recognised from its keys (strategies: a strategies file; factors: an
+    experiment; otherwise a scenario) and checked the way the command that reads it would
+    (run or compare, sweep or sensitivity, compare). Every file is checked and each
+    problem gets one line on stderr. Exit status 0 if all are valid, 2 if any is not.
 
     \b
     Example:
       ci-sim validate scenarios/*.yaml
+      ci-sim validate experiments/*.yaml
     """
     bad = 0
     for f in files:
         try:
-            sc = load_scenario(f, list(overrides))
-            click.echo(f"ok    {f}  ({sc.name}: {len(sc.issue_areas)} area(s), {sc.community.partners} partners)")
+            click.echo(f"ok    {f}  ({_validate_one(f, list(overrides))})")
         except ScenarioError as exc:
             click.echo(f"error: {exc}", err=True)
             bad += 1
     if bad:
+        click.echo(f"{bad} of {len(files)} file(s) invalid", err=True)
         sys.exit(2)
+
+
+def _validate_one(path: Path, overrides: list[str]) -> str:
+    """Validate one file of any kind; return a one-line description of it."""
+    from ci_sim.model.scenario import _load_yaml
+
+    raw = _load_yaml(path) if path.is_file() else None
+    if isinstance(raw, dict) and "strategies" in raw:
+        from ci_sim.experiments.compare import check_comparable, load_entries
+
+        entries, _ = load_entries([path], overrides)
+        check_comparable(entries)
+        return f"strategies: {len(entries)} scenario(s)"
+    if isinstance(raw, dict) and "factors" in raw:
+        from ci_sim.experiments.experiment import load_experiment
+
+        exp = load_experiment(path, overrides)
+        return f"experiment {exp.spec.name}: {exp.spec.design}, {len(exp.points)} point(s), {exp.n_runs} run(s)"
+    sc = load_scenario(path, overrides)
+    return f"{sc.name}: {len(sc.issue_areas)} area(s), {sc.community.partners} partners"
 
 
 @main.command()
@@ -197,11 +279,14 @@ def plot(results_dir, out):
 
     \b
     Example:
-      ci-sim plot results/nine_backbones/20261122T101500.000000Z
-      ci-sim plot results/compare/latest --out slides/figures
+      ci-sim run nine_backbones -r 5 --out results/nine
+      ci-sim plot results/nine
+      ci-sim compare single_backbone nine_backbones -r 5 --out results/cmp
+      ci-sim plot results/cmp --out slides/figures
     """
     from ci_sim.viz.plots import PlotError, plot_results  # matplotlib loads only when plotting
 
+    check_out_dir(out or Path(results_dir) / "figures", "--out", may_hold_files=True)  # before drawing anything
     try:
         paths = plot_results(results_dir, out)
     except PlotError as exc:
@@ -237,6 +322,7 @@ def demo(out, replications, steps, quiet):
     from ci_sim.viz.demo import run_demo  # matplotlib loads only when needed
 
     out = out or default_out_dir("demo")
+    check_new_dir(out)  # before any run, not after them
     files = run_demo(out, replications=replications, steps=steps, progress=None if quiet else click.echo)
     click.echo("demo files:")
     width = max(len(name) for name in files)
@@ -305,8 +391,11 @@ def dashboard(scenario, port, host):
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (default: results/compare/<UTC time>/).",
 )
+@_allow_dropped
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def compare(scenarios, replications, seed, steps, overrides, metrics, workers, scheduler, out, quiet):
+def compare(
+    scenarios, replications, seed, steps, overrides, metrics, workers, scheduler, out, allow_dropped_events, quiet
+):
     """Compare strategies with common random numbers; print a table and write compare.csv.
 
     SCENARIOS are scenario files or shipped names, or a strategies file
@@ -315,6 +404,10 @@ def compare(scenarios, replications, seed, steps, overrides, metrics, workers, s
     scenario, the difference with a bootstrap 95% CI, an effect size (Cohen's d) and one
     plain-language line. Also writes summary.csv, timeseries.parquet and manifest.json.
 
+    The scenarios must share a horizon (else pass --steps); if their communities differ, that
+    is stated above the table, in each statement and in the manifest. With one replication
+    with a value, intervals read "n/a (needs ≥ 2 replications)".
+
     \b
     Example:
       ci-sim compare single_backbone nine_backbones backbone_with_conveners -r 20
@@ -322,6 +415,7 @@ def compare(scenarios, replications, seed, steps, overrides, metrics, workers, s
       ci-sim compare nine_backbones consolidation --set community.partners=300
     """
     from ci_sim.experiments.compare import (
+        check_comparable,
         check_metrics,
         compare_table,
         format_table,
@@ -331,7 +425,8 @@ def compare(scenarios, replications, seed, steps, overrides, metrics, workers, s
     )
     from ci_sim.experiments.evaluators import make_evaluator
 
-    entries, spec = load_entries(scenarios, list(overrides))
+    entries, spec = load_entries(scenarios, list(overrides), steps=steps, drop_late_events=allow_dropped_events)
+    differences = check_comparable(entries)
     reps = replications or (spec.replications if spec else 20)
     base_seed = seed if seed is not None else (spec.seed if spec else entries[0][1].seed)
     metrics = check_metrics(entries, list(metrics) or KEY_METRICS)
@@ -340,12 +435,24 @@ def compare(scenarios, replications, seed, steps, overrides, metrics, workers, s
     evaluator = make_evaluator(workers, scheduler)
     started, t0 = datetime.now(UTC), time.perf_counter()
     summary, series = run_comparison(entries, reps, base_seed, steps, evaluator, progress=not quiet)
-    table = compare_table(summary, metrics, seed=base_seed)
+    table = compare_table(summary, metrics, seed=base_seed, differences=differences)
     with staged_dir(out) as tmp:  # the folder appears complete or not at all
         write_comparison(
-            tmp, table, summary, series, entries, base_seed, reps, steps, started, time.perf_counter() - t0
+            tmp,
+            table,
+            summary,
+            series,
+            entries,
+            base_seed,
+            reps,
+            steps,
+            started,
+            time.perf_counter() - t0,
+            differences=differences,
         )
-    click.echo(format_table(table, metrics))
+    for label, sc in entries:
+        _note_dropped(label, sc)
+    click.echo(format_table(table, metrics, differences))
     click.echo(f"results in {out}")
 
 
@@ -389,11 +496,12 @@ def _sweep_options(fn):
         ),
         click.option(
             "--flush-seconds",
-            type=click.FloatRange(min=0.1),
+            type=_FiniteFloat(min=0.1),
             default=5.0,
             show_default=True,
             help="...and at least this often: about the most work a kill can lose.",
         ),
+        _allow_dropped,
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
     ]
     for option in reversed(options):
@@ -401,23 +509,55 @@ def _sweep_options(fn):
     return fn
 
 
-def _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds):
-    """Run (or resume) the sweep of ``exp`` into ``out`` and print its summary."""
+def _resume_command(command: str, experiment: Path, overrides, workers, scheduler, allow_dropped, out) -> str:
+    """The command line that finishes an interrupted sweep, with ``--resume --out OUT``.
+
+    The same experiment and options: they decide the sweep's fingerprint, which a resume checks.
+    """
+    args = ["ci-sim", command, str(experiment)]
+    for override in overrides:
+        args += ["--set", override]
+    if workers:
+        args += ["--workers", str(workers)]
+    if scheduler:
+        args += ["--scheduler", scheduler]
+    if allow_dropped:
+        args.append("--allow-dropped-events")
+    return shlex.join([*args, "--resume", "--out", str(out)])
+
+
+def _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds, again):
+    """Run (or resume) the sweep of ``exp`` into ``out`` and print its summary.
+
+    The folder is checked and named before any run (so a long sweep's output is known from
+    the start); Ctrl-C keeps what finished, prints ``again(out)`` (the command that resumes
+    it) and exits 130.
+    """
     from ci_sim.experiments.evaluators import make_evaluator
-    from ci_sim.experiments.sweep import run_sweep
+    from ci_sim.experiments.sweep import check_folder, run_sweep
 
     if resume and out is None:
         raise ScenarioError("--resume", "--out", None, "the folder of the sweep to finish (--out DIR)")
     out = out or default_out_dir(exp.spec.name)
-    summary = run_sweep(
-        exp,
-        out,
-        make_evaluator(workers, scheduler),
-        resume=resume,
-        progress=not quiet,
-        flush_rows=flush_rows,
-        flush_seconds=flush_seconds,
-    )
+    check_folder(exp, out, resume)
+    click.echo(f"{exp.spec.name}: {exp.n_runs} runs; results go to {out}", err=True)
+    try:
+        summary = run_sweep(
+            exp,
+            out,
+            make_evaluator(workers, scheduler),
+            resume=resume,
+            progress=not quiet,
+            flush_rows=flush_rows,
+            flush_seconds=flush_seconds,
+        )
+    except KeyboardInterrupt:
+        click.echo(
+            f"\ninterrupted (Ctrl-C): the runs finished so far are kept in {out}\nto finish the sweep, run:\n  "
+            + again(out),
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
     click.echo(
         f"{exp.spec.name}: {summary.total} runs in the design; {summary.skipped} already done, {summary.ran} ran now "
         f"in {summary.seconds:.1f} s; {summary.ok} ok, {summary.failed} failed"
@@ -435,27 +575,32 @@ def _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_se
 @main.command()
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
 @_sweep_options
-def sweep(experiment, workers, scheduler, resume, out, overrides, flush_rows, flush_seconds, quiet):
+def sweep(
+    experiment, workers, scheduler, resume, out, overrides, flush_rows, flush_seconds, allow_dropped_events, quiet
+):
     """Run every point x replication of an experiment, streaming one row per run to Parquet.
 
     Rows (factors, point, replication, seed, status, final metrics) land in OUT/runs/ as runs
-    finish; read them with pandas.read_parquet(OUT / "runs"). A sweep killed at any moment
-    finishes with --resume: every run present once, the same numbers. A run that raises is
-    recorded with its traceback and the sweep goes on.
+    finish, in the order they finish; read them sorted with
+    ci_sim.experiments.sweep.read_runs(OUT). The folder is printed at the start. A sweep
+    killed at any moment finishes with --resume: every run present once, the same numbers;
+    Ctrl-C prints the command that does it. A run that raises is recorded with its traceback
+    and the sweep goes on.
 
     Exit status: 0 every run ok; 2 bad input (nothing written); 3 the sweep finished but some
-    runs failed; 1 ci-sim itself crashed (resume it).
+    runs failed; 130 interrupted (resume it); 1 ci-sim itself crashed (resume it).
 
     \b
     Example:
       ci-sim sweep experiments/backbones_sweep.yaml --workers 2
-      ci-sim sweep experiments/backbones_sweep.yaml --resume --out results/backbones_sweep/20261122T101500Z
+      ci-sim sweep experiments/backbones_sweep.yaml --resume --out results/backbones_sweep/20261122T101500.000000Z
       ci-sim sweep experiments/sobol_main.yaml --scheduler tcp://10.0.0.5:8786 --set samples=512
     """
     from ci_sim.experiments.experiment import load_experiment
 
-    exp = load_experiment(experiment, list(overrides))
-    _, summary = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds)
+    exp = load_experiment(experiment, list(overrides), drop_late_events=allow_dropped_events)
+    again = partial(_resume_command, "sweep", experiment, overrides, workers, scheduler, allow_dropped_events)
+    _, summary = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds, again)
     if summary.failed:
         sys.exit(EXIT_RUNS_FAILED)
 
@@ -469,7 +614,19 @@ def sweep(experiment, workers, scheduler, resume, out, overrides, flush_rows, fl
     type=click.Path(file_okay=False, path_type=Path),
     help="Analyse this finished sweep folder of EXPERIMENT instead of running one.",
 )
-def sensitivity(experiment, workers, scheduler, resume, out, overrides, flush_rows, flush_seconds, quiet, from_dir):
+def sensitivity(
+    experiment,
+    workers,
+    scheduler,
+    resume,
+    out,
+    overrides,
+    flush_rows,
+    flush_seconds,
+    allow_dropped_events,
+    quiet,
+    from_dir,
+):
     """Global sensitivity analysis (SALib): Sobol' S1/ST or Morris mu*/sigma per factor and metric.
 
     Runs the experiment's sobol or morris design as a sweep (or reuses a finished sweep folder
@@ -480,20 +637,22 @@ def sensitivity(experiment, workers, scheduler, resume, out, overrides, flush_ro
     Example:
       ci-sim sensitivity experiments/sobol_main.yaml --workers 2
       ci-sim sensitivity experiments/sobol_main.yaml --set samples=32 --set steps=60
-      ci-sim sensitivity experiments/sobol_main.yaml --from results/sobol_main/20261122T101500Z
+      ci-sim sensitivity experiments/sobol_main.yaml --from results/sobol_main/20261122T101500.000000Z
     """
     from ci_sim.experiments.experiment import load_experiment
     from ci_sim.experiments.sensitivity import MissingPointsError, analyze, check_sweep_folder, require_analysable
     from ci_sim.experiments.sweep import read_runs
     from ci_sim.viz.plots import plot_sensitivity
 
-    exp = load_experiment(experiment, list(overrides))
+    exp = load_experiment(experiment, list(overrides), drop_late_events=allow_dropped_events)
     require_analysable(exp)
     if from_dir is not None:
         check_sweep_folder(exp, from_dir)
         out = out or from_dir
+        check_out_dir(out, "--out", may_hold_files=True)  # sensitivity.csv and figures go here
     else:
-        out, _ = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds)
+        again = partial(_resume_command, "sensitivity", experiment, overrides, workers, scheduler, allow_dropped_events)
+        out, _ = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds, again)
     runs = read_runs(from_dir or out)
     try:
         indices = analyze(exp, runs)

@@ -44,6 +44,7 @@ from pydantic import Field, ValidationError
 from tqdm import tqdm
 
 from ci_sim.model.scenario import (
+    Name,
     Scenario,
     ScenarioError,
     _from_validation,
@@ -81,7 +82,7 @@ EXTRA_COLUMNS = ["baseline", "effect_size_dz"]
 class Strategy(_Strict):
     """One strategy of a strategies file: a scenario and optional overrides."""
 
-    name: str = Field(min_length=1)
+    name: Name
     scenario: str = Field(min_length=1, description="scenario file (relative to this file) or shipped name")
     set: dict[str, Any] = Field(default_factory=dict)
     description: str = ""
@@ -90,7 +91,7 @@ class Strategy(_Strict):
 class StrategiesSpec(_Strict):
     """A strategies file: the scenarios a community weighs, compared with ``ci-sim compare``."""
 
-    name: str = Field(min_length=1)
+    name: Name
     description: str = ""
     replications: int = Field(20, ge=2, le=100_000)
     seed: int = Field(2026, ge=0)
@@ -105,13 +106,19 @@ def _scenario_path(name: str, folder: Path) -> Path:
 
 
 def load_entries(
-    args: Sequence[str | Path], overrides: Sequence[str] | Mapping[str, Any] | None = None
+    args: Sequence[str | Path],
+    overrides: Sequence[str] | Mapping[str, Any] | None = None,
+    *,
+    steps: int | None = None,
+    drop_late_events: bool = False,
 ) -> tuple[list[tuple[str, Scenario]], StrategiesSpec | None]:
     """Resolve command-line arguments into labelled scenarios.
 
     Each argument is a scenario file or shipped name, or a strategies file (a mapping with
     ``strategies:``), which contributes all its strategies. ``overrides`` apply to every
     scenario (after a strategy's own ``set:``). Repeated labels get " (2)", " (3)"...
+    ``steps`` and ``drop_late_events`` are passed to :func:`~ci_sim.model.scenario.load_scenario`
+    for every scenario (the CLI's ``--steps`` and ``--allow-dropped-events``).
 
     Returns:
         ``[(label, scenario), ...]`` and the strategies file's spec (the last one given), if any.
@@ -139,14 +146,19 @@ def load_entries(
                 raise ScenarioError(str(p), exc.path, exc.value, exc.allowed) from None
             for i, st in enumerate(spec.strategies):
                 try:
-                    sc = load_scenario(_scenario_path(st.scenario, p.parent), {**st.set, **extra})
+                    sc = load_scenario(
+                        _scenario_path(st.scenario, p.parent),
+                        {**st.set, **extra},
+                        steps=steps,
+                        drop_late_events=drop_late_events,
+                    )
                 except ScenarioError as exc:
                     raise ScenarioError(
                         str(p), f"strategies.{i} ({exc.source}: {exc.path})", exc.value, exc.allowed
                     ) from None
                 entries.append((st.name, sc))
         else:
-            sc = load_scenario(p, extra)
+            sc = load_scenario(p, overrides or None, steps=steps, drop_late_events=drop_late_events)
             entries.append((sc.name, sc))
     seen: dict[str, int] = {}
     labelled = []
@@ -174,6 +186,54 @@ def check_metrics(entries: list[tuple[str, Scenario]], metrics: Sequence[str]) -
     return list(dict.fromkeys(metrics))
 
 
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out |= _flat(v, f"{prefix}{k}.")
+        return out
+    return {prefix.rstrip("."): data}
+
+
+def check_comparable(entries: list[tuple[str, Scenario]]) -> list[str]:
+    """Refuse scenarios run over different horizons; say what else differs in their community.
+
+    Final-step metrics after 12 and after 120 months are not comparable (the outcome of the
+    longer run has had ten times as long to improve), so a comparison of unlike horizons is
+    refused. A different community (partners, sector mix, capacity, network) can be the
+    point of a comparison, so it is allowed but stated: the returned lines are printed above
+    the table, recorded in the manifest and appended to each plain-language statement.
+
+    Returns:
+        One line per community setting that differs from the baseline's (first entry's).
+
+    Raises:
+        ScenarioError: the scenarios' horizons (``steps``) differ.
+    """
+    horizons = {label: sc.steps for label, sc in entries}
+    if len(set(horizons.values())) > 1:
+        shown = ", ".join(f"{label!r}: {t}" for label, t in horizons.items())
+        raise ScenarioError(
+            "compare",
+            "steps",
+            shown,
+            "scenarios with one horizon (final-month metrics of different horizons are not comparable); "
+            f"pass --steps T to run every scenario T months (T <= {min(horizons.values())} keeps every horizon "
+            "within its file)",
+        )
+    base_label, base = entries[0]
+    base_community = _flat(base.community.model_dump(mode="json"))
+    notes = []
+    for label, sc in entries[1:]:
+        community = _flat(sc.community.model_dump(mode="json"))
+        for key in sorted(set(base_community) | set(community)):
+            if base_community.get(key) != community.get(key):
+                notes.append(
+                    f"community.{key}: {label} has {community.get(key)!r}, {base_label} has {base_community.get(key)!r}"
+                )
+    return notes
+
+
 def write_comparison(
     out: Path,
     table: pd.DataFrame,
@@ -185,8 +245,12 @@ def write_comparison(
     steps: int | None,
     started: datetime,
     seconds: float,
+    differences: Sequence[str] = (),
 ) -> None:
-    """Write ``compare.csv``, ``summary.csv``, ``timeseries.parquet`` and ``manifest.json``."""
+    """Write ``compare.csv``, ``summary.csv``, ``timeseries.parquet`` and ``manifest.json``.
+
+    ``differences`` (from :func:`check_comparable`) are recorded in the manifest.
+    """
     write_csv(table, out / "compare.csv")
     write_csv(summary, out / "summary.csv")
     write_parquet(series, out / "timeseries.parquet")
@@ -195,9 +259,11 @@ def write_comparison(
             scenarios={label: sc.model_dump(mode="json") for label, sc in entries},
             scenario_sha256={label: sc.sha256() for label, sc in entries},
             baseline=entries[0][0],
+            differences_from_baseline=list(differences),
+            dropped_events={label: sc.dropped_events for label, sc in entries if sc.dropped_events},
             base_seed=base_seed,
             replications=replications,
-            steps=steps,
+            steps=steps or entries[0][1].steps,
             seeds=[replication_seed(base_seed, i) for i in range(replications)],
             bootstrap_resamples=BOOTSTRAP_RESAMPLES,
             started=started.isoformat(),
@@ -246,8 +312,62 @@ def run_comparison(
 # --------------------------------------------------------------------------- statistics
 
 
-def mean_ci(values, level: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Mean and Student-t confidence interval of the mean (NaNs ignored)."""
+#: What a statistic that needs a spread says when there is none to estimate.
+NEEDS_TWO = "n/a (needs ≥ 2 replications)"
+#: A spread below this fraction of the values' size is rounding noise, not variation: an
+#: effect size over it would be huge and meaningless (Cohen's d of -221536), so it is n/a.
+SPREAD_RTOL = 1e-6
+#: An effect size larger than this says how little a metric varies between replications
+#: (one scenario pins it, say a share at 0), not how big the difference is: also n/a.
+EFFECT_SIZE_LIMIT = 1000.0
+
+#: Metrics on a bounded scale (their definitions in ci_sim.model.metrics): shares and 0–1 indices...
+_UNIT_METRICS = {
+    "alignment",
+    "mean_trust",
+    "engagement",
+    "fundraising_share",
+    "data_completeness",
+    "action_plan_quality",
+    "outcome_mean",
+    "nonprofit_fundraising_share",
+    "visibility_effort",
+    "aligned_funding",
+}
+#: ...and counts and hours, which cannot be negative
+_NON_NEGATIVE_METRICS = {"factions", "meeting_hours", "active_backbones", "active_conveners", "backbone_staff_hours"}
+
+
+def metric_bounds(metric: str) -> tuple[float, float] | None:
+    """The range a metric's values (and so its mean) cannot leave, or None if unbounded.
+
+    Shares and 0–1 indices (and each ``outcome_<name>`` level) lie in [0, 1]; the outcome
+    improvement, a difference of two levels, in [-1, 1]; counts and hours are ≥ 0.
+    """
+    if metric == "outcome_improvement":
+        return (-1.0, 1.0)
+    if metric in _UNIT_METRICS or (metric.startswith("outcome_") and metric != "outcome_improvement"):
+        return (0.0, 1.0)
+    if metric in _NON_NEGATIVE_METRICS or metric.startswith("hours_"):
+        return (0.0, np.inf)
+    return None
+
+
+def mean_ci(values, level: float = CONFIDENCE, bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of the mean (NaNs ignored).
+
+    Args:
+        values: the replications' values (1-D).
+        level: the confidence level.
+        bounds: the metric's range (:func:`metric_bounds`): the interval is cut at it, since
+            the mean of a share cannot be below 0 or above 1 (the t interval, symmetric,
+            runs past the bounds with few replications or values near a bound).
+
+    Returns:
+        ``(mean, low, high)``; ``low`` and ``high`` are NaN with fewer than two values (one
+        value says nothing about the spread: print :data:`NEEDS_TWO`), and all three are
+        NaN with none.
+    """
     from scipy import stats  # here: ``ci-sim`` and every sweep worker import this module; stats is big
 
     values = np.asarray(values, dtype=float)
@@ -256,9 +376,21 @@ def mean_ci(values, level: float = CONFIDENCE) -> tuple[float, float, float]:
         return np.nan, np.nan, np.nan
     m = float(values.mean())
     if values.size < 2:
-        return m, m, m
+        return m, np.nan, np.nan
     half = float(stats.t.ppf(0.5 + level / 2, values.size - 1)) * float(values.std(ddof=1)) / np.sqrt(values.size)
-    return m, m - half, m + half
+    lo, hi = m - half, m + half
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return m, lo, hi
+
+
+def format_ci(mean: float, low: float, high: float, fmt=lambda x: f"{x:.4f}") -> str:
+    """``"0.5123 [0.4900, 0.5300]"``, or the mean and :data:`NEEDS_TWO` without an interval."""
+    if not np.isfinite(mean):
+        return "n/a (no values)"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{fmt(mean)} [95% CI {NEEDS_TWO}]"
+    return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
 
 
 def bootstrap_paired(
@@ -273,8 +405,10 @@ def bootstrap_paired(
         ``diff``, ``diff_ci_low``, ``diff_ci_high``, ``rel_diff``, ``rel_ci_low``,
         ``rel_ci_high``, ``effect_size`` (Cohen's d: the mean difference over the pooled
         standard deviation of ``a`` and ``b``) and ``effect_size_dz`` (Cohen's d_z: over the
-        standard deviation of the differences); an effect size is NaN when its standard
-        deviation is zero.
+        standard deviation of the differences). An effect size is NaN (n/a) when its standard
+        deviation is ~0: below :data:`SPREAD_RTOL` times the values' size (rounding), or so
+        small that the effect size would exceed :data:`EFFECT_SIZE_LIMIT`. The intervals and
+        effect sizes are NaN with fewer than two pairs.
     """
     a, b = np.asarray(a, float), np.asarray(b, float)
     keep = np.isfinite(a) & np.isfinite(b)
@@ -282,6 +416,9 @@ def bootstrap_paired(
     d = a - b
     if d.size == 0:
         return dict.fromkeys(_STAT_KEYS, np.nan)
+    if d.size < 2:  # one pair: a difference, but no interval or effect size (see NEEDS_TWO)
+        rel = float(d[0] / abs(b[0])) if b[0] != 0 else np.nan
+        return dict.fromkeys(_STAT_KEYS, np.nan) | {"diff": float(d[0]), "rel_diff": rel}
     tails = [50 * (1 - level), 50 * (1 + level)]
     idx = rng.integers(0, d.size, size=(resamples, d.size))
     boot_diff = d[idx].mean(axis=1)
@@ -291,11 +428,13 @@ def bootstrap_paired(
         boot_rel = np.where(base > 0, boot_diff / base, np.nan)
     rel = d.mean() / abs(b.mean()) if b.mean() != 0 else np.nan
     rlo, rhi = np.nanpercentile(boot_rel, tails) if np.isfinite(boot_rel).all() else (np.nan, np.nan)
-    sd_d = d.std(ddof=1) if d.size > 1 else 0.0
-    sd_pooled = float(np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)) if d.size > 1 else 0.0
-    # spreads equal to zero up to rounding (a metric the strategies do not move): no effect size
-    scale = max(np.abs(a).max(), np.abs(b).max())
-    sd_d, sd_pooled = (x if x > 1e-9 * scale else 0.0 for x in (sd_d, sd_pooled))
+    sd_d = d.std(ddof=1)
+    sd_pooled = float(np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2))
+    # spreads that are rounding noise (a metric the strategies hardly move, or that every
+    # replication reproduces): an effect size over them is not a measurement, so n/a
+    scale = max(np.abs(a).max(), np.abs(b).max(), np.finfo(float).tiny)
+    floor = max(SPREAD_RTOL * scale, abs(d.mean()) / EFFECT_SIZE_LIMIT)
+    sd_d, sd_pooled = (x if x > floor else 0.0 for x in (sd_d, sd_pooled))
     return {
         "diff": float(d.mean()),
         "diff_ci_low": float(lo),
@@ -331,6 +470,8 @@ def statement(metric: str, scenario: str, baseline: str, s: Mapping[str, float],
     lo, hi, diff = s["diff_ci_low"], s["diff_ci_high"], s["diff"]
     if not np.isfinite(diff):
         return f"{scenario}: {label} could not be compared with {baseline} (no paired results)"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{scenario}: {label} {diff:+.3g} against {baseline}, 95% CI {NEEDS_TWO}"
     if lo > 0 or hi < 0:
         way = "higher" if diff > 0 else "lower"
         # the relative interval is a ratio of resampled means: say it only if it, too, excludes 0
@@ -346,7 +487,11 @@ def statement(metric: str, scenario: str, baseline: str, s: Mapping[str, float],
 
 
 def compare_table(
-    summary: pd.DataFrame, metrics: Sequence[str], baseline: str | None = None, seed: int = 0
+    summary: pd.DataFrame,
+    metrics: Sequence[str],
+    baseline: str | None = None,
+    seed: int = 0,
+    differences: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The comparison table: the columns of ``compare.csv``, then the relative ones and extras.
 
@@ -359,7 +504,14 @@ def compare_table(
         baseline: the scenario differences are taken to (default: the first).
         seed: seeds the bootstrap; each (scenario, metric) gets its own stream, so the
             table is reproducible and one cell does not depend on which others are asked for.
+        differences: what differs between the scenarios besides the strategy
+            (:func:`check_comparable`); each statement then says so.
+
+    Intervals of bounded metrics are cut at their bounds (:func:`metric_bounds`); with fewer
+    than two replications intervals and effect sizes are NaN and the statement says
+    :data:`NEEDS_TWO`.
     """
+    note = f" (note: the scenarios also differ in {'; '.join(differences)})" if differences else ""
     names = list(dict.fromkeys(summary["scenario"]))
     baseline = baseline or names[0]
     base = summary[summary["scenario"] == baseline].set_index("replication")
@@ -367,7 +519,7 @@ def compare_table(
     for k, name in enumerate(names):
         part = summary[summary["scenario"] == name].set_index("replication")
         for j, metric in enumerate(metrics):
-            mean, lo, hi = mean_ci(part[metric])
+            mean, lo, hi = mean_ci(part[metric], bounds=metric_bounds(metric))
             row: dict[str, Any] = {"scenario": name, "metric": metric, "mean": mean, "ci_low": lo, "ci_high": hi}
             row |= dict.fromkeys(_STAT_KEYS, np.nan)
             row |= {"n": int(part[metric].notna().sum()), "statement": "", "baseline": baseline}
@@ -378,7 +530,7 @@ def compare_table(
                 _, blo, bhi = mean_ci(base[metric])
                 relative = blo > 0 or bhi < 0  # percentages of a baseline near zero mislead
                 row |= s
-                row["statement"] = statement(metric, name, baseline, s, relative)
+                row["statement"] = statement(metric, name, baseline, s, relative) + note
             rows.append(row)
     return pd.DataFrame(rows, columns=[*COMPARE_COLUMNS, *RELATIVE_COLUMNS, *EXTRA_COLUMNS])
 
@@ -392,36 +544,49 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.1e}"
 
 
-def format_table(table: pd.DataFrame, metrics: Sequence[str]) -> str:
+def format_table(table: pd.DataFrame, metrics: Sequence[str], differences: Sequence[str] = ()) -> str:
     """The terminal table, then the plain-language lines of the first metric.
 
     Per metric, each scenario's mean [95% CI] and its difference to the baseline [bootstrap
-    95% CI] with the effect size (Cohen's d); a legend says how to read them.
+    95% CI] with the effect size (Cohen's d); a legend says how to read them. ``differences``
+    (:func:`check_comparable`) are stated first, where they cannot be missed. Intervals that
+    cannot be estimated (one replication) read :data:`NEEDS_TWO`; an effect size over a zero
+    spread reads "n/a".
     """
+    from ci_sim.model.metrics import metric_label
+
     names = list(dict.fromkeys(table["scenario"]))
     baseline = names[0]
-    width = max(len("scenario"), *(len(n) for n in names)) + 2
     lines = []
+    if differences:
+        lines.append("NOTE: the scenarios differ in more than the strategy; the differences below include this:")
+        lines += [f"  {d}" for d in differences]
+        lines.append("")
     for metric in metrics:
-        from ci_sim.model.metrics import metric_label
-
         lines.append(f"{metric_label(metric)} ({metric})")
-        head = f"  {'scenario':<{width}}{'mean [95% CI]':<30}{'vs ' + baseline + ' [95% CI]':<34}{'d':>7}"
-        lines.append(head)
+        cells = []
         for name in names:
             r = table[(table.scenario == name) & (table.metric == metric)].iloc[0]
-            mean = f"{_fmt(r['mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+            mean = format_ci(r["mean"], r["ci_low"], r["ci_high"], _fmt)
             if name == baseline:
                 diff, d = "(baseline)", ""
+            elif not np.isfinite(r["diff"]):
+                diff, d = "n/a (no paired results)", "n/a"
             else:
-                diff = f"{_fmt(r['diff'])} [{_fmt(r['diff_ci_low'])}, {_fmt(r['diff_ci_high'])}]"
-                d = f"{r['effect_size']:+.2f}" if np.isfinite(r["effect_size"]) else "-"
-            lines.append(f"  {name:<{width}}{mean:<30}{diff:<34}{d:>7}")
+                diff = format_ci(r["diff"], r["diff_ci_low"], r["diff_ci_high"], _fmt)
+                d = f"{r['effect_size']:+.2f}" if np.isfinite(r["effect_size"]) else "n/a"
+            cells.append((name, mean, diff, d))
+        w = [max(len(h), *(len(c[i]) for c in cells)) + 2 for i, h in enumerate(("scenario", "mean [95% CI]"))]
+        w.append(max(len("vs " + baseline + " [95% CI]"), *(len(c[2]) for c in cells)) + 2)
+        lines.append(f"  {'scenario':<{w[0]}}{'mean [95% CI]':<{w[1]}}{'vs ' + baseline + ' [95% CI]':<{w[2]}}{'d':>7}")
+        lines += [f"  {n:<{w[0]}}{m:<{w[1]}}{df:<{w[2]}}{d:>7}" for n, m, df, d in cells]
         lines.append("")
     lines.append(
-        "mean: over replications, Student-t 95% CI. vs baseline: paired difference (replication i has the "
-        "same seed in\nevery scenario), percentile-bootstrap 95% CI. d: Cohen's d, the difference over the "
-        "pooled SD (0.2 small,\n0.5 medium, 0.8 large). compare.csv has the relative differences and d_z too."
+        "mean: over replications, Student-t 95% CI (cut at 0 and 1 for shares and 0-1 indices, at 0 for counts and "
+        "hours).\nvs baseline: paired difference (replication i has the same seed in every scenario), "
+        "percentile-bootstrap 95% CI.\nd: Cohen's d, the difference over the pooled SD (0.2 small, 0.5 medium, "
+        "0.8 large); n/a when the SD is ~0 (replications\nidentical up to rounding, or |d| > 1000). compare.csv has "
+        "the relative differences and d_z too."
     )
     lines.append("")
     first = table[(table.metric == metrics[0]) & (table.scenario != baseline)]

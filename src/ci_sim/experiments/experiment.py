@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +43,10 @@ from pydantic import Field, ValidationError, model_validator
 
 from ci_sim.model.metrics import KEY_METRICS, MODEL_METRICS
 from ci_sim.model.scenario import (
+    Name,
     Scenario,
     ScenarioError,
+    _drop_late_events,
     _from_validation,
     _load_yaml,
     _PathError,
@@ -84,6 +87,9 @@ class Factor(_Strict):
         if self.levels is not None:
             if not self.levels:
                 raise _PathError("levels", self.levels, "at least one level")
+            for j, v in enumerate(self.levels):
+                if isinstance(v, float) and not math.isfinite(v):
+                    raise _PathError(f"levels.{j}", v, "not a finite number: infinity and NaN are refused")
             kinds = {_kind(v) for v in self.levels}
             if len(kinds) > 1 or kinds - {"bool", "number", "text"}:
                 raise _PathError("levels", self.levels, "levels of one kind: all numbers, all text or all true/false")
@@ -110,7 +116,7 @@ class Factor(_Strict):
 class ExperimentSpec(_Strict):
     """The experiment file's schema."""
 
-    name: str = Field(min_length=1)
+    name: Name
     description: str = ""
     base: str = Field(min_length=1, description="shipped scenario name, or a file relative to the experiment")
     set: dict[str, Any] = Field(default_factory=dict, description="overrides of the base, by dotted key path")
@@ -140,6 +146,8 @@ class Experiment:
         points: one row per design point, one column per factor path (the values run).
         sample: the sampler's matrix before integer factors were rounded (Morris
             analyses need it); ``None`` for grids.
+        drop_late_events: runs leave out events at or after their horizon instead of
+            failing (``--allow-dropped-events``).
     """
 
     spec: ExperimentSpec
@@ -147,6 +155,7 @@ class Experiment:
     base: dict[str, Any]
     points: pd.DataFrame
     sample: np.ndarray | None = None
+    drop_late_events: bool = False
 
     @property
     def factor_paths(self) -> list[str]:
@@ -181,7 +190,14 @@ class Experiment:
         """A hash of everything that decides the runs' numbers (a resume must match it)."""
         spec = self.spec.model_dump(mode="json", exclude={"description"})
         blob = json.dumps(
-            {"spec": spec, "base": self.base, "points": self.points.to_dict("list")}, sort_keys=True, default=str
+            {
+                "spec": spec,
+                "base": self.base,
+                "points": self.points.to_dict("list"),
+                **({"drop_late_events": True} if self.drop_late_events else {}),  # old fingerprints stay valid
+            },
+            sort_keys=True,
+            default=str,
         )
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -195,6 +211,7 @@ class Experiment:
             "points": self.points.to_dict("list"),
             "n_points": len(self.points),
             "n_runs": self.n_runs,
+            "drop_late_events": self.drop_late_events,
             "fingerprint": self.fingerprint(),
         }
 
@@ -271,12 +288,19 @@ def _set_plain(data: Any, key: str, value: Any) -> None:
             node = node[part]
 
 
-def load_experiment(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] | None = None) -> Experiment:
+def load_experiment(
+    path: str | Path,
+    overrides: Sequence[str] | Mapping[str, Any] | None = None,
+    *,
+    drop_late_events: bool = False,
+) -> Experiment:
     """Load and validate an experiment file, and build its design points.
 
     Args:
         path: the experiment YAML file.
         overrides: ``--set`` style overrides (see :func:`apply_experiment_overrides`).
+        drop_late_events: leave out the base's events at or after its horizon (and each
+            run's, if a factor moves the horizon) instead of refusing them.
 
     Raises:
         ScenarioError: with the key path of the first problem (the CLI exits 2).
@@ -310,6 +334,8 @@ def load_experiment(path: str | Path, overrides: Sequence[str] | Mapping[str, An
         base = apply_overrides(base, spec.set, source=source)
     except ScenarioError as exc:
         raise ScenarioError(source, f"set.{exc.path}", exc.value, exc.allowed) from None
+    if drop_late_events:
+        base = _drop_late_events(base)
     scenario = _validate_base(base, source)
     _check_metrics(spec, scenario, source)
     _check_design(spec, source)
@@ -317,9 +343,11 @@ def load_experiment(path: str | Path, overrides: Sequence[str] | Mapping[str, An
     for i, factor in enumerate(spec.factors):
         if factor.path in paths[:i]:
             raise ScenarioError(source, f"factors.{i}.path", factor.path, "each factor path once")
-        _check_factor(spec, factor, i, base, source, scenario)
+        _check_factor(spec, factor, i, base, source, scenario, drop_late_events)
     points, sample = design_points(spec, base, source, scenario)
-    return Experiment(spec=spec, source=source, base=base, points=points, sample=sample)
+    return Experiment(
+        spec=spec, source=source, base=base, points=points, sample=sample, drop_late_events=drop_late_events
+    )
 
 
 def _validate_base(data: dict[str, Any], source: str) -> Scenario:
@@ -361,7 +389,13 @@ def _check_design(spec: ExperimentSpec, source: str) -> None:
 
 
 def _check_factor(
-    spec: ExperimentSpec, factor: Factor, i: int, base: dict[str, Any], source: str, scenario: Scenario
+    spec: ExperimentSpec,
+    factor: Factor,
+    i: int,
+    base: dict[str, Any],
+    source: str,
+    scenario: Scenario,
+    drop_late_events: bool = False,
 ) -> None:
     """The factor must suit the design, its path must exist and every value must be valid alone."""
     from ci_sim.experiments.samplers import is_integer
@@ -405,17 +439,6 @@ def _check_factor(
     if spec.design == "grid" and factor.range is not None and factor.num is None:
         raise ScenarioError(source, f"{key}.num", None, "how many grid points over the range (2 or more)")
     probe = factor.levels if factor.levels is not None else factor.range
-    for value in probe:
-        try:
-            data = apply_overrides(base, {factor.path: value}, source=source)
-        except ScenarioError as exc:
-            raise ScenarioError(source, f"{key}.path", factor.path, f"a key path of the base: {exc.allowed}") from None
-        try:
-            validate_scenario(data, source)
-        except ScenarioError as exc:
-            raise ScenarioError(
-                source, f"{key} ({factor.path}={value!r})", value, f"the scenario refuses it: {exc.path}: {exc.allowed}"
-            ) from None
     if factor.numeric and is_integer(factor, base, scenario):
         where = f"{key}.levels" if factor.levels is not None else f"{key}.range"
         if not all(float(v).is_integer() for v in probe):
@@ -433,3 +456,16 @@ def _check_factor(
                 factor.num,
                 f"at most {hi - lo + 1}: the factor takes whole numbers from {lo} to {hi}",
             )
+        # a range is read as floats ([1, 9] -> [1.0, 9.0]); the runs get the rounded integers
+        probe = [int(v) for v in probe]
+    for value in probe:
+        try:
+            data = apply_overrides(base, {factor.path: value}, source=source)
+        except ScenarioError as exc:
+            raise ScenarioError(source, f"{key}.path", factor.path, f"a key path of the base: {exc.allowed}") from None
+        try:
+            validate_scenario(_drop_late_events(data) if drop_late_events else data, source)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                source, f"{key} ({factor.path}={value!r})", value, f"the scenario refuses it: {exc.path}: {exc.allowed}"
+            ) from None

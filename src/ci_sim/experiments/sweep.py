@@ -5,8 +5,9 @@ A sweep folder holds:
 - ``experiment.json``: the resolved experiment (base scenario, design points, fingerprint);
 - ``runs/part-*.parquet``: one row per finished run: ``run_id``, ``point``, ``replication``,
   ``seed``, ``status`` ("ok"/"error"), ``error`` (the traceback, or empty), one column per
-  factor (named by its dotted path), then the final metrics. ``pandas.read_parquet(DIR /
-  "runs")`` or :func:`read_runs` reads them all;
+  factor (named by its dotted path), then the final metrics. :func:`read_runs` reads them
+  all sorted by ``run_id`` (``pandas.read_parquet(DIR / "runs")`` gives them in the order
+  the parts were written, which is the order runs finished);
 - ``timeseries/part-*.parquet`` (if the experiment keeps time series): ``run_id``,
   ``point``, ``replication``, ``step`` and the metrics;
 - ``manifest.json``: versions, evaluator, counts and timings (rewritten on each resume).
@@ -57,8 +58,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from ci_sim.experiments.experiment import Experiment, RunTask
-from ci_sim.model.scenario import ScenarioError, apply_overrides, validate_scenario
-from ci_sim.runs.results import manifest, write_json, write_parquet
+from ci_sim.model.scenario import ScenarioError, _drop_late_events, apply_overrides, validate_scenario
+from ci_sim.runs.results import check_out_dir, manifest, write_json, write_parquet
 from ci_sim.runs.runner import run_scenario
 
 #: write a part at least this often (seconds): about the most work a kill can lose
@@ -116,6 +117,7 @@ def evaluate(
     metrics: list[str],
     keep_timeseries: bool,
     code: str | None = None,
+    drop_late_events: bool = False,
 ):
     """Run one task; return its row and its time series (or None).
 
@@ -149,7 +151,10 @@ def evaluate(
     }
     series = None
     try:
-        scenario = validate_scenario(apply_overrides(base, task.overrides, source), source)
+        data = apply_overrides(base, task.overrides, source)
+        if drop_late_events:
+            data = _drop_late_events(data)
+        scenario = validate_scenario(data, source)
         result = run_scenario(scenario, task.seed, timeseries=keep_timeseries, agent_period=0)
         final = result.final
         row.update({m: float(final[m]) for m in metrics})
@@ -248,6 +253,7 @@ def check_folder(exp: Experiment, out: Path, resume: bool) -> None:
         ScenarioError: ``out`` is in use and ``resume`` is off, or it holds something other
             than a sweep of this experiment.
     """
+    check_out_dir(out, "--out", may_hold_files=True)  # a file, a read-only place, a name too long
     meta = out / "experiment.json"
     if not resume and _in_use(out):
         raise ScenarioError(
@@ -422,6 +428,7 @@ def run_sweep(
         metrics=exp.spec.metrics,
         keep_timeseries=exp.spec.timeseries,
         code=code_fingerprint(),
+        drop_late_events=exp.drop_late_events,
     )
     writer = PartWriter(exp, out)
     with evaluator as executor:  # started first: a cluster that cannot start leaves no folder behind

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -64,6 +65,22 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
 
 
+def check_name(name: str) -> str:
+    """A name is printable text: it labels tables and figures and (made safe) names folders.
+
+    Raises:
+        ValueError: control characters (NUL, newline, tab...) in the name.
+    """
+    if any(not ch.isprintable() for ch in name):
+        raise ValueError("printable text without control characters (such as NUL, tab or newline)")
+    if not name.strip():
+        raise ValueError("a name with at least one visible character")
+    return name
+
+
+Name = Annotated[str, Field(min_length=1), AfterValidator(check_name)]
+
+
 class ScenarioError(ValueError):
     """A scenario (or experiment) file that cannot be used, with a message for people.
 
@@ -99,9 +116,22 @@ class _PathError(ValueError):
 
 
 class _Strict(BaseModel):
-    """Base for every section: unknown keys are errors, not silently ignored."""
+    """Base for every section: unknown keys are errors, not silently ignored.
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    Types are strict (an integer field takes integers only: not ``2.0``, not ``true``; a
+    number field takes no booleans or text), every number must be finite (no ``.inf`` or
+    ``.nan``), and assigning to a field of a validated object is validated too, so a
+    scenario changed in Python cannot hold values a file could not.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", validate_default=True, strict=True, allow_inf_nan=False, validate_assignment=True
+    )
+
+    def _set_resolved(self, name: str, value: Any) -> None:
+        # validators store resolved values this way: a plain assignment would be validated
+        # again (validate_assignment) and re-enter the validator that is running
+        object.__setattr__(self, name, value)
 
 
 # --------------------------------------------------------------------------- sections
@@ -174,7 +204,7 @@ class Funding(_Strict):
 class IssueArea(_Strict):
     """An issue area with its outcomes, backbones and conveners."""
 
-    name: str = Field(min_length=1)
+    name: Name
     outcomes: list[str] | None = None
     share: float | None = Field(None, gt=0, le=1)
     backbones: BackboneSpec | list[BackboneSpec] = Field(default_factory=BackboneSpec)
@@ -187,7 +217,7 @@ class IssueArea(_Strict):
         if self.outcomes is None:
             if self.name != "education":
                 raise _PathError("outcomes", None, "list the area's outcomes (only education has defaults)")
-            self.outcomes = list(EDUCATION_OUTCOMES)
+            self._set_resolved("outcomes", list(EDUCATION_OUTCOMES))
         if not self.outcomes:
             raise _PathError("outcomes", self.outcomes, "at least one outcome is needed")
         if len(set(self.outcomes)) != len(self.outcomes):
@@ -201,7 +231,7 @@ class IssueArea(_Strict):
             coords.add(self.coordination)
         if len(coords) > 1:
             raise _PathError("coordination", sorted(coords), "one coordination value per area")
-        self.coordination = coords.pop() if coords else "none"
+        self._set_resolved("coordination", coords.pop() if coords else "none")
         return self
 
     def backbone_list(self) -> list[dict[str, Any]]:
@@ -361,6 +391,15 @@ EVENT_KINDS = {
 }
 
 
+def describe_events(events: list[tuple[int, dict[str, Any]]]) -> str:
+    """``"events.0 (merge_backbones at month 24), ..."`` for messages."""
+    out = []
+    for i, ev in events:
+        kind = ev.get("kind") or next((k for k in ev if k in EVENT_KINDS), "event")
+        out.append(f"events.{i} ({kind} at month {ev.get('at')})")
+    return ", ".join(out)
+
+
 class Output(_Strict):
     agent_period: int = Field(0, ge=0, description="sample per-agent state every N steps (0: never)")
 
@@ -368,7 +407,7 @@ class Output(_Strict):
 class Scenario(_Strict):
     """A whole scenario: the community, its issue areas, events and parameters."""
 
-    name: str = Field(min_length=1)
+    name: Name
     description: str = ""
     steps: int = Field(120, ge=1, le=10_000)
     replications: int = Field(20, ge=1, le=100_000)
@@ -376,6 +415,11 @@ class Scenario(_Strict):
     community: Community = Field(default_factory=Community)
     issue_areas: list[IssueArea] = Field(min_length=1)
     events: list[dict[str, Any]] = Field(default_factory=list)
+    dropped_events: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="events at or after the horizon that the user chose to run without (--allow-dropped-events); "
+        "kept here so the manifest records them; the model never applies them",
+    )
     parameters: Parameters = Field(default_factory=Parameters)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     output: Output = Field(default_factory=Output)
@@ -405,25 +449,34 @@ class Scenario(_Strict):
         if any(s is not None for s in shares):
             if any(s is None for s in shares) or abs(sum(shares) - 1) > 1e-6:
                 raise _PathError("issue_areas", shares, "give every area a share, summing to 1, or none")
-        self.events = [self._check_event(i, e, bnames, seen) for i, e in enumerate(self.events)]
+        events = [self._check_event(i, e, bnames, seen) for i, e in enumerate(self.events)]
+        late = [(i, e) for i, e in enumerate(events) if e["at"] >= self.steps]
+        if late:
+            raise _PathError(
+                f"events.{late[0][0]}.at" if len(late) == 1 else "events",
+                late[0][1]["at"] if len(late) == 1 else [e["at"] for _, e in late],
+                f"events before the horizon (0 <= at < steps = {self.steps}); these would never happen: "
+                + describe_events(late),
+            )
+        self._check_event_sequence(events, bnames)
+        self._set_resolved("events", events)
         return self
 
     def _check_event(self, i: int, raw: Any, bnames: dict[str, str], outcomes: dict[str, str]) -> dict[str, Any]:
         path = f"events.{i}"
         if not isinstance(raw, dict):
             raise _PathError(path, raw, "an event is a mapping with 'at' and one of " + ", ".join(EVENT_KINDS))
+        # a validated scenario holds its events resolved (with "kind"); validating it again
+        # (an assignment) must accept them as they are
+        raw = {k: v for k, v in raw.items() if k != "kind"}
         kinds = [k for k in raw if k in EVENT_KINDS]
         if len(kinds) != 1:
             raise _PathError(path, sorted(raw), "exactly one event kind: " + ", ".join(EVENT_KINDS))
         try:
             ev = EVENT_KINDS[kinds[0]].model_validate(raw)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            raise _PathError(".".join([path, *map(str, err["loc"])]), err.get("input"), err["msg"]) from None
-        if ev.at >= self.steps:
-            raise _PathError(
-                f"{path}.at", ev.at, f"events must happen before the horizon (0 <= at < steps = {self.steps})"
-            )
+            err = _from_validation(exc, "")
+            raise _PathError(".".join(p for p in (path, err.path) if p), err.value, err.allowed) from None
         areas = [a.name for a in self.issue_areas]
         if ev.area is not None and ev.area not in areas:
             raise _PathError(f"{path}.area", ev.area, f"one of the issue areas {areas}")
@@ -434,6 +487,13 @@ class Scenario(_Strict):
         in_area = [b for b, a in bnames.items() if a == area]
         if isinstance(ev, ExitEvent) and ev.backbone_exits not in bnames:
             raise _PathError(f"{path}.backbone_exits", ev.backbone_exits, f"one of the backbones {sorted(bnames)}")
+        if isinstance(ev, ExitEvent) and bnames[ev.backbone_exits] != area:
+            raise _PathError(
+                f"{path}.backbone_exits",
+                ev.backbone_exits,
+                f"a backbone of {area} {in_area}: {ev.backbone_exits!r} is a backbone of "
+                f"{bnames[ev.backbone_exits]}, so this exit could do nothing in {area}",
+            )
         if (
             isinstance(ev, MergeEvent)
             and isinstance(ev.merge_backbones.keep, str)
@@ -465,6 +525,67 @@ class Scenario(_Strict):
                     )
         return out
 
+    @staticmethod
+    def _check_event_sequence(events: list[dict[str, Any]], bnames: dict[str, str]) -> None:
+        """Refuse events that could do nothing given the backbones left by earlier events.
+
+        Events are replayed in the order the model applies them (by month, then as listed).
+        Each area's backbones are followed by name while that is known; after a merge that
+        keeps the N most followed, only their number is known (which ones depends on the run).
+        """
+        alive: dict[str, set[str] | None] = {}  # area -> names left (None: unknown which)
+        count: dict[str, int] = {}
+        for a in set(bnames.values()):
+            alive[a] = {b for b, x in bnames.items() if x == a}
+            count[a] = len(alive[a])
+        order = sorted(range(len(events)), key=lambda i: events[i]["at"])
+        for i in order:
+            ev, path = events[i], f"events.{i}"
+            area, at = ev["area"], ev["at"]
+            names, n = alive.get(area, set()), count.get(area, 0)
+            when = f"at month {at}"
+            if ev["kind"] == "merge_backbones":
+                keep = ev["merge_backbones"]["keep"]
+                if n < 2:
+                    raise _PathError(
+                        f"{path}.merge_backbones",
+                        ev["merge_backbones"],
+                        f"a merge needs at least two backbones in {area}; it has {n} {when}, so the merge could do "
+                        "nothing",
+                    )
+                if isinstance(keep, int) and keep >= n:
+                    raise _PathError(
+                        f"{path}.merge_backbones.keep",
+                        keep,
+                        f"fewer than the {n} backbones of {area} {when} (keeping {keep} of {n} merges nothing)",
+                    )
+                if isinstance(keep, str) and names is not None and keep not in names:
+                    raise _PathError(
+                        f"{path}.merge_backbones.keep", keep, f"a backbone still in {area} {when}: {sorted(names)}"
+                    )
+                alive[area] = {keep} if isinstance(keep, str) else None
+                count[area] = 1 if isinstance(keep, str) else keep
+            elif ev["kind"] == "backbone_exits":
+                name = ev["backbone_exits"]
+                if (names is not None and name not in names) or n < 1:
+                    raise _PathError(
+                        f"{path}.backbone_exits",
+                        name,
+                        f"a backbone still in {area} {when}: {sorted(names or [])} ({name!r} has already "
+                        "exited or merged, so this exit could do nothing)",
+                    )
+                if names is not None:
+                    names.discard(name)
+                count[area] = n - 1
+            elif ev["kind"] == "funder_shift":
+                target = ev["funder_shift"]["to_backbone"]
+                if target is not None and names is not None and target not in names:
+                    raise _PathError(
+                        f"{path}.funder_shift.to_backbone",
+                        target,
+                        f"a backbone still in {area} {when}: {sorted(names)}",
+                    )
+
     def sha256(self) -> str:
         """A stable hash of the resolved scenario (for manifests and caches)."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
@@ -474,42 +595,93 @@ class Scenario(_Strict):
 # --------------------------------------------------------------------------- loading
 
 
-def _load_yaml(path: Path) -> Any:
-    source = str(path)
-    if not path.exists():
-        raise ScenarioError(source, "", source, "no such file")
-    if not path.is_file():
-        raise ScenarioError(source, "", source, "not a regular file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(source, "", source, f"cannot be read as UTF-8 text ({exc})") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as exc:
-        path, tag = _tagged_node(text)
-        raise ScenarioError(
-            source,
-            path or _mark(exc),
-            tag or getattr(exc, "problem", ""),
-            "plain YAML only (mappings, lists, numbers, strings); tags that build Python objects are refused",
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(source, _mark(exc), getattr(exc, "problem", str(exc)), "well-formed YAML") from None
+#: Largest YAML file read, in bytes. Scenarios and experiments are a few kilobytes; a limit
+#: stops a runaway (or hostile) file before it costs minutes and gigabytes.
+MAX_YAML_BYTES = 1_000_000
+#: Most nodes a YAML document may hold once its aliases are expanded: nested aliases
+#: ("billion laughs") make a few hundred bytes stand for billions of values.
+MAX_YAML_NODES = 100_000
+
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp", "merge")
+}
 
 
-_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")}
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading ``1e3`` as a number (YAML 1.2 does; 1.1 says text)."""
 
 
-def _tagged_node(text: str) -> tuple[str, str]:
-    """Key path and tag of the first node with a non-plain tag (found without constructing)."""
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
-    def walk(node: yaml.Node, path: list[str]) -> tuple[str, str] | None:
-        if node.tag not in _PLAIN_TAGS:
-            return ".".join(path), node.tag.replace("tag:yaml.org,2002:", "!!")
+
+def _yaml_problem(root: yaml.Node) -> tuple[str, Any, str] | None:
+    """The first reason to refuse a composed document (before building any Python value).
+
+    Checks, in this order: the document expands to at most :data:`MAX_YAML_NODES` nodes
+    (aliases followed) and no alias refers to itself; every tag is plain YAML; no key
+    appears twice in one mapping (PyYAML would silently keep the last one).
+
+    Returns:
+        ``(key path, bad value, what is allowed)`` or None.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        # memoised by node identity: an alias is the same node object, so this is linear
+        # in the text even when the expansion is astronomically large
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise _PathError("", node.start_mark.line + 1, "no alias inside the value it names (a loop)")
+        active.add(key)
         if isinstance(node, yaml.MappingNode):
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total = 1 + sum(size(v) for v in node.value)
+        else:
+            total = 1
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        total = size(root)
+    except _PathError as exc:
+        return f"line {exc.value}", "&anchor ... *alias", exc.allowed
+    if total > MAX_YAML_NODES:
+        return (
+            "",
+            f"{total:,} values once aliases are expanded",
+            f"at most {MAX_YAML_NODES:,} (nested aliases multiply; write the values out)",
+        )
+
+    def walk(node: yaml.Node, path: list[str]) -> tuple[str, Any, str] | None:
+        if node.tag not in _PLAIN_TAGS:
+            return (
+                ".".join(path),
+                node.tag.replace("tag:yaml.org,2002:", "!!"),
+                "plain YAML only (mappings, lists, numbers, strings); tags that build Python objects are refused",
+            )
+        if isinstance(node, yaml.MappingNode):
+            lines: dict[Any, int] = {}
             for key, value in node.value:
-                found = walk(key, path) or walk(value, [*path, str(key.value)])
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                if name is not None and key.tag != "tag:yaml.org,2002:merge":
+                    line = key.start_mark.line + 1
+                    if name in lines:
+                        return (
+                            ".".join([*path, str(name)]),
+                            name,
+                            f"each key once in a mapping: {name!r} is on line {lines[name]} and again on line {line}",
+                        )
+                    lines[name] = line
+                found = walk(key, path) or walk(value, [*path, str(name)])
                 if found:
                     return found
         elif isinstance(node, yaml.SequenceNode):
@@ -519,11 +691,66 @@ def _tagged_node(text: str) -> tuple[str, str]:
                     return found
         return None
 
+    return walk(root, [])
+
+
+def parse_yaml(text: str, source: str, loader: type[yaml.SafeLoader] = _Loader) -> Any:
+    """Parse YAML text safely: plain types only, unique keys, bounded alias expansion.
+
+    Args:
+        text: the YAML text (a whole file, or a ``--set`` value).
+        source: the file (or option) it came from, for messages.
+        loader: the loader class (the default reads files; ``--set`` values use their own).
+
+    Returns:
+        The plain Python value (dicts, lists, strings, numbers, booleans, None, dates).
+
+    Raises:
+        ScenarioError: malformed YAML, a repeated key (both lines named), a tag that builds
+            Python objects, nesting too deep, or aliases expanding past :data:`MAX_YAML_NODES`.
+    """
+    loader = loader(text)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return "", ""
-    return (walk(root, []) if root is not None else None) or ("", "")
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        problem = _yaml_problem(root)
+        if problem:
+            raise ScenarioError(source, *problem)
+        return loader.construct_document(root)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(source, _mark(exc), getattr(exc, "problem", None) or str(exc), "well-formed YAML") from None
+    except RecursionError:
+        raise ScenarioError(source, "", "deeply nested YAML", "at most a few hundred levels of nesting") from None
+    finally:
+        loader.dispose()
+
+
+def _load_yaml(path: Path) -> Any:
+    """Read a YAML file with :func:`parse_yaml`, refusing files over :data:`MAX_YAML_BYTES`."""
+    source = str(path)
+    if not path.exists():
+        raise ScenarioError(source, "", source, "no such file")
+    if not path.is_file():
+        raise ScenarioError(source, "", source, "not a regular file")
+    try:
+        with path.open("rb") as fh:
+            blob = fh.read(MAX_YAML_BYTES + 1)  # never more than the limit, whatever stat says
+    except OSError as exc:
+        raise ScenarioError(source, "", source, f"a readable file ({exc.strerror})") from None
+    if len(blob) > MAX_YAML_BYTES:
+        size = path.stat().st_size
+        raise ScenarioError(
+            source,
+            "",
+            f"{size / 1e6:.1f} MB" if size > MAX_YAML_BYTES else "a file larger than the limit",
+            f"a YAML file of at most {MAX_YAML_BYTES / 1e6:g} MB (scenarios and experiments are a few kB)",
+        )
+    try:
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(source, "", source, f"UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return parse_yaml(text, source)
 
 
 def _mark(exc: yaml.YAMLError) -> str:
@@ -531,12 +758,37 @@ def _mark(exc: yaml.YAMLError) -> str:
     return f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
 
 
-def parse_value(text: str) -> Any:
-    """Parse a ``--set`` value the way YAML would (numbers, booleans, lists...)."""
+class _ValueLoader(_Loader):
+    """The loader of ``--set`` values: ``inf`` and ``nan`` are read as floats.
+
+    People type them that way on a command line (YAML spells them ``.inf``, ``.nan``);
+    read anywhere in the value (``[0, inf]`` too), they are refused by validation as "not a
+    finite number" rather than as "not a number".
+    """
+
+
+_ValueLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(inf|Inf|INF|infinity|Infinity|nan|NaN|NAN)$"),
+    list("-+iInN"),
+)
+
+
+def parse_value(text: str, source: str = "--set") -> Any:
+    """Parse a ``--set`` value the way a scenario file would (numbers, booleans, lists...).
+
+    Text that is not well-formed YAML is taken as a string; ``inf`` and ``nan`` are read as
+    the floats they name (and then refused by validation as not finite).
+
+    Raises:
+        ScenarioError: a value with a repeated key, a Python tag or runaway aliases.
+    """
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
+        return parse_yaml(text, source, loader=_ValueLoader)
+    except ScenarioError as exc:
+        if exc.allowed == "well-formed YAML":
+            return text
+        raise
 
 
 def apply_overrides(
@@ -561,7 +813,7 @@ def _split_override(text: str, source: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ScenarioError(source, text, text, "KEY=VALUE with a dotted key path, e.g. community.partners=300")
     key, _, value = text.partition("=")
-    return key.strip(), parse_value(value)
+    return key.strip(), parse_value(value, f"{source} {text}")
 
 
 def _set_path(data: Any, key: str, value: Any, source: str) -> None:
@@ -649,37 +901,109 @@ def _from_validation(exc: ValidationError, source: str) -> ScenarioError:
     if isinstance(ctx_err, _PathError):
         return ScenarioError(source, ".".join([*loc, ctx_err.path]), ctx_err.value, ctx_err.allowed)
     msg = err["msg"]
-    if err["type"] == "extra_forbidden":
+    if err["type"] in _TYPE_MESSAGES:
+        msg = _TYPE_MESSAGES[err["type"]]
+    elif err["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling; the scenario format is in the README and docs/ODD.md)"
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     return ScenarioError(source, ".".join(loc), err.get("input"), msg)
 
 
-def load_scenario(path: str | Path, overrides: list[str] | dict[str, Any] | None = None) -> Scenario:
+#: pydantic's strict-type errors, said the way a scenario author needs to hear them
+_TYPE_MESSAGES = {
+    "finite_number": "not a finite number: infinity and NaN are refused; give a finite number",
+    "int_type": "an integer: a whole number written without a decimal point (true/false and text are not numbers)",
+    "float_type": "a number (true/false and text are not numbers)",
+    "bool_type": "true or false",
+    "string_type": "text (put it in quotes)",
+    "list_type": "a list, e.g. [a, b]",
+    "dict_type": "a mapping, e.g. {key: value}",
+}
+
+
+def load_scenario(
+    path: str | Path,
+    overrides: list[str] | dict[str, Any] | None = None,
+    *,
+    steps: int | None = None,
+    drop_late_events: bool = False,
+) -> Scenario:
     """Load, override and validate a scenario file.
 
     Args:
         path: a YAML scenario file, or the name of a shipped scenario (e.g. ``"nine_backbones"``).
         overrides: ``["key.path=value", ...]`` or ``{"key.path": value}``.
+        steps: a horizon (months) replacing the file's ``steps`` (the CLI's ``--steps``).
+        drop_late_events: remove the events at or after the horizon instead of refusing
+            them; they are listed in the scenario's ``dropped_events`` (and so in manifests).
 
     Returns:
         The validated :class:`Scenario`.
 
     Raises:
-        ScenarioError: the file is missing, not YAML, or not a valid scenario.
+        ScenarioError: the file is missing, not YAML, or not a valid scenario. A problem
+            that an override (or ``steps``) brings in names that option, not the file.
     """
     p = Path(path)
     if not p.exists() and not p.suffix:
         shipped = shipped_scenario_dir() / f"{p.name}.yaml"
         if shipped.exists():
             p = shipped
-    data = _load_yaml(p)
-    if overrides:
+    original = _load_yaml(p)
+    data = original
+    changed: dict[str, str] = {}  # key path -> the option that set it (for messages)
+    if overrides or steps is not None:
         if not isinstance(data, dict):
             raise ScenarioError(str(p), "", data, "a scenario is a YAML mapping")
+    if overrides:
         data = apply_overrides(data, overrides)
-    return validate_scenario(data, str(p))
+        pairs = overrides.items() if isinstance(overrides, dict) else [o.partition("=")[::2] for o in overrides]
+        changed |= {k.strip(): f"--set {k.strip()}={v}" for k, v in pairs}
+    if steps is not None:
+        data = {**data, "steps": steps}
+        changed["steps"] = f"--steps {steps}"
+    if drop_late_events:
+        data = _drop_late_events(data)
+    try:
+        return validate_scenario(data, str(p))
+    except ScenarioError as exc:
+        if not changed:
+            raise
+        raise _blame(exc, changed, original, str(p)) from None
+
+
+def _blame(exc: ScenarioError, changed: dict[str, str], original: Any, source: str) -> ScenarioError:
+    """Name the option that made a scenario invalid, not the file it was applied to."""
+    allowed = exc.allowed
+    if "would never happen" in allowed:
+        allowed += "; to run without them say so: --allow-dropped-events"
+    for key, option in changed.items():
+        if exc.path and (exc.path == key or exc.path.startswith(key + ".") or key.startswith(exc.path + ".")):
+            return ScenarioError(option, exc.path, exc.value, allowed)
+    if exc.path.startswith("events") and "steps" in changed:
+        return ScenarioError(changed["steps"], exc.path, exc.value, allowed)
+    try:
+        validate_scenario(copy.deepcopy(original), source)
+    except ScenarioError:
+        return ScenarioError(exc.source, exc.path, exc.value, allowed)  # the file itself is at fault
+    return ScenarioError(f"{', '.join(changed.values())} (applied to {source})", exc.path, exc.value, allowed)
+
+
+def _drop_late_events(data: dict[str, Any]) -> dict[str, Any]:
+    """Move the events at or after the horizon into ``dropped_events`` (raw data, copied)."""
+    events = data.get("events")
+    horizon = data.get("steps", Scenario.model_fields["steps"].default)
+    if not isinstance(events, list) or isinstance(horizon, bool) or not isinstance(horizon, int):
+        return data  # validation reports the malformed value
+    late = [e for e in events if isinstance(e, dict) and type(e.get("at")) is int and e["at"] >= horizon]
+    if not late:
+        return data
+    return {
+        **data,
+        "events": [e for e in events if not any(e is x for x in late)],
+        "dropped_events": [*data.get("dropped_events", []), *late],
+    }
 
 
 def shipped_scenario_dir() -> Path:

@@ -7,9 +7,11 @@ something complete to put in it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -32,9 +34,38 @@ def utc_stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
 
 
+#: Names Windows reserves for devices, with any extension ("nul.txt" too).
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+#: Longest folder name derived from a name (file systems allow 255 bytes; leave room for the hash).
+_FOLDER_CHARS = 80
+
+
+def folder_name(name: str) -> str:
+    """A folder name derived from a scenario or experiment name, safe on every system.
+
+    Keeps ASCII letters, digits, ``.``, ``_`` and ``-`` and turns every other run of
+    characters into ``_``: no separators (``/``, ``\\``), no ``..``, no ``:`` or ``?`` (which
+    Windows cannot hold), no control characters. Leading dots and dashes are dropped, the result
+    is at most 80 characters, and a name that had to change gets 8 hex digits of its hash,
+    so two different names never share a folder.
+
+    Example:
+        >>> folder_name("nine_backbones")
+        'nine_backbones'
+        >>> folder_name("../../escaped")
+        'escaped-ea03bc47'
+    """
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")[:_FOLDER_CHARS].rstrip("._-") or "unnamed"
+    if slug.split(".")[0].lower() in _WINDOWS_RESERVED:
+        slug = f"_{slug}"
+    if slug != name:
+        slug += "-" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return slug
+
+
 def default_out_dir(name: str) -> Path:
-    """``results/<name>/<UTC timestamp>/`` (not created)."""
-    return RESULTS_ROOT / name / utc_stamp()
+    """``results/<folder_name(name)>/<UTC timestamp>/`` (not created): always inside ``results/``."""
+    return RESULTS_ROOT / folder_name(name) / utc_stamp()
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -53,16 +84,52 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+def check_out_dir(out: Path, source: str = "--out", may_hold_files: bool = False) -> None:
+    """Check, before any work, that results can be written to the folder ``out``.
+
+    Nothing is created. The folder may be missing (it is created when there are results),
+    but its nearest existing ancestor must be a folder that this user can write to.
+
+    Args:
+        out: the output folder.
+        source: the option naming it, for messages.
+        may_hold_files: accept a folder that already holds files (resuming a sweep, adding figures).
+
+    Raises:
+        ScenarioError: ``out`` (or a folder it would be made in) is a file, is not writable,
+            holds files (unless ``may_hold_files``), or has a name no file system accepts.
+    """
+    from ci_sim.model.scenario import ScenarioError
+
+    text = str(out)
+    if "\0" in text:
+        raise ScenarioError(source, "", text, "a folder name without NUL characters")
+    for part in out.parts:
+        if len(os.fsencode(part)) > 255:
+            raise ScenarioError(source, "", text, f"folder names of at most 255 bytes each ({part[:20]}... is longer)")
+    if out.exists():
+        if not out.is_dir():
+            raise ScenarioError(source, "", text, "a folder; this is a file")
+        if not may_hold_files and any(out.iterdir()):
+            raise ScenarioError(source, "", text, "a new or empty folder (results are never overwritten)")
+        target = out
+    else:
+        target = Path(os.path.abspath(out)).parent
+        while not target.exists() and target != target.parent:
+            target = target.parent
+        if not target.is_dir():
+            raise ScenarioError(source, "", text, f"a folder that can be created: {target} is a file, not a folder")
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise ScenarioError(source, "", text, f"a folder this user can write to: {target} is read-only")
+
+
 def check_new_dir(out: Path, source: str = "--out") -> None:
     """Refuse an output folder that already holds files (results are never overwritten).
 
     Raises:
-        ScenarioError: ``out`` is a file, or a folder that is not empty.
+        ScenarioError: see :func:`check_out_dir`.
     """
-    from ci_sim.model.scenario import ScenarioError
-
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ScenarioError(source, "", str(out), "a new or empty folder (results are never overwritten)")
+    check_out_dir(out, source)
 
 
 @contextmanager

@@ -46,7 +46,7 @@ from ci_sim.model.model import CollectiveImpactModel
 from ci_sim.model.scenario import COORDINATION_LEVELS, Scenario, ScenarioError, load_scenario
 from ci_sim.runs.runner import replication_seed
 from ci_sim.viz import animation
-from ci_sim.viz.dashboard_server import SCENARIO_ENV
+from ci_sim.viz.dashboard_server import SCENARIO_ENV, TITLE, watch_parent
 from ci_sim.viz.plots import NEUTRAL_GREY, OKABE_ITO
 
 DEFAULT_SCENARIO = "single_backbone"
@@ -673,6 +673,7 @@ def initial_model(params: dict[str, Any]) -> DashboardModel:
 @solara.component
 def Page():
     """The dashboard page; every browser session gets its own model."""
+    solara.Title(TITLE)  # the browser tab (the served <title> is set by dashboard_server too)
     params = solara.use_memo(model_params, [])
     model = solara.use_memo(lambda: initial_model(params), [])
     SolaraViz(
@@ -682,3 +683,7 @@ def Page():
         name="ci-sim: backbones, conveners and partners",
         play_interval=150,
     )
+
+
+# a server started by `ci-sim dashboard` stops when that command dies, even by SIGKILL
+watch_parent()

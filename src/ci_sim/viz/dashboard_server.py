@@ -12,6 +12,13 @@ Solara settings used, so that nothing is fetched from the internet:
 - the front-end comes from the installed ``solara-assets`` package through Solara's local
   asset proxy (``SOLARA_ASSETS_PROXY=True``, the default); only matplotlib components
   are used, since the vega assets of the altair backend are not bundled.
+- ``SOLARA_THEME_TITLE``: the browser tab says "ci-sim dashboard", not Solara's default.
+
+The server dies with the ``ci-sim dashboard`` process even when that is killed with
+SIGKILL (which no handler can catch): on Linux the kernel sends the server SIGTERM when its
+parent dies (``prctl(PR_SET_PDEATHSIG)``); elsewhere the server watches its parent's pid
+(:func:`watch_parent`, started by :mod:`ci_sim.viz.dashboard`). Either way no orphan keeps
+holding the port.
 """
 
 from __future__ import annotations
@@ -28,6 +35,13 @@ from pathlib import Path
 SCENARIO_ENV = "CI_SIM_DASHBOARD_SCENARIO"
 #: Seconds to wait for the server to stop after an interrupt before forcing it.
 STOP_GRACE = 10.0
+#: Environment variable with the pid of the ``ci-sim dashboard`` process (the server's parent).
+PARENT_ENV = "CI_SIM_DASHBOARD_PARENT"
+#: What the browser tab says.
+TITLE = "ci-sim dashboard"
+#: Seconds between the server's checks that its parent is alive (where PR_SET_PDEATHSIG is missing).
+WATCH_PERIOD = 1.0
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -85,11 +99,52 @@ def solara_env(scenario: str | Path) -> dict[str, str]:
     env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
     env.setdefault("SOLARA_ASSETS_PROXY", "True")
     env["SOLARA_THEME_SHOW_BANNER"] = "False"  # no "runs on Solara" badge over the plots
+    env["SOLARA_THEME_TITLE"] = TITLE  # the page's <title>; Solara's default is "Solara ☀️"
+    env[PARENT_ENV] = str(os.getpid())
     env.setdefault("MPLBACKEND", "Agg")
     # Solara warns on every plain-http visit to a name other than "localhost"; it is expected here
     quiet = "ignore:Cookies with samesite=none:UserWarning"
     env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS"), quiet) if w)
     return env
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the server get SIGTERM when ``parent`` dies (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def preexec() -> None:  # runs in the child between fork and exec: keep it to system calls
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
+def watch_parent(period: float = WATCH_PERIOD) -> None:
+    """In the server: exit when the ``ci-sim dashboard`` process is gone (a daemon thread).
+
+    The portable twin of ``PR_SET_PDEATHSIG``: when the parent named by :data:`PARENT_ENV`
+    dies (even by SIGKILL) the server is re-parented, so its parent pid changes; then it
+    sends itself SIGTERM, which stops the server and frees the port. Does nothing outside a
+    server started by :func:`serve`.
+    """
+    import threading
+    import time
+
+    parent = os.environ.get(PARENT_ENV)
+    if not parent or not parent.isdigit() or int(parent) != os.getppid():
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(period)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="ci-sim-parent-watch", daemon=True).start()
 
 
 def serve(scenario: str | Path, host: str, port: int, echo: Callable[[str], None] = print) -> int:
@@ -113,6 +168,7 @@ def serve(scenario: str | Path, host: str, port: int, echo: Callable[[str], None
         solara_command(host, port),
         env=solara_env(scenario),
         start_new_session=os.name == "posix",
+        preexec_fn=_die_with_parent(os.getpid()),  # noqa: PLW1509 - only system calls, see _die_with_parent
     )
     shown = f"[{host}]" if ":" in host else host
     echo(f"dashboard of {scenario} at http://{shown}:{port}/  (Ctrl-C stops it)")

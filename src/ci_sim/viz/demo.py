@@ -248,7 +248,7 @@ def run_demo(
     out = Path(out)
     check_new_dir(out)  # before any run: results are never overwritten
     started, t0 = datetime.now(UTC), time.perf_counter()
-    scenarios = {n: load_scenario(n) for n in scenario_names}
+    scenarios = {n: load_scenario(n, steps=steps) for n in scenario_names}  # refuses events past --steps
     first = scenarios[scenario_names[0]]
     steps = steps or first.steps
     base_seed = first.seed if seed is None else seed

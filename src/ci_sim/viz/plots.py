@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from ci_sim.experiments.compare import mean_ci
+from ci_sim.experiments.compare import NEEDS_TWO, mean_ci, metric_bounds
 from ci_sim.model.metrics import KEY_METRICS, METRIC_LABELS, metric_label, metric_unit
 from ci_sim.model.scenario import COORDINATION_LEVELS
 from ci_sim.runs.results import atomic_write
@@ -182,11 +182,19 @@ def ci95(values: np.ndarray) -> tuple[float, float, float]:
 
 
 def band_frame(series: pd.DataFrame, metric: str, by: Sequence[str] = ("step",)) -> pd.DataFrame:
-    """Per ``by`` group: mean and 95% CI of the mean over replications (columns mean, low, high)."""
+    """Per ``by`` group: mean and 95% CI of the mean over replications (columns mean, low, high).
+
+    With one replication the band has no width (there is no spread to show); bands of
+    bounded metrics are cut at their bounds (:func:`~ci_sim.experiments.compare.metric_bounds`).
+    """
     g = series.groupby(list(by))[metric]
     mean, sd, n = g.mean(), g.std(ddof=1).fillna(0.0), g.count()
     half = t_quantile(n.to_numpy()) * sd / np.sqrt(n.clip(lower=1))
-    return pd.DataFrame({"mean": mean, "low": mean - half, "high": mean + half}).reset_index()
+    low, high = mean - half, mean + half
+    bounds = metric_bounds(metric)
+    if bounds is not None:
+        low, high = low.clip(lower=bounds[0]), high.clip(upper=bounds[1])
+    return pd.DataFrame({"mean": mean, "low": low, "high": high}).reset_index()
 
 
 def time_axis(steps: pd.Series | np.ndarray) -> tuple[np.ndarray, str]:
@@ -556,6 +564,19 @@ def plot_compare_table(compare: pd.DataFrame, out_dir: Path, stem: str = "compar
             for _, row in part.iterrows():
                 s = str(row["scenario"])
                 m, lo, hi = (float(row[c]) for c in cols)
+                if not np.isfinite(m):
+                    continue
+                if not (np.isfinite(lo) and np.isfinite(hi)):  # one replication: a dot, and why no whisker
+                    ax.plot(m, y[s], "o", color=colors[s], markersize=8)
+                    ax.annotate(
+                        f"95% CI {NEEDS_TWO}",
+                        (m, y[s]),
+                        xytext=(0, 9),
+                        textcoords="offset points",
+                        ha="center",
+                        fontsize=8,
+                    )
+                    continue
                 ax.errorbar(
                     m,
                     y[s],

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ci_sim.experiments.compare import NEEDS_TWO
 from ci_sim.runs.results import atomic_write
 from ci_sim.viz import plots
 from ci_sim.viz.indicators import FUNCTIONS
@@ -85,8 +86,10 @@ def fmt(value: float, digits: int, signed: bool = False) -> str:
 
 
 def cell(mean: float, lo: float, hi: float, digits: int, signed: bool = False, best: bool = False) -> str:
-    """A table cell: the mean, and its 95% CI underneath."""
+    """A table cell: the mean, and its 95% CI underneath (or why there is none)."""
     cls = "num best" if best else "num"
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f'<td class="{cls}">{fmt(mean, digits, signed)}<span class="ci">[95% CI {NEEDS_TWO}]</span></td>'
     return (
         f'<td class="{cls}">{fmt(mean, digits, signed)}'
         f'<span class="ci">[{fmt(lo, digits, signed)}, {fmt(hi, digits, signed)}]</span></td>'
