@@ -329,6 +329,7 @@ def model_metrics(m: CollectiveImpactModel, out: np.ndarray | None = None) -> np
     """The values of :func:`metric_names` for the model's current state, shape (31 + K,).
 
     Args:
+        m: the model.
         out: a row to write into (e.g. of a preallocated results table); a new array if None.
     """
     if out is None:

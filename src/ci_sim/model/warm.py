@@ -16,15 +16,17 @@ def warm() -> float:
     """Compile (or load) every kernel; return the seconds it took."""
     t0 = time.perf_counter()
     from ci_sim.model.mechanisms.common import CACHED, kernel_cache_dir
-    from ci_sim.model.metrics import agent_snapshot
+    from ci_sim.model.metrics import agent_snapshot, model_metrics
+    from ci_sim.model.model import CollectiveImpactModel
     from ci_sim.model.scenario import load_scenario
-    from ci_sim.runs.runner import build_model, run_scenario
 
-    sc = load_scenario("consolidation", ["steps=26", "output.agent_period=25"])
-    run_scenario(sc, seed=1)
-    model = build_model(sc, seed=1)
+    model = CollectiveImpactModel(load_scenario("consolidation"), rng=1)
+    for _ in range(26):  # through the month-24 merge
+        model.step()
+        model_metrics(model)
     model.influence_weights()
     model.add_backbone(model.area_names[0], "warm-up", 0.5, 0.5)
+    model.partner_leaves(0)
     model.step()
     agent_snapshot(model)
     where = kernel_cache_dir() if CACHED else "memory only (cache folder not writable)"
