@@ -268,3 +268,27 @@ def test_ema_workbench_runs_ci_sim_with_its_seeds():
 
     direct = [ci_sim_function(steps=6, seed=replication_seed(3, i), **values)["outcome_improvement"] for i in range(2)]
     assert outcomes["outcome_improvement"][4] == pytest.approx(np.mean(direct), rel=1e-12)
+
+
+@pytest.mark.parametrize("literal", ["1", "0", "1.0"])
+def test_integer_comes_from_the_schema_type_not_the_yaml_literal(tmp_path, literal):
+    # servant_leadership is a float field: a base that writes it as `1` must not round it to 0 and 1
+    path = tmp_path / "f.yaml"
+    base = BASE.replace(
+        "set: {steps: 12, community.partners: 30}",
+        f"set: {{steps: 12, community.partners: 30, issue_areas.0.backbones.servant_leadership: {literal}, "
+        "events: [{at: 5, funder_shift: {backbone_pool: 100}}]}",
+    )
+    path.write_text(
+        base + "design: lhs\nsamples: 20\nfactors:\n"
+        "  - {path: issue_areas.0.backbones.servant_leadership, range: [0, 1]}\n"
+        "  - {path: issue_areas.0.backbones.count, range: [1, 3]}\n"
+        "  - {path: events.0.at, range: [1, 10]}\n"
+        "  - {path: events.0.funder_shift.backbone_pool, range: [0, 1000]}\n"
+    )
+    points = load_experiment(path).points
+    servant = points["issue_areas.0.backbones.servant_leadership"]
+    assert pd.api.types.is_float_dtype(servant) and servant.nunique() == 20 and servant.between(0, 1).all()
+    assert pd.api.types.is_integer_dtype(points["issue_areas.0.backbones.count"])
+    assert pd.api.types.is_integer_dtype(points["events.0.at"])  # `at: int` in the event's schema
+    assert pd.api.types.is_float_dtype(points["events.0.funder_shift.backbone_pool"])  # written 100, typed float

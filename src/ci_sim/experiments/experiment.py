@@ -75,7 +75,9 @@ class Factor(_Strict):
     levels: list[Any] | None = Field(None, description="the values to try (grid), or their span (samplers)")
     range: list[float] | None = Field(None, description="[low, high] for samplers; a grid needs num too")
     num: int | None = Field(None, ge=2, le=1000, description="grid points evenly spread over the range")
-    integer: bool | None = Field(None, description="round sampled values (default: if the base value is an int)")
+    integer: bool | None = Field(
+        None, description="round sampled values (default: if the scenario schema types the field int)"
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> Factor:
@@ -423,7 +425,7 @@ def _check_factor(
                 source,
                 where,
                 probe,
-                "whole numbers: this factor takes integers (integer: true, or an integer in the base)",
+                "whole numbers: this factor takes integers (integer: true, or an int field of the scenario schema)",
             )
         if factor.num is not None and factor.num > factor.bounds[1] - factor.bounds[0] + 1:
             lo, hi = (int(b) for b in factor.bounds)
