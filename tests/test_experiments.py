@@ -13,6 +13,7 @@ from conftest import ROOT
 from ci_sim.cli import main
 from ci_sim.experiments.experiment import load_experiment
 from ci_sim.model.scenario import ScenarioError
+from ci_sim.runs.runner import replication_seed
 
 BASE = """
 name: exp
@@ -147,7 +148,7 @@ def test_designs_are_seeded_cover_the_ranges_and_round_integers_fairly(tmp_path)
     assert not load_experiment(tmp_path / "c.yaml").points.equals(a.points)
 
 
-def test_grid_is_the_full_factorial_and_seeds_depend_only_on_point_and_replication(tmp_path):
+def test_grid_is_the_full_factorial_and_seeds_depend_only_on_the_replication(tmp_path):
     text = BASE.replace("replications: 1", "replications: 2") + (
         "design: grid\nfactors:\n  - {path: issue_areas.0.backbones.count, levels: [1, 3]}\n"
         "  - {path: issue_areas.0.backbones.coordination, levels: [none, joint, shared_data]}\n"
@@ -160,7 +161,10 @@ def test_grid_is_the_full_factorial_and_seeds_depend_only_on_point_and_replicati
     }
     tasks = list(exp.tasks())
     assert [t.run_id for t in tasks] == list(range(12))
-    assert len({t.seed for t in tasks}) == 12
+    # common random numbers: one seed per replication, shared by every point, the seed
+    # `ci-sim run` gives that replication
+    assert {t.seed for t in tasks if t.replication == 0} == {replication_seed(exp.spec.seed, 0)}
+    assert {t.seed for t in tasks if t.replication == 1} == {replication_seed(exp.spec.seed, 1)}
     skipped = {t.run_id: t.seed for t in exp.tasks(skip={0, 5, 7})}
     assert set(skipped) == set(range(12)) - {0, 5, 7}
     assert all(skipped[t.run_id] == t.seed for t in tasks if t.run_id in skipped)
@@ -207,7 +211,7 @@ def test_sensitivity_writes_indices_and_a_figure(tmp_path, design):
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "sensitivity.csv")
     expected = ["S1", "S1_conf", "ST", "ST_conf"] if design == "sobol" else ["mu_star", "mu_star_conf", "sigma"]
-    assert list(table.columns) == ["method", "metric", "factor", *expected]
+    assert list(table.columns) == ["method", "metric", "factor", *expected, "noise_share", "warnings"]
     assert (table["method"] == design).all() and set(table["factor"]) == FACTORS
     assert set(table["metric"]) == {"outcome_improvement", "alignment"}
     value = "mu_star" if design == "morris" else "ST"

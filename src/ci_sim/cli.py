@@ -470,11 +470,17 @@ def sweep(experiment, workers, scheduler, resume, out, overrides, flush_rows, fl
     help="Analyse this finished sweep folder of EXPERIMENT instead of running one.",
 )
 def sensitivity(experiment, workers, scheduler, resume, out, overrides, flush_rows, flush_seconds, quiet, from_dir):
-    """Global sensitivity analysis (SALib): Sobol' S1/ST or Morris mu*/sigma per factor and metric.
+    """Global sensitivity analysis (SALib): Sobol' S1/ST (and S2) or Morris mu*/sigma per factor and metric.
 
     Runs the experiment's sobol or morris design as a sweep (or reuses a finished sweep folder
-    with --from), then writes sensitivity.csv (with confidence intervals) and a bar figure
-    (figures/sensitivity_*.png and .svg) into the folder.
+    with --from), then writes sensitivity.csv (with confidence intervals, the share of the
+    variance that is seed noise and a warnings column), sensitivity_s2.csv with
+    second_order: true, and bar figures (figures/sensitivity_*.png and .svg) into the folder.
+    Impossible indices (S1 < 0, ST > 1), intervals wider than their index and indices seed
+    noise could produce are flagged in the CSV and the figure and printed as warnings.
+
+    Exit status: 0 done (warnings do not change it); 2 bad input; 3 runs failed, or the sweep
+    folder is incomplete (finish it with --resume first).
 
     \b
     Example:
@@ -483,9 +489,16 @@ def sensitivity(experiment, workers, scheduler, resume, out, overrides, flush_ro
       ci-sim sensitivity experiments/sobol_main.yaml --from results/sobol_main/20261122T101500Z
     """
     from ci_sim.experiments.experiment import load_experiment
-    from ci_sim.experiments.sensitivity import MissingPointsError, analyze, check_sweep_folder, require_analysable
+    from ci_sim.experiments.sensitivity import (
+        IncompleteSweepError,
+        MissingPointsError,
+        analyze,
+        check_complete,
+        check_sweep_folder,
+        require_analysable,
+    )
     from ci_sim.experiments.sweep import read_runs
-    from ci_sim.viz.plots import plot_sensitivity
+    from ci_sim.viz.plots import plot_second_order, plot_sensitivity
 
     exp = load_experiment(experiment, list(overrides))
     require_analysable(exp)
@@ -496,18 +509,28 @@ def sensitivity(experiment, workers, scheduler, resume, out, overrides, flush_ro
         out, _ = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds)
     runs = read_runs(from_dir or out)
     try:
-        indices = analyze(exp, runs)
-    except MissingPointsError as exc:
+        # indices from part of the design would be wrong, not approximate: refuse them
+        check_complete(exp, runs, from_dir or out)
+        analysis = analyze(exp, runs)
+    except (MissingPointsError, IncompleteSweepError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_RUNS_FAILED)
+    indices = analysis.indices
     write_csv(indices, out / "sensitivity.csv")
     figures = plot_sensitivity(indices, out / "figures")
+    if analysis.second_order is not None:
+        write_csv(analysis.second_order, out / "sensitivity_s2.csv")
+        figures += plot_second_order(analysis.second_order, out / "figures")
     key = "ST" if "ST" in indices.columns else "mu_star"
     click.echo(f"most influential factors ({key}, largest first):")
     for metric, rows in indices.groupby("metric", sort=False):
         top = rows.nlargest(3, key)
         click.echo(f"  {metric}: " + ", ".join(f"{r.factor} {getattr(r, key):.3g}" for r in top.itertuples()))
+    for line in analysis.warnings:
+        click.echo(f"warning: {line}", err=True)
     click.echo(f"sensitivity indices in {out / 'sensitivity.csv'}")
+    if analysis.second_order is not None:
+        click.echo(f"second-order indices in {out / 'sensitivity_s2.csv'}")
     click.echo("figures: " + ", ".join(str(f) for f in figures))
     failed = int((runs["status"] == "error").sum())
     if failed:
