@@ -13,7 +13,7 @@ from conftest import ROOT
 from ci_sim.cli import main
 from ci_sim.experiments.experiment import load_experiment
 from ci_sim.model.scenario import ScenarioError
-from ci_sim.runs.runner import replication_seed
+from ci_sim.runs.runner import replication_seed, run_scenario
 
 BASE = """
 name: exp
@@ -252,26 +252,61 @@ def test_sensitivity_with_points_that_never_ran_exits_3_and_says_so(tmp_path):
     assert not (tmp_path / "out" / "sensitivity.csv").exists()
 
 
+def _at_path(scenario, path: str):
+    """The value at a dotted key path of a validated scenario (list indices as numbers)."""
+    node = scenario
+    for part in path.split("."):
+        node = node[int(part)] if part.isdigit() else getattr(node, part)
+    return node
+
+
 @pytest.mark.filterwarnings("ignore:ipyparallel not installed")
-def test_ema_workbench_runs_ci_sim_with_its_seeds():
+def test_ema_values_reach_the_scenario_and_match_ci_sim_run(tmp_path, monkeypatch):
     from ema_workbench import perform_experiments
 
-    from ci_sim.experiments.ema import LEVERS, UNCERTAINTIES, build_model, ci_sim_function
+    import ci_sim.experiments.ema as ema
+    from ci_sim.experiments.ema import LEVERS, UNCERTAINTIES, build_model
 
+    seen = []  # (scenario, seed) of every run EMA makes, in order
+
+    def recording(scenario, seed, **kwargs):
+        seen.append((scenario, seed))
+        return run_scenario(scenario, seed, **kwargs)
+
+    monkeypatch.setattr(ema, "run_scenario", recording)
     model = build_model(steps=6, replications=2, seed=3)
     assert {u.name for u in model.uncertainties} == set(UNCERTAINTIES)
     assert {lever.name for lever in model.levers} == set(LEVERS)
     experiments, outcomes = perform_experiments(model, scenarios=3, policies=2)
-    assert len(experiments) == 6 and outcomes["outcome_improvement"].shape == (6,)
-    assert set(experiments["backbones"]) <= set(range(1, 10))
-    # an EMA outcome is the mean over ci-sim's replication seeds of the same run
-    row = experiments.iloc[4]
-    values = {name: row[name] for name in [*UNCERTAINTIES, *LEVERS]}
-    values["backbones"] = int(values["backbones"])
-    from ci_sim.runs.runner import replication_seed
-
-    direct = [ci_sim_function(steps=6, seed=replication_seed(3, i), **values)["outcome_improvement"] for i in range(2)]
-    assert outcomes["outcome_improvement"][4] == pytest.approx(np.mean(direct), rel=1e-12)
+    assert len(experiments) == 6 and len(seen) == 6 * 2
+    paths = {name: spec[0] for name, spec in {**UNCERTAINTIES, **LEVERS}.items()}
+    for i, row in experiments.iterrows():
+        runs = seen[2 * i : 2 * i + 2]
+        assert [seed for _, seed in runs] == [replication_seed(3, r) for r in range(2)]
+        for scenario, _ in runs:  # every sampled value is the value the run used
+            for name, path in paths.items():
+                want = row[name]
+                want = want.item() if isinstance(want, np.generic) else want
+                assert _at_path(scenario, path) == want, (i, name, _at_path(scenario, path), want)
+    # the values varied, so the check above could see a value ignored
+    for name in paths:
+        assert experiments[name].nunique() > 1, name
+    # the same values and seed through `ci-sim run --set`: the same numbers
+    for i in (0, 5):
+        row = experiments.iloc[i]
+        sets = []
+        for name, path in paths.items():
+            value = row[name].item() if isinstance(row[name], np.generic) else row[name]
+            text = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, float) else value
+            sets += ["--set", f"{path}={text}"]
+        out = tmp_path / f"run{i}"
+        res = CliRunner().invoke(
+            main, ["run", "nine_backbones", "-r", "2", "-t", "6", "-s", "3", "-q", "--out", str(out), *sets]
+        )
+        assert res.exit_code == 0, res.output
+        summary = pd.read_csv(out / "summary.csv")
+        for metric in outcomes:
+            assert outcomes[metric][i] == pytest.approx(summary[metric].mean(), rel=1e-12, abs=1e-12), metric
 
 
 @pytest.mark.parametrize("literal", ["1", "0", "1.0"])
