@@ -412,3 +412,151 @@ def test_only_the_readme_images_are_committed():
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     images = [f for f in files if f.lower().endswith((".png", ".gif", ".svg", ".jpg", ".jpeg", ".html", ".parquet"))]
     assert all(f.startswith("docs/img/") for f in images), images
+
+
+# --------------------------------------------------------------------------- the report's numbers
+
+
+class Tables(HTMLParser):
+    """Every <table> of a page as rows of (cell text, text of the cell's 95% CI span)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: list[list[list[tuple[str, str]]]] = []
+        self._cell: list[str] | None = None
+        self._ci: list[str] = []
+        self._in_ci = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell, self._ci = [], []
+        elif tag == "span" and dict(attrs).get("class") == "ci":
+            self._in_ci = True
+
+    def handle_endtag(self, tag):
+        if tag == "span" and self._in_ci:
+            self._in_ci = False
+        elif tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(("".join(self._cell).strip(), "".join(self._ci).strip()))
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._in_ci:
+            self._ci.append(data)
+        elif self._cell is not None:
+            self._cell.append(data)
+
+
+def _number(text: str) -> float:
+    return float(text.replace("−", "-").replace(",", "").strip())
+
+
+def _shown(cell: tuple[str, str]) -> tuple[float, float, float]:
+    """(mean, low, high) as printed in a table cell."""
+    main, ci = cell
+    low, high = ci.strip("[]").split(", ")
+    return _number(main), _number(low), _number(high)
+
+
+def _decimals(text: str) -> int:
+    text = text.strip()
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def _assert_printed(cell, want: tuple[float, float, float], where: str) -> None:
+    """Each printed number is the CSV's, rounded to the digits printed."""
+    got = _shown(cell)
+    texts = [cell[0], *cell[1].strip("[]").split(", ")]
+    for g, w, text, part in zip(got, want, texts, ("mean", "low", "high"), strict=True):
+        tol = 0.5 * 10 ** -_decimals(text) + 1e-9
+        assert abs(g - w) <= tol, f"{where} {part}: printed {text!r}, CSV {w!r}"
+
+
+@pytest.fixture(scope="module")
+def report_parts(demo_dir):
+    text = (demo_dir / "report.html").read_text(encoding="utf-8")
+    parser = Tables()
+    parser.feed(text)
+    compare = pd.read_csv(demo_dir / "compare.csv")
+    indicators = pd.read_csv(demo_dir / "indicators.csv")
+    return text, parser.tables, compare, indicators
+
+
+def test_report_tables_print_the_numbers_of_compare_csv(report_parts):
+    _, tables, compare, _ = report_parts
+    means, diffs = tables[0], tables[1]
+    titles = [SCENARIO_TITLES[n] for n in DEMO_SCENARIOS]
+    assert [c[0] for c in means[0]][2:] == titles and [c[0] for c in diffs[0]][2:] == titles[1:]
+    metrics = list(dict.fromkeys(compare["metric"]))
+    assert len(means) - 1 == len(metrics) == len(diffs) - 1
+    for row_means, row_diffs, metric in zip(means[1:], diffs[1:], metrics, strict=True):
+        assert row_means[0][0] == row_diffs[0][0]  # one measure per row, in the CSV's order
+        for j, name in enumerate(DEMO_SCENARIOS):
+            r = compare[(compare["scenario"] == name) & (compare["metric"] == metric)].iloc[0]
+            _assert_printed(row_means[2 + j], (r["mean"], r["ci_low"], r["ci_high"]), f"{name}/{metric}")
+            if j:
+                want = (r["diff"], r["diff_ci_low"], r["diff_ci_high"])
+                _assert_printed(row_diffs[1 + j], want, f"{name}/{metric} difference")
+                if abs(r["diff"]) > 10 ** -_decimals(row_diffs[1 + j][0]):
+                    assert row_diffs[1 + j][0].startswith("+" if r["diff"] > 0 else "−"), (name, metric)
+
+
+def test_report_indicator_table_prints_indicators_csv(report_parts):
+    _, tables, _, indicators = report_parts
+    table = tables[2]
+    assert [c[0] for c in table[0]][3:] == [SCENARIO_TITLES[n] for n in DEMO_SCENARIOS]
+    rows = [r for r in table[1:] if len(r) > 1]  # the function rows span the table
+    measures = indicators.drop_duplicates(["function", "measure"])
+    assert len(rows) == len(measures)
+    for row, (_, m) in zip(rows, measures.iterrows(), strict=True):
+        assert row[1][0] == m["measure"]
+        for j, name in enumerate(DEMO_SCENARIOS):
+            r = indicators[
+                (indicators["function"] == m["function"])
+                & (indicators["measure"] == m["measure"])
+                & (indicators["scenario"] == name)
+            ].iloc[0]
+            _assert_printed(row[3 + j], (r["mean"], r["ci_low"], r["ci_high"]), f"{m['measure']}/{name}")
+
+
+def test_report_story_tells_the_numbers_of_compare_csv(report_parts):
+    text, _, compare, _ = report_parts
+    story = text[text.index("The story in plain language") : text.index('<div class="callout">')]
+    paras = dict(re.findall(r"<p><b>([^<]+)\.</b>(.*?)</p>", story))
+
+    def row(name, metric):
+        return compare[(compare["scenario"] == name) & (compare["metric"] == metric)].iloc[0]
+
+    def points(x):
+        return f"{100 * abs(x):.1f} point"
+
+    base = paras[SCENARIO_TITLES["single_backbone"]]
+    assert f"alignment reaches {row('single_backbone', 'alignment')['mean']:.2f} " in base
+    assert f"trust in the backbone reaches {row('single_backbone', 'mean_trust')['mean']:.2f}," in base
+    assert f"improve by {points(row('single_backbone', 'outcome_improvement')['mean'])}" in base
+    for name in DEMO_SCENARIOS[1:]:
+        para = paras[SCENARIO_TITLES[name]]
+        out = row(name, "outcome_improvement")
+        assert para.startswith(f" Outcomes improve by {points(out['mean'])}"), para
+        clear = (out["diff_ci_low"] > 0 or out["diff_ci_high"] < 0) and abs(out["diff"]) >= 0.001
+        if clear:
+            word = "less" if out["diff"] < 0 else "more"
+            lo, hi = sorted((abs(out["diff_ci_low"]), abs(out["diff_ci_high"])))
+            assert f", {points(out['diff'])}s {word} than with" in para
+            assert f"(95% confidence interval: {100 * lo:.1f} to {100 * hi:.1f} points {word})" in para
+        else:
+            assert "no clear difference" in para
+        # every "lower/higher (A instead of B)" is the scenario's and the baseline's mean, in that direction
+        for what, metric in (("alignment", "alignment"), ("trust in the backbone", "mean_trust")):
+            m = re.search(rf"{what} is (lower|higher) \(([\d.]+) instead of ([\d.]+)\)", para)
+            if m:
+                r, b = row(name, metric), row("single_backbone", metric)
+                assert m.group(1) == ("lower" if r["diff"] < 0 else "higher")
+                assert (m.group(2), m.group(3)) == (f"{r['mean']:.2f}", f"{b['mean']:.2f}")
+    # the shipped demo's story does tell differences (else the checks above would be empty)
+    assert "less than with one backbone" in paras[SCENARIO_TITLES["nine_backbones"]]
+    assert "instead of" in paras[SCENARIO_TITLES["nine_backbones"]]
