@@ -93,6 +93,13 @@ def test_sobol_indices_of_functions_with_known_indices(tmp_path, known):
     svg = (out / "figures" / "sensitivity_s2.svg").read_text()
     assert f"{pairs[('parameters.table_hours', 'parameters.tolerance')]:.2f}" in svg
     assert "sensitivity_s2.csv" in res.output
+    # `ci-sim plot` draws both figures again from the folder's CSV files
+    again = CliRunner().invoke(main, ["plot", str(out), "--out", str(tmp_path / "figs")])
+    assert again.exit_code == 0, again.output
+    assert {p.name for p in (tmp_path / "figs").glob("sensitivity*.png")} == {
+        "sensitivity_sobol.png",
+        "sensitivity_s2.png",
+    }
 
 
 def test_morris_ranks_factors_of_a_linear_model_by_their_weights(tmp_path, known):

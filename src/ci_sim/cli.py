@@ -2,7 +2,8 @@
 
 Exit status: 0 done; 2 bad input (the message names the file, the key path, the bad value
 and what is allowed, and nothing is written); 3 a sweep finished but some of its runs raised
-(each is recorded with its traceback); 1 a bug.
+(each is recorded with its traceback), or a sensitivity analysis was asked of a sweep folder
+that does not hold every run (finish it with --resume); 1 a bug.
 """
 
 from __future__ import annotations
