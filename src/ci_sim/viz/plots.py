@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -332,7 +333,8 @@ def plot_sensitivity(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
         else:  # most influential first, by the mean index over metrics
             factors = by_method.groupby("factor")[key].mean().sort_values(ascending=False).index.tolist()
         n_factors = len(factors)
-        panel_h = 0.9 + 0.42 * n_factors * (1.4 if method == "sobol" else 1.0)
+        # at least 2.4 in: one or two factors would leave no room under the titles and legend
+        panel_h = max(2.4, 0.9 + 0.42 * n_factors * (1.4 if method == "sobol" else 1.0))
         fig, axes = subplots(len(metrics), 4.6, panel_h, max_cols=3, sharey=True)
         for ax, metric in zip(axes, metrics, strict=True):
             _sensitivity_panel(ax, by_method[by_method["metric"] == metric], method, factors)
@@ -340,10 +342,12 @@ def plot_sensitivity(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
         name = "Sobol" if method == "sobol" else "Morris" if method == "morris" else method
         title = f"Which settings drive the results? ({name} sensitivity, bars with 95% CI)"
         if any(_flagged(by_method)):
-            title += (
-                "\n(!) hatched: index flagged (impossible value, interval wider than the index, or within seed "
+            note = (
+                "(!) hatched: index flagged (impossible value, interval wider than the index, or within seed "
                 "noise): see the warnings column of sensitivity.csv"
             )
+            # wrapped to the figure's width: a line wider than the figure collapses the layout
+            title += "\n" + textwrap.fill(note, width=max(40, int(fig.get_figwidth() * 9)))
         fig.suptitle(title, fontsize=14)
         _finish_legend(fig, axes, ncol=3)
         paths += save_figure(fig, out_dir, f"sensitivity_{method}")
