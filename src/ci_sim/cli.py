@@ -477,7 +477,7 @@ def sensitivity(experiment, workers, scheduler, resume, out, overrides, flush_ro
     with --from), then writes sensitivity.csv (with confidence intervals, the share of the
     variance that is seed noise and a warnings column), sensitivity_s2.csv with
     second_order: true, and bar figures (figures/sensitivity_*.png and .svg) into the folder.
-    Impossible indices (S1 < 0, ST > 1), intervals wider than their index and indices seed
+    Impossible indices (below 0 or above 1), intervals wider than their index and indices seed
     noise could produce are flagged in the CSV and the figure and printed as warnings.
 
     Exit status: 0 done (warnings do not change it); 2 bad input; 3 runs failed, or the sweep

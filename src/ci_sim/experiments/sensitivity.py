@@ -17,7 +17,7 @@ the share of the analysed variance that seed noise can explain (NaN with one rep
 the noise cannot be told apart from the factors' effects then). An index whose lower
 confidence bound does not exceed it is flagged: seed noise alone could produce it.
 
-**Warnings.** Indices that cannot be true (S1 < 0, ST > 1: too few samples) and indices
+**Warnings.** Indices that cannot be true (below 0 or above 1: too few samples) and indices
 whose confidence interval is wider than the index itself are flagged in the ``warnings``
 column (``;``-separated, empty when the index is fine), printed by the CLI and marked in
 the figure.
@@ -153,10 +153,12 @@ def _flags(row: dict, method: str, noise: float) -> str:
     """The warnings of one row of indices (``;``-separated; empty if none)."""
     flags = []
     if method == "sobol":
-        if row["S1"] < -EPS:
-            flags.append(f"S1 = {row['S1']:.3g} < 0 is impossible (too few samples)")
-        if row["ST"] > 1 + EPS:
-            flags.append(f"ST = {row['ST']:.3g} > 1 is impossible (too few samples)")
+        # a share of variance lies in [0, 1]; anything outside is estimation error
+        for key in ("S1", "ST"):
+            if row[key] < -EPS:
+                flags.append(f"{key} = {row[key]:.3g} < 0 is impossible (too few samples)")
+            if row[key] > 1 + EPS:
+                flags.append(f"{key} = {row[key]:.3g} > 1 is impossible (too few samples)")
         for key in ("S1", "ST"):
             if row[f"{key}_conf"] > abs(row[key]) + EPS:
                 flags.append(f"{key} interval ±{row[f'{key}_conf']:.3g} wider than the index {row[key]:.3g}")

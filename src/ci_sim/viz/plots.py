@@ -236,7 +236,7 @@ def _sensitivity_panel(ax, part: pd.DataFrame, method: str, factors: list[str]) 
     """
     if method == "sobol":
         bars = [("S1", "S1_conf", "First order S1", OKABE_ITO[0]), ("ST", "ST_conf", "Total order ST", OKABE_ITO[1])]
-        xlabel = "Sobol index (share of output variance)"
+        xlabel = "Share of output variance"
     else:
         bars = [
             ("mu_star", "mu_star_conf", "μ* (mean |elementary effect|)", OKABE_ITO[0]),
