@@ -137,6 +137,8 @@ def test_a_factor_without_effect_gets_no_index_from_seed_noise(tmp_path):
     assert acting["ST"] > 0.5 and acting["ST"] - acting["ST_conf"] > acting["noise_share"]
     assert "seed noise" not in str(acting["warnings"])
     assert "issue_areas.0.conveners.facilitation: " in res.stderr and "seed noise" in res.stderr
+    share = table.loc[("mean_trust", "issue_areas.0.conveners.facilitation"), "noise_share"]
+    assert f"mean_trust (seed noise {share:.0%} of the variance)" in res.stdout
 
 
 def test_noise_share_is_the_seed_variance_of_the_point_means():

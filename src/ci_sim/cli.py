@@ -526,7 +526,9 @@ def sensitivity(experiment, workers, scheduler, resume, out, overrides, flush_ro
     click.echo(f"most influential factors ({key}, largest first):")
     for metric, rows in indices.groupby("metric", sort=False):
         top = rows.nlargest(3, key)
-        click.echo(f"  {metric}: " + ", ".join(f"{r.factor} {getattr(r, key):.3g}" for r in top.itertuples()))
+        noise = rows["noise_share"].iloc[0]
+        said = f" (seed noise {noise:.0%} of the variance)" if pd.notna(noise) else ""
+        click.echo(f"  {metric}{said}: " + ", ".join(f"{r.factor} {getattr(r, key):.3g}" for r in top.itertuples()))
     for line in analysis.warnings:
         click.echo(f"warning: {line}", err=True)
     click.echo(f"sensitivity indices in {out / 'sensitivity.csv'}")
