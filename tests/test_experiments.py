@@ -331,3 +331,22 @@ def test_integer_comes_from_the_schema_type_not_the_yaml_literal(tmp_path, liter
     assert pd.api.types.is_integer_dtype(points["issue_areas.0.backbones.count"])
     assert pd.api.types.is_integer_dtype(points["events.0.at"])  # `at: int` in the event's schema
     assert pd.api.types.is_float_dtype(points["events.0.funder_shift.backbone_pool"])  # written 100, typed float
+
+
+def test_a_sweep_run_is_the_ci_sim_run_replication_with_the_points_values(tmp_path):
+    from ci_sim.experiments.evaluators import SerialEvaluator
+    from ci_sim.experiments.sweep import read_runs, run_sweep
+    from ci_sim.model.scenario import apply_overrides, validate_scenario
+
+    path = tmp_path / "g.yaml"
+    path.write_text(
+        BASE.replace("replications: 1", "replications: 2")
+        + "design: grid\nfactors: [{path: issue_areas.0.backbones.count, levels: [1, 3]}]\n"
+    )
+    exp = load_experiment(path)
+    run_sweep(exp, tmp_path / "out", SerialEvaluator(), progress=False)
+    runs = read_runs(tmp_path / "out")
+    for row in runs.itertuples():
+        scenario = validate_scenario(apply_overrides(exp.base, exp.overrides(row.point)))
+        final = run_scenario(scenario, replication_seed(exp.spec.seed, row.replication)).final
+        assert row.outcome_improvement == final["outcome_improvement"] and row.alignment == final["alignment"]
