@@ -22,8 +22,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import import_or_skip
 
-pytest.importorskip("solara")
+import_or_skip("solara")  # skipped without solara, except under CI=true: there it fails
 
 CHROMIUM_ARGS = [
     "--headless",

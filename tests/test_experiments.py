@@ -13,6 +13,7 @@ from conftest import ROOT
 from ci_sim.cli import main
 from ci_sim.experiments.experiment import load_experiment
 from ci_sim.model.scenario import ScenarioError
+from ci_sim.runs.runner import replication_seed, run_scenario
 
 BASE = """
 name: exp
@@ -147,7 +148,7 @@ def test_designs_are_seeded_cover_the_ranges_and_round_integers_fairly(tmp_path)
     assert not load_experiment(tmp_path / "c.yaml").points.equals(a.points)
 
 
-def test_grid_is_the_full_factorial_and_seeds_depend_only_on_point_and_replication(tmp_path):
+def test_grid_is_the_full_factorial_and_seeds_depend_only_on_the_replication(tmp_path):
     text = BASE.replace("replications: 1", "replications: 2") + (
         "design: grid\nfactors:\n  - {path: issue_areas.0.backbones.count, levels: [1, 3]}\n"
         "  - {path: issue_areas.0.backbones.coordination, levels: [none, joint, shared_data]}\n"
@@ -160,7 +161,10 @@ def test_grid_is_the_full_factorial_and_seeds_depend_only_on_point_and_replicati
     }
     tasks = list(exp.tasks())
     assert [t.run_id for t in tasks] == list(range(12))
-    assert len({t.seed for t in tasks}) == 12
+    # common random numbers: one seed per replication, shared by every point, the seed
+    # `ci-sim run` gives that replication
+    assert {t.seed for t in tasks if t.replication == 0} == {replication_seed(exp.spec.seed, 0)}
+    assert {t.seed for t in tasks if t.replication == 1} == {replication_seed(exp.spec.seed, 1)}
     skipped = {t.run_id: t.seed for t in exp.tasks(skip={0, 5, 7})}
     assert set(skipped) == set(range(12)) - {0, 5, 7}
     assert all(skipped[t.run_id] == t.seed for t in tasks if t.run_id in skipped)
@@ -207,7 +211,7 @@ def test_sensitivity_writes_indices_and_a_figure(tmp_path, design):
     assert res.exit_code == 0, res.output
     table = pd.read_csv(out / "sensitivity.csv")
     expected = ["S1", "S1_conf", "ST", "ST_conf"] if design == "sobol" else ["mu_star", "mu_star_conf", "sigma"]
-    assert list(table.columns) == ["method", "metric", "factor", *expected]
+    assert list(table.columns) == ["method", "metric", "factor", *expected, "noise_share", "warnings"]
     assert (table["method"] == design).all() and set(table["factor"]) == FACTORS
     assert set(table["metric"]) == {"outcome_improvement", "alignment"}
     value = "mu_star" if design == "morris" else "ST"
@@ -248,23 +252,101 @@ def test_sensitivity_with_points_that_never_ran_exits_3_and_says_so(tmp_path):
     assert not (tmp_path / "out" / "sensitivity.csv").exists()
 
 
+def _at_path(scenario, path: str):
+    """The value at a dotted key path of a validated scenario (list indices as numbers)."""
+    node = scenario
+    for part in path.split("."):
+        node = node[int(part)] if part.isdigit() else getattr(node, part)
+    return node
+
+
 @pytest.mark.filterwarnings("ignore:ipyparallel not installed")
-def test_ema_workbench_runs_ci_sim_with_its_seeds():
+def test_ema_values_reach_the_scenario_and_match_ci_sim_run(tmp_path, monkeypatch):
     from ema_workbench import perform_experiments
 
-    from ci_sim.experiments.ema import LEVERS, UNCERTAINTIES, build_model, ci_sim_function
+    import ci_sim.experiments.ema as ema
+    from ci_sim.experiments.ema import LEVERS, UNCERTAINTIES, build_model
 
+    seen = []  # (scenario, seed) of every run EMA makes, in order
+
+    def recording(scenario, seed, **kwargs):
+        seen.append((scenario, seed))
+        return run_scenario(scenario, seed, **kwargs)
+
+    monkeypatch.setattr(ema, "run_scenario", recording)
     model = build_model(steps=6, replications=2, seed=3)
     assert {u.name for u in model.uncertainties} == set(UNCERTAINTIES)
     assert {lever.name for lever in model.levers} == set(LEVERS)
     experiments, outcomes = perform_experiments(model, scenarios=3, policies=2)
-    assert len(experiments) == 6 and outcomes["outcome_improvement"].shape == (6,)
-    assert set(experiments["backbones"]) <= set(range(1, 10))
-    # an EMA outcome is the mean over ci-sim's replication seeds of the same run
-    row = experiments.iloc[4]
-    values = {name: row[name] for name in [*UNCERTAINTIES, *LEVERS]}
-    values["backbones"] = int(values["backbones"])
-    from ci_sim.runs.runner import replication_seed
+    assert len(experiments) == 6 and len(seen) == 6 * 2
+    paths = {name: spec[0] for name, spec in {**UNCERTAINTIES, **LEVERS}.items()}
+    for i, row in experiments.iterrows():
+        runs = seen[2 * i : 2 * i + 2]
+        assert [seed for _, seed in runs] == [replication_seed(3, r) for r in range(2)]
+        for scenario, _ in runs:  # every sampled value is the value the run used
+            for name, path in paths.items():
+                want = row[name]
+                want = want.item() if isinstance(want, np.generic) else want
+                assert _at_path(scenario, path) == want, (i, name, _at_path(scenario, path), want)
+    # the values varied, so the check above could see a value ignored
+    for name in paths:
+        assert experiments[name].nunique() > 1, name
+    # the same values and seed through `ci-sim run --set`: the same numbers
+    for i in (0, 5):
+        row = experiments.iloc[i]
+        sets = []
+        for name, path in paths.items():
+            value = row[name].item() if isinstance(row[name], np.generic) else row[name]
+            text = str(value).lower() if isinstance(value, bool) else repr(value) if isinstance(value, float) else value
+            sets += ["--set", f"{path}={text}"]
+        out = tmp_path / f"run{i}"
+        res = CliRunner().invoke(
+            main, ["run", "nine_backbones", "-r", "2", "-t", "6", "-s", "3", "-q", "--out", str(out), *sets]
+        )
+        assert res.exit_code == 0, res.output
+        summary = pd.read_csv(out / "summary.csv")
+        for metric in outcomes:
+            assert outcomes[metric][i] == pytest.approx(summary[metric].mean(), rel=1e-12, abs=1e-12), metric
 
-    direct = [ci_sim_function(steps=6, seed=replication_seed(3, i), **values)["outcome_improvement"] for i in range(2)]
-    assert outcomes["outcome_improvement"][4] == pytest.approx(np.mean(direct), rel=1e-12)
+
+@pytest.mark.parametrize("literal", ["1", "0", "1.0"])
+def test_integer_comes_from_the_schema_type_not_the_yaml_literal(tmp_path, literal):
+    # servant_leadership is a float field: a base that writes it as `1` must not round it to 0 and 1
+    path = tmp_path / "f.yaml"
+    base = BASE.replace(
+        "set: {steps: 12, community.partners: 30}",
+        f"set: {{steps: 12, community.partners: 30, issue_areas.0.backbones.servant_leadership: {literal}, "
+        "events: [{at: 5, funder_shift: {backbone_pool: 100}}]}",
+    )
+    path.write_text(
+        base + "design: lhs\nsamples: 20\nfactors:\n"
+        "  - {path: issue_areas.0.backbones.servant_leadership, range: [0, 1]}\n"
+        "  - {path: issue_areas.0.backbones.count, range: [1, 3]}\n"
+        "  - {path: events.0.at, range: [1, 10]}\n"
+        "  - {path: events.0.funder_shift.backbone_pool, range: [0, 1000]}\n"
+    )
+    points = load_experiment(path).points
+    servant = points["issue_areas.0.backbones.servant_leadership"]
+    assert pd.api.types.is_float_dtype(servant) and servant.nunique() == 20 and servant.between(0, 1).all()
+    assert pd.api.types.is_integer_dtype(points["issue_areas.0.backbones.count"])
+    assert pd.api.types.is_integer_dtype(points["events.0.at"])  # `at: int` in the event's schema
+    assert pd.api.types.is_float_dtype(points["events.0.funder_shift.backbone_pool"])  # written 100, typed float
+
+
+def test_a_sweep_run_is_the_ci_sim_run_replication_with_the_points_values(tmp_path):
+    from ci_sim.experiments.evaluators import SerialEvaluator
+    from ci_sim.experiments.sweep import read_runs, run_sweep
+    from ci_sim.model.scenario import apply_overrides, validate_scenario
+
+    path = tmp_path / "g.yaml"
+    path.write_text(
+        BASE.replace("replications: 1", "replications: 2")
+        + "design: grid\nfactors: [{path: issue_areas.0.backbones.count, levels: [1, 3]}]\n"
+    )
+    exp = load_experiment(path)
+    run_sweep(exp, tmp_path / "out", SerialEvaluator(), progress=False)
+    runs = read_runs(tmp_path / "out")
+    for row in runs.itertuples():
+        scenario = validate_scenario(apply_overrides(exp.base, exp.overrides(row.point)))
+        final = run_scenario(scenario, replication_seed(exp.spec.seed, row.replication)).final
+        assert row.outcome_improvement == final["outcome_improvement"] and row.alignment == final["alignment"]

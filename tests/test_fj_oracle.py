@@ -1,6 +1,8 @@
 """Exact oracle: with trust, engagement and attention frozen, agendas follow a linear
 Friedkin–Johnsen system whose fixed point has a closed form. The test builds that system
-independently from the model's parameters and compares the simulated agendas to it."""
+from the documented equations (docs/ODD.md §7.4: w_i and s_i from attention, trust and the
+backbones' vision hours per follower) and the model's state alone, never from the model's
+own weight computation, and compares the simulated agendas to it."""
 
 from __future__ import annotations
 
@@ -13,11 +15,31 @@ from ci_sim import build_model
 FROZEN = {"trust": False, "engagement": False, "attention": False, "outcome_noise": False}
 
 
+def sat(x, half):
+    """Saturation of ODD §0: x / (x + h)."""
+    return x / (x + half)
+
+
+def influence_weights(model) -> tuple[np.ndarray, np.ndarray]:
+    """w_i and s_i of ODD §7.4, from the state alone (attention, trust, vision hours per follower):
+
+    tau_i = sum_b pi_ib tau_ib,  str_i = sum_b pi_ib sat(h_bV, H_sup),
+    w_i = w_min + (w_max - w_min) tau_i str_i,  s_i = s 1[has_i].
+    """
+    prm, last = model.params, model.last
+    pi = model.attention * last.valid
+    tau_bar = (pi * model.trust).sum(axis=1)
+    strength = pi @ sat(last.per_follower[:, 0], prm.support_need)  # column 0: vision (V)
+    w = prm.influence_min + (prm.influence_max - prm.influence_min) * tau_bar * strength
+    s = prm.backbone_share * last.valid.any(axis=1)
+    return w, s
+
+
 def fixed_point(model) -> np.ndarray:
     """x* = (I − ΛW)^{-1} (I − Λ) x(0) for partners plus backbones as (partly) stubborn nodes."""
     n, b = model.n_partners, model.n_backbones
     pi = model.attention * model.last.valid
-    w, s = model.influence_weights()
+    w, s = influence_weights(model)
     lam = model.openness
     peers = model.peer_matrix.toarray()
     mass = pi.sum(axis=0)

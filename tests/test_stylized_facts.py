@@ -21,11 +21,11 @@ REPLICATIONS = 20
 
 
 @cache
-def runs(name: str, *overrides: str) -> pd.DataFrame:
-    """Final metrics (and a few trajectory points) of 20 replications of a shipped scenario."""
+def runs(name: str, *overrides: str, replications: int = REPLICATIONS) -> pd.DataFrame:
+    """Final metrics (and a few trajectory points) of replications 0..R-1 of a shipped scenario."""
     sc = shipped(name, list(overrides))
     rows = []
-    for i in range(REPLICATIONS):
+    for i in range(replications):
         ts = run_scenario(sc, replication_seed(sc.seed, i)).timeseries.set_index("step")
         row = ts.iloc[-1].to_dict()
         row["trust_at_start"] = ts.loc[0, "mean_trust"]
@@ -74,22 +74,27 @@ def test_nine_backbones_cost_nothing_once_every_channel_is_closed():
     assert NO_COUNT_MARGIN < 0.1 * gap[0], "the margin must be small next to the cost of nine competing copies"
 
 
-# SF2: "no penalty" holds within this margin on the mean outcome improvement (absolute),
-# a fraction of the SF1 gap (about 0.2 here).
-SF2_MARGIN = 0.02
+# SF2: "no penalty" is a non-inferiority claim with a margin tied to the penalty SF1 claims for
+# the smallest case, a second backbone in the same area: one backbone per *different* area
+# may not be worse by more than SF2_FRACTION of that penalty (the lower end of its paired 95%
+# CI). The former fixed margin (±0.02) was about 40% of that penalty on alignment. The paired
+# CI of a no-penalty difference must be narrow enough to show it: more replications here.
+SF2_FRACTION = 0.1
+SF2_REPLICATIONS = 60
 
 
-def test_sf2_one_backbone_per_issue_area_carries_no_penalty():
-    mean, lo, hi = paired_ci(
-        runs("backbones_per_issue_area")["outcome_improvement"], runs("single_backbone")["outcome_improvement"]
+@pytest.mark.parametrize("metric", ["outcome_improvement", "alignment"])
+def test_sf2_one_backbone_per_issue_area_carries_no_penalty(metric):
+    n = SF2_REPLICATIONS
+    single = runs("single_backbone", replications=n)[metric]
+    _, penalty_lo, _ = paired_ci(single, runs("two_backbones_one_area", replications=n)[metric])
+    assert penalty_lo > 0, f"SF1's penalty on {metric} must be clear to set the margin"
+    margin = SF2_FRACTION * penalty_lo
+    mean, lo, hi = paired_ci(runs("backbones_per_issue_area", replications=n)[metric], single)
+    assert lo > -margin, (
+        f"{metric}: per-area backbones minus one backbone {mean:.4f}, 95% CI [{lo:.4f}, {hi:.4f}]: "
+        f"cannot exclude a penalty of {margin:.4f} ({SF2_FRACTION:.0%} of the two-backbone penalty {penalty_lo:.4f})"
     )
-    assert -SF2_MARGIN < lo and hi < SF2_MARGIN, (
-        f"difference {mean:.4f}, CI [{lo:.4f}, {hi:.4f}] not within ±{SF2_MARGIN}"
-    )
-    gap = paired_ci(runs("single_backbone")["outcome_improvement"], runs("nine_backbones")["outcome_improvement"])[0]
-    assert SF2_MARGIN < 0.25 * gap, "the margin must be small next to the SF1 gap"
-    mean, lo, hi = paired_ci(runs("backbones_per_issue_area")["alignment"], runs("single_backbone")["alignment"])
-    assert -0.02 < lo and hi < 0.02
 
 
 def test_sf3_neutral_servant_backbone_beats_biased_or_visible():

@@ -89,11 +89,12 @@ def test_serial_processes_and_dask_give_identical_results(tmp_path):
     pd.testing.assert_frame_equal(serial, frames["processes"], check_exact=True)
     pd.testing.assert_frame_equal(serial, frames["dask"], check_exact=True)
     assert serial["outcome_improvement"].nunique() > 6  # the factors really change the runs
-    # seeds: SeedSequence(experiment seed, spawn_key=(point, replication)), nothing else
+    # seeds: SeedSequence(experiment seed, spawn_key=(replication,)) at every point (common
+    # random numbers), nothing else
     for row in serial.itertuples():
-        state = np.random.SeedSequence(11, spawn_key=(row.point, row.replication)).generate_state(1, np.uint64)
+        state = np.random.SeedSequence(11, spawn_key=(row.replication,)).generate_state(1, np.uint64)
         assert row.seed == int(state[0] >> np.uint64(1))
-    assert serial["seed"].is_unique
+    assert serial.groupby("replication")["seed"].nunique().eq(1).all() and serial["seed"].nunique() == 2
 
 
 def test_an_existing_dask_cluster_by_address(tmp_path, monkeypatch):
@@ -301,18 +302,28 @@ def test_sweep_killed_twice_with_sigkill_then_resumed_matches_an_uninterrupted_o
 
 
 def test_sweep_killed_at_a_random_moment_resumes_on_another_executor(tmp_path, uninterrupted):
-    """Killed anywhere from start-up to the end (possibly before any result is on disk, or
-    during a write), then finished serially: the numbers do not depend on the executor."""
-    exp_file, reference, reference_ts, wall = uninterrupted
+    """Killed at a random moment once results are streaming (possibly during a write), then
+    finished serially: the numbers do not depend on the executor.
+
+    The kill is triggered by progress (a random number of runs on disk, then a random few
+    milliseconds), not by the clock: a clock-drawn moment fell before the first part about
+    half the time, when there is nothing to resume, and could fall after the end.
+    """
+    exp_file, reference, reference_ts, _ = uninterrupted
     seed = random.SystemRandom().randrange(2**32)
-    delay = random.Random(seed).uniform(0.0, wall)
-    why = f"(killed {delay:.2f} s after the start; an uninterrupted sweep took {wall:.2f} s)"
+    rng = random.Random(seed)
+    target, delay = rng.randint(1, RESUMABLE_RUNS - 40), rng.uniform(0.0, 0.05)
+    why = f"(killed {delay:.3f} s after {target} runs were on disk; random.Random({seed}))"
     out = tmp_path / "anywhere"
     proc = _start(exp_file, out)
-    time.sleep(delay)
-    _kill_group(proc)
+    _kill_when_recorded(proc, out, target, delay)
+    assert proc.returncode == -signal.SIGKILL, f"the sweep ended before the kill {why}"
+    interrupted = read_runs(out)
+    assert target <= len(interrupted) < RESUMABLE_RUNS, f"the kill must interrupt the sweep midway {why}"
+    assert interrupted["run_id"].is_unique, why
     res = CliRunner().invoke(main, ["sweep", str(exp_file), "-w", "1", "-q", "--resume", "--out", str(out)])
     assert res.exit_code == 0, f"{res.output} {why}"
+    assert f"{len(interrupted)} already done" in res.output, why
     pd.testing.assert_frame_equal(read_runs(out), reference, check_exact=True, obj=f"runs {why}")
     pd.testing.assert_frame_equal(read_timeseries(out), reference_ts, check_exact=True, obj=f"time series {why}")
 

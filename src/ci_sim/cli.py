@@ -2,7 +2,8 @@
 
 Exit status: 0 done; 2 bad input (the message names the file, the key path, the bad value
 and what is allowed, and nothing is written); 3 a sweep finished but some of its runs raised
-(each is recorded with its traceback); 130 interrupted (Ctrl-C); 1 a bug.
+(each is recorded with its traceback), or a sensitivity analysis was asked of a sweep folder
+that does not hold every run (finish it with --resume); 130 interrupted (Ctrl-C); 1 a bug.
 """
 
 from __future__ import annotations
@@ -627,11 +628,17 @@ def sensitivity(
     quiet,
     from_dir,
 ):
-    """Global sensitivity analysis (SALib): Sobol' S1/ST or Morris mu*/sigma per factor and metric.
+    """Global sensitivity analysis (SALib): Sobol' S1/ST (and S2) or Morris mu*/sigma per factor and metric.
 
     Runs the experiment's sobol or morris design as a sweep (or reuses a finished sweep folder
-    with --from), then writes sensitivity.csv (with confidence intervals) and a bar figure
-    (figures/sensitivity_*.png and .svg) into the folder.
+    with --from), then writes sensitivity.csv (with confidence intervals, the share of the
+    variance that is seed noise and a warnings column), sensitivity_s2.csv with
+    second_order: true, and bar figures (figures/sensitivity_*.png and .svg) into the folder.
+    Impossible indices (below 0 or above 1), intervals wider than their index and indices seed
+    noise could produce are flagged in the CSV and the figure and printed as warnings.
+
+    Exit status: 0 done (warnings do not change it); 2 bad input; 3 runs failed, or the sweep
+    folder is incomplete (finish it with --resume first).
 
     \b
     Example:
@@ -640,9 +647,16 @@ def sensitivity(
       ci-sim sensitivity experiments/sobol_main.yaml --from results/sobol_main/20261122T101500.000000Z
     """
     from ci_sim.experiments.experiment import load_experiment
-    from ci_sim.experiments.sensitivity import MissingPointsError, analyze, check_sweep_folder, require_analysable
+    from ci_sim.experiments.sensitivity import (
+        IncompleteSweepError,
+        MissingPointsError,
+        analyze,
+        check_complete,
+        check_sweep_folder,
+        require_analysable,
+    )
     from ci_sim.experiments.sweep import read_runs
-    from ci_sim.viz.plots import plot_sensitivity
+    from ci_sim.viz.plots import plot_second_order, plot_sensitivity
 
     exp = load_experiment(experiment, list(overrides), drop_late_events=allow_dropped_events)
     require_analysable(exp)
@@ -655,18 +669,30 @@ def sensitivity(
         out, _ = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds, again)
     runs = read_runs(from_dir or out)
     try:
-        indices = analyze(exp, runs)
-    except MissingPointsError as exc:
+        # indices from part of the design would be wrong, not approximate: refuse them
+        check_complete(exp, runs, from_dir or out)
+        analysis = analyze(exp, runs)
+    except (MissingPointsError, IncompleteSweepError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_RUNS_FAILED)
+    indices = analysis.indices
     write_csv(indices, out / "sensitivity.csv")
     figures = plot_sensitivity(indices, out / "figures")
+    if analysis.second_order is not None:
+        write_csv(analysis.second_order, out / "sensitivity_s2.csv")
+        figures += plot_second_order(analysis.second_order, out / "figures")
     key = "ST" if "ST" in indices.columns else "mu_star"
     click.echo(f"most influential factors ({key}, largest first):")
     for metric, rows in indices.groupby("metric", sort=False):
         top = rows.nlargest(3, key)
-        click.echo(f"  {metric}: " + ", ".join(f"{r.factor} {getattr(r, key):.3g}" for r in top.itertuples()))
+        noise = rows["noise_share"].iloc[0]
+        said = f" (seed noise {noise:.0%} of the variance)" if pd.notna(noise) else ""
+        click.echo(f"  {metric}{said}: " + ", ".join(f"{r.factor} {getattr(r, key):.3g}" for r in top.itertuples()))
+    for line in analysis.warnings:
+        click.echo(f"warning: {line}", err=True)
     click.echo(f"sensitivity indices in {out / 'sensitivity.csv'}")
+    if analysis.second_order is not None:
+        click.echo(f"second-order indices in {out / 'sensitivity_s2.csv'}")
     click.echo("figures: " + ", ".join(str(f) for f in figures))
     failed = int((runs["status"] == "error").sum())
     if failed:

@@ -16,9 +16,14 @@ nothing)::
     metrics: [outcome_improvement, alignment]
     timeseries: false
 
-Each run is (point, replication); its seed comes from
-``numpy.random.SeedSequence(seed, spawn_key=(point, replication))``, so results do not depend
-on the executor, the worker count or the order in which runs finish.
+Each run is (point, replication). Its seed depends on the replication alone,
+:func:`~ci_sim.runs.runner.replication_seed` ``(seed, replication)``: common random numbers,
+so within a replication every design point sees the same random draws and the differences
+between points are the factors' effects, not seed noise (a factor without effect gives the
+same numbers at every level, and a Sobol' index of exactly 0). Replication ``r`` of a point
+is the run ``ci-sim run --seed SEED`` makes as its replication ``r`` with the point's values
+set. Results do not depend on the executor, the worker count or the order in which runs
+finish.
 
 Every factor is checked before anything runs: its path must exist in the base scenario and
 each of its levels (or both ends of its range) must give a valid scenario on its own. A
@@ -56,8 +61,12 @@ from ci_sim.model.scenario import (
     shipped_scenario_dir,
     validate_scenario,
 )
+from ci_sim.runs.runner import replication_seed
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
+#: how run seeds are derived (in the fingerprint: a folder seeded otherwise is never resumed
+#: or analysed as if its runs had these seeds)
+SEEDING = "common random numbers: replication_seed(seed, replication) at every point"
 
 
 def _kind(value: Any) -> str:
@@ -78,7 +87,9 @@ class Factor(_Strict):
     levels: list[Any] | None = Field(None, description="the values to try (grid), or their span (samplers)")
     range: list[float] | None = Field(None, description="[low, high] for samplers; a grid needs num too")
     num: int | None = Field(None, ge=2, le=1000, description="grid points evenly spread over the range")
-    integer: bool | None = Field(None, description="round sampled values (default: if the base value is an int)")
+    integer: bool | None = Field(
+        None, description="round sampled values (default: if the scenario schema types the field int)"
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> Factor:
@@ -166,9 +177,14 @@ class Experiment:
         return len(self.points) * self.spec.replications
 
     def run_seed(self, point: int, replication: int) -> int:
-        """The seed of run (point, replication): independent of who runs it, and when."""
-        seq = np.random.SeedSequence(self.spec.seed, spawn_key=(point, replication))
-        return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+        """The seed of run (point, replication): the replication's, the same at every point.
+
+        Common random numbers across the design points of a replication (see the module
+        docstring); independent of who runs it, and when. ``point`` is accepted so callers
+        name the run, but does not change the seed.
+        """
+        del point  # common random numbers: every point of a replication shares its seed
+        return replication_seed(self.spec.seed, replication)
 
     def overrides(self, point: int) -> dict[str, Any]:
         """The overrides (factor path -> value) of one point, as plain Python values."""
@@ -194,7 +210,8 @@ class Experiment:
                 "spec": spec,
                 "base": self.base,
                 "points": self.points.to_dict("list"),
-                **({"drop_late_events": True} if self.drop_late_events else {}),  # old fingerprints stay valid
+                "seeds": SEEDING,
+                **({"drop_late_events": True} if self.drop_late_events else {}),
             },
             sort_keys=True,
             default=str,
@@ -446,7 +463,7 @@ def _check_factor(
                 source,
                 where,
                 probe,
-                "whole numbers: this factor takes integers (integer: true, or an integer in the base)",
+                "whole numbers: this factor takes integers (integer: true, or an int field of the scenario schema)",
             )
         if factor.num is not None and factor.num > factor.bounds[1] - factor.bounds[0] + 1:
             lo, hi = (int(b) for b in factor.bounds)

@@ -9,14 +9,15 @@
   of ``levels`` levels).
 
 Samplers are seeded with the experiment's seed, so the points are the same on every load
-(a resumed sweep, ``sensitivity --from``). Integer factors (the base value is an integer, or
-``integer: true``) are rounded; for ``lhs`` and ``sobol`` their interval is widened by half a
-unit on each side first, so that every integer of the range is equally likely.
+(a resumed sweep, ``sensitivity --from``). Integer factors (the scenario schema types the field
+``int``, or ``integer: true``) are rounded; for ``lhs`` and ``sobol`` their interval is widened
+by half a unit on each side first, so that every integer of the range is equally likely.
 """
 
 from __future__ import annotations
 
 import itertools
+import typing
 from typing import Any
 
 import numpy as np
@@ -40,38 +41,87 @@ def _bounds(spec, integers: list[bool] | None = None) -> list[list[float]]:
     return bounds
 
 
-def _value_at(path: str, node: Any) -> Any:
-    """The value at a dotted key path in raw data or a validated scenario (None if absent)."""
+def schema_annotation(path: str, scenario: Any) -> Any:
+    """The type annotation the scenario schema gives the field at a dotted key path.
+
+    The path is walked through the validated scenario (so a union such as ``backbones:`` one
+    spec or a list of specs resolves to the form the scenario uses) and, where the scenario
+    keeps raw mappings (events), through the event kind's schema class.
+
+    Returns:
+        The annotation of the last key (e.g. ``Annotated[float, ...]`` or ``int``), or
+        ``None`` when the path leaves the schema (a list index out of range, an unknown key).
+    """
+    from pydantic import BaseModel
+
+    from ci_sim.model.scenario import EVENT_KINDS
+
+    node: Any = scenario
+    annotation: Any = None
     for part in path.split("."):
         if isinstance(node, list | tuple):
             if not (part.isdigit() and int(part) < len(node)):
                 return None
             node = node[int(part)]
+            annotation = None
+            continue
+        if isinstance(node, BaseModel):
+            schema: Any = type(node)
         elif isinstance(node, dict):
-            if part not in node:
-                return None
-            node = node[part]
-        elif hasattr(node, part):  # a pydantic section: defaults are filled in
-            node = getattr(node, part)
+            # raw mappings: an event (its kind's class), or a section typed by the parent field
+            kind = next((k for k in EVENT_KINDS if k in node), None)
+            schema = EVENT_KINDS[kind] if kind is not None and part in EVENT_KINDS[kind].model_fields else None
+            schema = schema or _model_in(annotation)
         else:
             return None
-    return node
+        if schema is None or part not in schema.model_fields:
+            return None
+        annotation = schema.model_fields[part].annotation
+        node = getattr(node, part) if isinstance(node, BaseModel) else node.get(part)
+    return annotation
+
+
+def _model_in(annotation: Any) -> Any:
+    """The pydantic model class inside an annotation (``Foo``, ``Foo | None``...), or None."""
+    from pydantic import BaseModel
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _base_types(annotation: Any) -> set[type]:
+    """The plain types an annotation allows: ``Annotated[float, ...] | None`` -> {float, NoneType}."""
+    if isinstance(annotation, type):
+        return {annotation}
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _base_types(typing.get_args(annotation)[0])
+    out: set[type] = set()
+    for arg in typing.get_args(annotation):
+        out |= _base_types(arg)
+    return out
 
 
 def is_integer(factor, base: dict[str, Any], scenario: Any = None) -> bool:
     """Whether a numeric factor takes integers.
 
-    Declared with ``integer:``, else as the base scenario's value (or the schema default the
-    base leaves out) is typed, else if every value given for the factor is written as an int.
+    Declared with ``integer:``, else as the scenario schema types the field (``count: int``
+    is an integer, ``servant_leadership: float`` is not, whatever literal the base file
+    writes: ``1`` in YAML is an int but the field is a float). Only where the path leaves
+    the schema does it fall back to the values: integers if every value given for the
+    factor is written as an int.
     """
     if factor.integer is not None:
         return factor.integer
-    value = _value_at(factor.path, base)
-    if value is None and scenario is not None:
-        value = _value_at(factor.path, scenario)
-    if value is None:
-        return all(isinstance(v, int) and not isinstance(v, bool) for v in (factor.levels or factor.range))
-    return isinstance(value, int) and not isinstance(value, bool)
+    annotation = schema_annotation(factor.path, scenario) if scenario is not None else None
+    types = _base_types(annotation) - {type(None)} if annotation is not None else set()
+    if types & {int, float}:
+        return int in types and float not in types
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in (factor.levels or factor.range))
 
 
 def design_points(

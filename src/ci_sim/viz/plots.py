@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -243,7 +244,7 @@ def _sensitivity_panel(ax, part: pd.DataFrame, method: str, factors: list[str]) 
     """
     if method == "sobol":
         bars = [("S1", "S1_conf", "First order S1", OKABE_ITO[0]), ("ST", "ST_conf", "Total order ST", OKABE_ITO[1])]
-        xlabel = "Sobol index (share of output variance)"
+        xlabel = "Share of output variance"
     else:
         bars = [
             ("mu_star", "mu_star_conf", "μ* (mean |elementary effect|)", OKABE_ITO[0]),
@@ -256,10 +257,15 @@ def _sensitivity_panel(ax, part: pd.DataFrame, method: str, factors: list[str]) 
     part = part.set_index("factor").reindex(factors[::-1]).reset_index()
     y = np.arange(len(part))
     height = 0.8 / len(present)
+    flagged = _flagged(part)
+    noise = float(part["noise_share"].iloc[0]) if "noise_share" in part.columns and len(part) else float("nan")
+    if method == "sobol" and np.isfinite(noise) and noise > 0:
+        # indices inside this band could be produced by seed noise alone
+        ax.axvspan(0, noise, color=NEUTRAL_GREY, alpha=0.35, linewidth=0, label="Seed-noise level")
     for j, (col, conf, label, color) in enumerate(present):
         xerr = part[conf].to_numpy(dtype=float) if conf and conf in part.columns else None
         offset = (j - (len(present) - 1) / 2) * height
-        ax.barh(
+        bars = ax.barh(
             y - offset,
             part[col].to_numpy(dtype=float),
             height=height,
@@ -268,10 +274,32 @@ def _sensitivity_panel(ax, part: pd.DataFrame, method: str, factors: list[str]) 
             label=label,
             error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1.2},
         )
+        for bar, bad in zip(bars, flagged, strict=True):
+            if bad:  # hatched: the warnings column of sensitivity.csv says why
+                bar.set_hatch("///")
+                bar.set_edgecolor("#333333")
+    # the mark goes next to the bars, not into the tick labels: panels share their y axis
+    ends = np.nanmax(
+        [
+            part[c].to_numpy(float) + (part[cf].to_numpy(float) if cf and cf in part.columns else 0)
+            for c, cf, *_ in present
+        ],
+        axis=0,
+    )
+    for yi, end, bad in zip(y, ends, flagged, strict=True):
+        if bad:
+            ax.text(max(end, 0.0) if np.isfinite(end) else 0.0, yi, " (!)", va="center", fontsize=11, weight="bold")
     ax.set_yticks(y, [factor_label(f) for f in part["factor"]])
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_xlabel(xlabel)
     ax.grid(axis="y", visible=False)
+
+
+def _flagged(part: pd.DataFrame) -> list[bool]:
+    """Per row, whether its ``warnings`` cell holds a warning."""
+    if "warnings" not in part.columns:
+        return [False] * len(part)
+    return [isinstance(w, str) and bool(w.strip()) for w in part["warnings"]]
 
 
 def plot_sensitivity(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
@@ -313,16 +341,79 @@ def plot_sensitivity(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
         else:  # most influential first, by the mean index over metrics
             factors = by_method.groupby("factor")[key].mean().sort_values(ascending=False).index.tolist()
         n_factors = len(factors)
-        panel_h = 0.9 + 0.42 * n_factors * (1.4 if method == "sobol" else 1.0)
+        # at least 2.4 in: one or two factors would leave no room under the titles and legend
+        panel_h = max(2.4, 0.9 + 0.42 * n_factors * (1.4 if method == "sobol" else 1.0))
         fig, axes = subplots(len(metrics), 4.6, panel_h, max_cols=3, sharey=True)
         for ax, metric in zip(axes, metrics, strict=True):
             _sensitivity_panel(ax, by_method[by_method["metric"] == metric], method, factors)
             ax.set_title(metric_label(metric))
         name = "Sobol" if method == "sobol" else "Morris" if method == "morris" else method
-        fig.suptitle(f"Which settings drive the results? ({name} sensitivity, bars with 95% CI)", fontsize=14)
-        _finish_legend(fig, axes, ncol=2)
+        title = f"Which settings drive the results? ({name} sensitivity, bars with 95% CI)"
+        if any(_flagged(by_method)):
+            note = (
+                "(!) hatched: index flagged (impossible value, interval wider than the index, or within seed "
+                "noise): see the warnings column of sensitivity.csv"
+            )
+            # wrapped to the figure's width: a line wider than the figure collapses the layout
+            title += "\n" + textwrap.fill(note, width=max(40, int(fig.get_figwidth() * 9)))
+        fig.suptitle(title, fontsize=14)
+        _finish_legend(fig, axes, ncol=3)
         paths += save_figure(fig, out_dir, f"sensitivity_{method}")
     return paths
+
+
+def plot_second_order(frame: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Heat maps of second-order Sobol' indices: one panel per metric, one cell per factor pair.
+
+    Each cell shows S2 and its 95% confidence interval (``±S2_conf``); cells whose interval is
+    wider than the index are marked ``(!)``. Written as ``sensitivity_s2.png`` and ``.svg``.
+
+    Args:
+        frame: rows of ``sensitivity_s2.csv`` (columns ``metric``, ``factor``, ``factor_2``,
+            ``S2``, ``S2_conf`` and optionally ``warnings``).
+        out_dir: folder to write into (created if needed).
+
+    Returns:
+        The paths written.
+
+    Raises:
+        PlotError: if the table lacks the needed columns or is empty.
+    """
+    missing = {"metric", "factor", "factor_2", "S2", "S2_conf"} - set(frame.columns)
+    if missing:
+        raise PlotError(f"second-order table lacks column(s) {sorted(missing)}; it has {list(frame.columns)}")
+    if frame.empty:
+        raise PlotError("second-order table is empty")
+    metrics = list(dict.fromkeys(frame["metric"]))
+    factors = list(dict.fromkeys([*frame["factor"], *frame["factor_2"]]))
+    index = {f: i for i, f in enumerate(factors)}
+    n = len(factors)
+    fig, axes = subplots(len(metrics), 3.5 + 1.4 * n, 2.0 + 1.1 * n, max_cols=2)
+    for ax, metric in zip(axes, metrics, strict=True):
+        grid = np.full((n, n), np.nan)
+        rows = frame[frame["metric"] == metric]
+        for (_, r), bad in zip(rows.iterrows(), _flagged(rows), strict=True):
+            i, j = index[r["factor"]], index[r["factor_2"]]
+            grid[i, j] = r["S2"]
+            ax.text(
+                j,
+                i,
+                f"{r['S2']:.2f}\n±{r['S2_conf']:.2f}" + ("\n(!)" if bad else ""),
+                ha="center",
+                va="center",
+                fontsize=9,
+            )
+        with mpl.rc_context(STYLE):
+            # colour scale at least 0..0.05: indices of 1e-6 should not look like strong interactions
+            top = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 0.0
+            ax.imshow(grid, cmap="Blues", vmin=0, vmax=max(0.05, top))
+            # columns by the last key of the path (the rows carry the full labels)
+            ax.set_xticks(range(n), [f.rsplit(".", 1)[-1] for f in factors], rotation=30, ha="right")
+            ax.set_yticks(range(n), [factor_label(f) for f in factors])
+            ax.grid(False)
+        ax.set_title(metric_label(metric))
+    fig.suptitle("Interactions: second-order Sobol' indices S2 (±95% CI; (!) interval wider than S2)", fontsize=14)
+    return save_figure(fig, out_dir, "sensitivity_s2")
 
 
 # --------------------------------------------------------------------------- time series
@@ -877,6 +968,8 @@ def plot_results(folder: Path, out_dir: Path | None = None) -> list[Path]:
     for kind in kinds:
         if kind == "sensitivity":
             paths += plot_sensitivity(pd.read_csv(folder / "sensitivity.csv"), out_dir)
+            if (folder / "sensitivity_s2.csv").is_file():
+                paths += plot_second_order(pd.read_csv(folder / "sensitivity_s2.csv"), out_dir)
         elif kind == "compare":
             paths += plot_compare(folder, out_dir)
         elif kind == "sweep":
