@@ -14,7 +14,7 @@ from conftest import small
 
 from ci_sim import build_model
 from ci_sim.model.metrics import metric_names, model_metrics
-from ci_sim.model.scenario import EDUCATION_OUTCOMES
+from ci_sim.model.scenario import EDUCATION_OUTCOMES, ScenarioError
 
 AT = 3
 NAMES = ["a", "b", "c", "d"]
@@ -118,14 +118,14 @@ def test_merge_keeps_a_backbone_by_name_even_the_least_followed():
     assert np.flatnonzero(model.backbone_active).tolist() == [least]
 
 
-def test_merge_keeping_a_backbone_that_already_left_keeps_the_most_followed():
+def test_merge_keeping_a_backbone_that_already_left_is_refused():
+    """The file cannot be honoured (the named backbone left at month 1): refused, not silently replaced."""
     events = [
         {"at": 1, "backbone_exits": "a"},
         {"at": AT, "merge_backbones": {"keep": "a", "others_become": "exit"}},
     ]
-    state, model = before_and_after(events)
-    assert not state["active"][0]
-    assert np.flatnonzero(model.backbone_active).tolist() == most_followed(state, 1).tolist()
+    with pytest.raises(ScenarioError, match=r"events\.1\.merge_backbones\.keep.*'a'"):
+        scenario(events)
 
 
 def test_backbone_exit_moves_its_followers_and_the_last_exit_holds_the_pool():
