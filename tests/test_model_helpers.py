@@ -16,11 +16,14 @@ tied = st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.5, 1.0]) | st.floats(0, 1)
 
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), cols=st.integers(1, 12))
-def test_kth_largest_is_the_partition_cut(data, cols):
+def test_kth_largest_is_the_partition_cut_and_the_rank_rule(data, cols):
+    """The table cut: the n-th largest value (ties counted), and rank_i(b) < n exactly at or above it."""
     x = data.draw(arrays(float, (cols,), elements=tied))
-    k = data.draw(st.integers(1, cols))
-    expected = -np.partition(-x, k - 1)[k - 1]
-    assert kth_largest(x, k, np.empty(k)) == expected
+    n = data.draw(st.integers(1, cols))
+    cut = -np.partition(-x, n - 1)[n - 1]
+    assert kth_largest(x, n, np.empty(n)) == cut
+    rank = [(x > x[b]).sum() for b in range(cols)]  # ODD §7.1: rank_i(b) = #{b': pi_ib' > pi_ib}
+    assert all((rank[b] < n) == (x[b] >= cut) for b in range(cols))
 
 
 @settings(max_examples=200, deadline=None)

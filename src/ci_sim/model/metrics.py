@@ -30,14 +30,15 @@ JOINT = 3
 @jit
 def area_consensus(S) -> np.ndarray:
     """Each area's consensus: the mean agenda of its partners, shape (A, K)."""
-    N, K = S.agenda.shape
-    c = np.zeros((S.pool.shape[0], K))
+    x, area, N_a = S.agenda, S.partner_area, S.partners_per_area
+    N, K = x.shape
+    c = np.zeros((N_a.shape[0], K))
     for i in range(N):
         for k in range(K):
-            c[S.partner_area[i], k] += S.agenda[i, k]
+            c[area[i], k] += x[i, k]
     for a in range(c.shape[0]):
         for k in range(K):
-            c[a, k] /= max(S.partners_per_area[a], 1.0)
+            c[a, k] /= max(N_a[a], 1.0)
     return c
 
 
@@ -45,10 +46,11 @@ def area_consensus(S) -> np.ndarray:
 def alignment(S) -> float:
     """1 − mean total-variation distance of partner agendas from their area's consensus, in [0, 1]."""
     c = area_consensus(S)
-    N = S.agenda.shape[0]
+    x, area = S.agenda, S.partner_area
+    N = x.shape[0]
     d = 0.0
     for i in range(N):
-        d += tv(S.agenda[i], c[S.partner_area[i]])
+        d += tv(x[i], c[area[i]])
     return 1.0 - d / N
 
 
@@ -59,18 +61,18 @@ def factions(S) -> float:
     A camp is a table (a backbone, or the one table of a joint area) that is the first choice
     of at least 10% of the area's partners.
     """
-    B = S.backbone_area.shape[0]
-    A = S.pool.shape[0]
+    followed, area, kappa, N_a = S.followed, S.backbone_area, S.coordination, S.partners_per_area
+    B = area.shape[0]
+    A = N_a.shape[0]
     sizes = np.zeros(B + A)  # tables B..B+A-1: the joint table of each area
-    for i in range(S.followed.shape[0]):
-        b = S.followed[i]
+    for i in range(followed.shape[0]):
+        b = followed[i]
         if b >= 0:
-            a = S.backbone_area[b]
-            sizes[B + a if S.coordination[a] == JOINT else b] += 1
+            sizes[B + area[b] if kappa[area[b]] == JOINT else b] += 1
     camps = 0
     for t in range(B + A):
-        a = S.backbone_area[t] if t < B else t - B
-        if sizes[t] > 0 and sizes[t] >= 0.1 * S.partners_per_area[a]:
+        a = area[t] if t < B else t - B
+        if sizes[t] > 0 and sizes[t] >= 0.1 * N_a[a]:
             camps += 1
     return float(camps)
 

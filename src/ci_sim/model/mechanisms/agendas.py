@@ -29,7 +29,7 @@ VISION = 0  # column of h_bf
 @jit
 def influence_weights(S, P, w: np.ndarray, s: np.ndarray) -> None:
     """Fill ``w`` (w_i, weight on others) and ``s`` (s_i, the backbones' share of it), both shape (N,)."""
-    pi, tau, h = S.attention, S.trust, S.per_follower
+    pi, tau, h, has = S.attention, S.trust, S.per_follower, S.has_backbone
     N, B = pi.shape
     vision = np.empty(B)  # sat(h_bV, H_sup), once per backbone
     for b in range(B):
@@ -40,14 +40,14 @@ def influence_weights(S, P, w: np.ndarray, s: np.ndarray) -> None:
             trust += pi[i, b] * tau[i, b]
             strength += pi[i, b] * vision[b]
         w[i] = P.influence_min + (P.influence_max - P.influence_min) * trust * strength
-        s[i] = P.backbone_share if S.has_backbone[i] else 0.0
+        s[i] = P.backbone_share if has[i] else 0.0
 
 
 @jit
 def update_agendas(S, P) -> None:
     """a_i(t) from a_i(t-1), the promoted agendas p_b and the peers' agendas (rows of the peer matrix P)."""
     x, x0, lam, pi, p, new = S.agenda, S.agenda0, S.openness, S.attention, S.promoted, S.agenda_next
-    indptr, indices, P_ij = S.peer_indptr, S.peer_indices, S.peer_weights
+    indptr, indices, P_ij, active = S.peer_indptr, S.peer_indices, S.peer_weights, S.partner_active
     N, K = x.shape
     B = pi.shape[1]
     w = np.empty(N)
@@ -56,7 +56,7 @@ def update_agendas(S, P) -> None:
     backbones = np.empty(K)  # sum_b pi_ib p_b
     peers = np.empty(K)  # sum_j P_ij a_j(t-1)
     for i in range(N):
-        if not S.partner_active[i]:
+        if not active[i]:
             new[i] = x[i]
             continue
         backbones[:] = 0.0

@@ -31,39 +31,48 @@ JOINT = 3
 @jit
 def budget(S, P) -> None:
     """Update rivalry, visibility, pull, budgets, overheads, staff, function and per-follower hours."""
-    B = S.mass.shape[0]
-    A = S.pool.shape[0]
+    m, area, active, coordination = S.mass, S.backbone_area, S.backbone_active, S.coordination
+    r, v, u, M, O_b, staff_money, S_b = (
+        S.rivalry,
+        S.visibility,
+        S.pull,
+        S.budget,
+        S.overhead,
+        S.staff_money,
+        S.staff_hours,
+    )
+    H, h, chi, F, N_a = S.fn_hours, S.per_follower, S.function_shares, S.pool, S.partners_per_area
+    B = m.shape[0]
+    A = F.shape[0]
     pull_area = np.zeros(A)
     for b in range(B):
-        a = S.backbone_area[b]
-        on = 1.0 if S.backbone_active[b] else 0.0
-        S.rivalry[b] = (
-            (1.0 - S.mass[b] / max(S.partners_per_area[a], 1.0)) * RIVALRY_BY_COORDINATION[S.coordination[a]] * on
-        )
-        S.visibility[b] = (1.0 - S.servant[b]) * (P.visibility_base + P.visibility_rival * S.rivalry[b]) * on
-        S.pull[b] = S.funding_weight[b] * S.legitimacy[b] * (1.0 + P.funding_visibility * S.visibility[b]) * on
-        pull_area[a] += S.pull[b]
+        a = area[b]
+        on = 1.0 if active[b] else 0.0
+        r[b] = (1.0 - m[b] / max(N_a[a], 1.0)) * RIVALRY_BY_COORDINATION[coordination[a]] * on
+        v[b] = (1.0 - S.servant[b]) * (P.visibility_base + P.visibility_rival * r[b]) * on
+        u[b] = S.funding_weight[b] * S.legitimacy[b] * (1.0 + P.funding_visibility * v[b]) * on
+        pull_area[a] += u[b]
     for a in range(A):
-        S.pool_unspent[a] = 0.0 if pull_area[a] > 0 else S.pool[a]  # no backbone to fund: funders hold it
+        S.pool_unspent[a] = 0.0 if pull_area[a] > 0 else F[a]  # no backbone to fund: funders hold it
     members = np.zeros(A)
     pooled = np.zeros((A, 6))
     for b in range(B):
-        a = S.backbone_area[b]
-        on = 1.0 if S.backbone_active[b] else 0.0
-        share = S.pull[b] / pull_area[a] if pull_area[a] > 0 else 0.0
-        S.budget[b] = (share * S.pool[a] + S.in_kind[b]) * on
-        S.overhead[b] = min(S.budget[b], P.overhead)
-        S.staff_money[b] = S.budget[b] - S.overhead[b]
-        S.staff_hours[b] = S.staff_money[b] / P.staff_wage
+        a = area[b]
+        on = 1.0 if active[b] else 0.0
+        share = u[b] / pull_area[a] if pull_area[a] > 0 else 0.0
+        M[b] = (share * F[a] + S.in_kind[b]) * on
+        O_b[b] = min(M[b], P.overhead)
+        staff_money[b] = M[b] - O_b[b]
+        S_b[b] = staff_money[b] / P.staff_wage
         for f in range(6):
-            S.fn_hours[b, f] = S.staff_hours[b] * (1.0 - S.visibility[b]) * S.function_shares[f]
-            pooled[a, f] += S.fn_hours[b, f]
+            H[b, f] = S_b[b] * (1.0 - v[b]) * chi[f]
+            pooled[a, f] += H[b, f]
         members[a] += on
     for b in range(B):
-        a = S.backbone_area[b]
-        if S.coordination[a] == JOINT:  # one team: every active member works an equal part
-            on = 1.0 if S.backbone_active[b] else 0.0
+        a = area[b]
+        if coordination[a] == JOINT:  # one team: every active member works an equal part
+            on = 1.0 if active[b] else 0.0
             for f in range(6):
-                S.fn_hours[b, f] = pooled[a, f] / max(members[a], 1.0) * on
+                H[b, f] = pooled[a, f] / max(members[a], 1.0) * on
         for f in range(6):
-            S.per_follower[b, f] = S.fn_hours[b, f] / max(S.mass[b], 1.0)
+            h[b, f] = H[b, f] / max(m[b], 1.0)

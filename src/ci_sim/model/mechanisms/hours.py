@@ -30,31 +30,39 @@ SHARED_DATA = 1
 def hours(S, P) -> None:
     """Update interest, groups and the partners' fundraising, meeting, reporting and program hours."""
     x, iota, T, c, z = S.agenda, S.interest, S.attend, S.capacity, S.convener_active
+    partner_area, outcome_area, K_a, kappa = S.partner_area, S.outcome_area, S.outcomes_per_area, S.coordination
+    has, active, n_tab, phi, n_grp = S.has_backbone, S.partner_active, S.n_tables, S.fundraising, S.groups
+    F, meeting, report, program, mu = (
+        S.fundraising_hours,
+        S.meeting_hours,
+        S.report_hours,
+        S.program_hours,
+        S.meeting_load,
+    )
     N, K = x.shape
     B = T.shape[1]
     for i in range(N):
-        a = S.partner_area[i]
-        joint = S.coordination[a] == JOINT and S.has_backbone[i]
+        a = partner_area[i]
+        joint = kappa[a] == JOINT and has[i]
         groups = 0.0
         for k in range(K):
-            iota[i, k] = S.outcome_area[k] == a and x[i, k] * S.outcomes_per_area[a] >= P.interest_threshold
+            iota[i, k] = outcome_area[k] == a and x[i, k] * K_a[a] >= P.interest_threshold
             if iota[i, k]:
                 if z[k] or joint:
                     groups += 1.0
                 else:  # one group per attended backbone (all of the partner's area)
                     for b in range(B):
                         groups += T[i, b]
-        S.groups[i] = groups
-        tables = 1.0 if joint else S.n_tables[i]
-        systems = 1.0 if S.coordination[a] >= SHARED_DATA and S.has_backbone[i] else S.n_tables[i]
-        on = 1.0 if S.partner_active[i] else 0.0
-        F = S.fundraising[i] * c[i] * on
+        n_grp[i] = groups
+        tables = 1.0 if joint else n_tab[i]
+        systems = 1.0 if kappa[a] >= SHARED_DATA and has[i] else n_tab[i]
+        on = 1.0 if active[i] else 0.0
+        F[i] = phi[i] * c[i] * on
         meeting_demand = (tables * P.table_hours + groups * P.working_group_hours) * on
         report_demand = systems * P.report_hours * on
         demand = meeting_demand + report_demand
-        scale = min(1.0, (c[i] * on - F) / demand) if demand > 0 else 1.0
-        S.fundraising_hours[i] = F
-        S.meeting_hours[i] = meeting_demand * scale
-        S.report_hours[i] = report_demand * scale
-        S.program_hours[i] = c[i] * on - F - S.meeting_hours[i] - S.report_hours[i]
-        S.meeting_load[i] = meeting_demand / c[i]
+        scale = min(1.0, (c[i] * on - F[i]) / demand) if demand > 0 else 1.0
+        meeting[i] = meeting_demand * scale
+        report[i] = report_demand * scale
+        program[i] = c[i] * on - F[i] - meeting[i] - report[i]
+        mu[i] = meeting_demand / c[i]

@@ -32,22 +32,22 @@ SHARED_DATA = 1
 @jit
 def update_measurement(S, P) -> None:
     """Update data quality Q_b, partners' data capacity d_i and completeness C_a."""
-    N, B = S.attention.shape
-    A = S.pool.shape[0]
+    pi, T, d, has, h, H = S.attention, S.attend, S.data_capacity, S.has_backbone, S.per_follower, S.fn_hours
+    Q, C, area, active, kappa = S.data_quality, S.completeness, S.backbone_area, S.backbone_active, S.coordination
+    partner_area, N_a = S.partner_area, S.partners_per_area
+    N, B = pi.shape
+    A = C.shape[0]
     area_hours = np.zeros(A)
     active_in_area = np.zeros(A)
     for b in range(B):
-        area_hours[S.backbone_area[b]] += S.fn_hours[b, MEASUREMENT]
-        active_in_area[S.backbone_area[b]] += S.backbone_active[b]
-    for b in range(B):
-        a = S.backbone_area[b]
-        hours = area_hours[a] if S.coordination[a] >= SHARED_DATA else S.fn_hours[b, MEASUREMENT]
-        S.data_quality[b] += P.data_rate * (sat(hours, P.data_half_hours) - S.data_quality[b])
-        if not S.backbone_active[b]:
-            S.data_quality[b] = 0.0
-    pi, T, d, has, h = S.attention, S.attend, S.data_capacity, S.has_backbone, S.per_follower
+        area_hours[area[b]] += H[b, MEASUREMENT]
+        active_in_area[area[b]] += active[b]
     support = np.empty(B)  # sat(h_bM, H_sup), once per backbone
     for b in range(B):
+        hours = area_hours[area[b]] if kappa[area[b]] >= SHARED_DATA else H[b, MEASUREMENT]
+        Q[b] += P.data_rate * (sat(hours, P.data_half_hours) - Q[b])
+        if not active[b]:
+            Q[b] = 0.0
         support[b] = sat(h[b, MEASUREMENT], P.support_need)
     reach = np.zeros(B)
     reach_shared = np.zeros(A)
@@ -59,32 +59,31 @@ def update_measurement(S, P) -> None:
             for b in range(B):
                 target += pi[i, b] * support[b]
         d[i] += P.data_rate * (target - d[i])
-        a = S.partner_area[i]
         for b in range(B):
             if T[i, b]:
                 reach[b] += d[i]
         if has[i]:
-            reach_shared[a] += d[i]
+            reach_shared[partner_area[i]] += d[i]
         else:
-            own_best[a] = max(own_best[a], d[i])
+            own_best[partner_area[i]] = max(own_best[partner_area[i]], d[i])
     best = np.zeros(A)
     for b in range(B):
-        a = S.backbone_area[b]
-        n = max(S.partners_per_area[a], 1.0)
-        r = reach_shared[a] / n if S.coordination[a] >= SHARED_DATA else reach[b] / n
-        if S.backbone_active[b]:
-            best[a] = max(best[a], S.data_quality[b] * r)
+        a = area[b]
+        r = (reach_shared[a] if kappa[a] >= SHARED_DATA else reach[b]) / max(N_a[a], 1.0)
+        if active[b]:
+            best[a] = max(best[a], Q[b] * r)
     for a in range(A):
-        S.completeness[a] = best[a] if active_in_area[a] > 0 else own_best[a] / max(S.partners_per_area[a], 1.0)
+        C[a] = best[a] if active_in_area[a] > 0 else own_best[a] / max(N_a[a], 1.0)
 
 
 @jit
 def data_cost(S, P) -> None:
     """``S.data_cost[0]``: backbone measurement staff, partners' own systems and reporting hours, $/month."""
+    H, report = S.fn_hours, S.report_hours
     staff = 0.0
-    for b in range(S.fn_hours.shape[0]):
-        staff += S.fn_hours[b, MEASUREMENT]
+    for b in range(H.shape[0]):
+        staff += H[b, MEASUREMENT]
     reporting = 0.0
-    for i in range(S.report_hours.shape[0]):
-        reporting += S.report_hours[i]
+    for i in range(report.shape[0]):
+        reporting += report[i]
     S.data_cost[0] = staff * P.staff_wage + S.without_backbone[0] * P.own_data_cost + reporting * P.partner_wage

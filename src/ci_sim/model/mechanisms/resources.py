@@ -29,50 +29,48 @@ RESOURCES = 5  # column of H_bf
 @jit
 def update_resources(S, P) -> None:
     """Update ask coherence, aligned funding alpha_a and fundraising shares phi_i; pay the grants."""
-    N, K = S.agenda.shape
-    B = S.promoted.shape[0]
-    A = S.pool.shape[0]
-    hours = np.zeros(A)
-    mean = np.zeros((A, K))
+    H, p, area, coh, alpha = S.fn_hours, S.promoted, S.backbone_area, S.ask_coherence, S.aligned_funding
+    phi, phi0, n_grp, partner_area = S.fundraising, S.fundraising0, S.groups, S.partner_area
+    B, K = p.shape
+    A = coh.shape[0]
+    hours = np.zeros(A)  # H^R_a
+    mean = np.zeros((A, K))  # pbar_a
     for b in range(B):
-        a = S.backbone_area[b]
-        hours[a] += S.fn_hours[b, RESOURCES]
+        hours[area[b]] += H[b, RESOURCES]
         for k in range(K):
-            mean[a, k] += S.fn_hours[b, RESOURCES] * S.promoted[b, k]
+            mean[area[b], k] += H[b, RESOURCES] * p[b, k]
     for a in range(A):
         for k in range(K):
             mean[a, k] /= max(hours[a], 1e-12)
     spread = np.zeros(A)
     for b in range(B):
-        a = S.backbone_area[b]
-        spread[a] += S.fn_hours[b, RESOURCES] * tv(S.promoted[b], mean[a])
+        spread[area[b]] += H[b, RESOURCES] * tv(p[b], mean[area[b]])
     plan = np.zeros(A)
     for k in range(K):
         plan[S.outcome_area[k]] += S.plan_effective[k]
     for a in range(A):
-        S.ask_coherence[a] = 1.0 - spread[a] / max(hours[a], 1e-12)
-        target = sat(hours[a] * S.ask_coherence[a], P.resources_half_hours) * (
-            0.5 + 0.5 * plan[a] / S.outcomes_per_area[a]
-        )
-        S.aligned_funding[a] += P.resources_rate * (target - S.aligned_funding[a])
-    for i in range(N):
-        linked = S.groups[i] > 0
-        alpha = S.aligned_funding[S.partner_area[i]] if linked else 0.0
-        S.fundraising[i] += P.resources_rate * (S.fundraising0[i] * (1 - alpha) - S.fundraising[i])
+        coh[a] = 1.0 - spread[a] / max(hours[a], 1e-12)
+        target = sat(hours[a] * coh[a], P.resources_half_hours) * (0.5 + 0.5 * plan[a] / S.outcomes_per_area[a])
+        alpha[a] += P.resources_rate * (target - alpha[a])
+    for i in range(phi.shape[0]):
+        linked = alpha[partner_area[i]] if n_grp[i] > 0 else 0.0
+        phi[i] += P.resources_rate * (phi0[i] * (1 - linked) - phi[i])
     pay_grants(S)
 
 
 @jit
 def pay_grants(S) -> None:
     """The month's program grants: ``S.grants_paid`` and ``S.grants_unspent`` per area ($/month)."""
-    A = S.grants.shape[0]
+    G, alpha, paid, unspent = S.grants, S.aligned_funding, S.grants_paid, S.grants_unspent
+    n_grp, F, partner_area = S.groups, S.fundraising_hours, S.partner_area
+    A = G.shape[0]
     linked = np.zeros(A, dtype=np.bool_)
     fundraiser = np.zeros(A, dtype=np.bool_)
-    for i in range(S.groups.shape[0]):
-        a = S.partner_area[i]
-        linked[a] = linked[a] or S.groups[i] > 0
-        fundraiser[a] = fundraiser[a] or S.fundraising_hours[i] > 0
+    for i in range(n_grp.shape[0]):
+        a = partner_area[i]
+        linked[a] = linked[a] or n_grp[i] > 0
+        fundraiser[a] = fundraiser[a] or F[i] > 0
     for a in range(A):
-        aligned = S.aligned_funding[a] * S.grants[a]
-        S.grants_paid[a] = aligned * linked[a] + (S.grants[a] - aligned) * fundraiser[a]
-        S.grants_unspent[a] = S.grants[a] - S.grants_paid[a]
+        aligned = alpha[a] * G[a]
+        paid[a] = aligned * linked[a] + (G[a] - aligned) * fundraiser[a]
+        unspent[a] = G[a] - paid[a]

@@ -38,6 +38,13 @@ def update_trust_engagement(S, P) -> None:
     """Update trust tau_ib, legitimacy L_b and engagement e_i."""
     tau, pi, V, a, g, p = S.trust, S.attention, S.valid, S.agenda, S.own_agenda, S.promoted
     nu, sigma, L, e, iota = S.neutrality, S.servant, S.legitimacy, S.engagement, S.interest
+    z, f_c, mu, has, partner_active = (
+        S.convener_active,
+        S.convener_facilitation,
+        S.meeting_load,
+        S.has_backbone,
+        S.partner_active,
+    )
     N, B = pi.shape
     K = a.shape[1]
     A = S.pool.shape[0]
@@ -75,9 +82,9 @@ def update_trust_engagement(S, P) -> None:
                     * far
                 )
                 tau[i, b] += P.trust_rate * (min(max(target, 0.0), 1.0) - tau[i, b])
-        if P.engagement_on and S.partner_active[i]:
+        if P.engagement_on and partner_active[i]:
             trust = 0.5
-            if S.has_backbone[i]:
+            if has[i]:
                 trust = 0.0
                 for b in range(B):
                     trust += pi[i, b] * tau[i, b]
@@ -85,14 +92,14 @@ def update_trust_engagement(S, P) -> None:
             for k in range(K):
                 if iota[i, k]:
                     interests += 1.0
-                    if S.convener_active[k]:
-                        convened += S.convener_facilitation[k]
+                    if z[k]:
+                        convened += f_c[k]
             convened /= max(interests, 1.0)
             target = (
                 P.engagement_base
                 + P.engagement_trust * (trust - 0.5)
                 + P.engagement_support * max(served, convened)
-                - P.burnout_cost * max(0.0, S.meeting_load[i] - P.burnout_tolerance)
+                - P.burnout_cost * max(0.0, mu[i] - P.burnout_tolerance)
             )
             e[i] += P.engagement_rate * (min(max(target, 0.0), 1.0) - e[i])
     if P.trust_on:
