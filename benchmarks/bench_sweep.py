@@ -127,7 +127,7 @@ def steady_rate(out: Path) -> float:
 def bench_speed(runs: int, tmp: Path, src: Path | None = None, label: str = "this checkout") -> dict[int, float]:
     reps = max(1, math.ceil(runs / POINTS))
     n = reps * POINTS
-    print(f"speed of {label}: backbones_sweep.yaml, {n} runs (120 months, 150 partners)")
+    print(f"1. speed of {label}: backbones_sweep.yaml, {n} runs (120 months, 150 partners)")
     rates, steady = {}, {}
     for workers in (1, 2):
         load = psutil.getloadavg()[0]
@@ -148,6 +148,7 @@ def bench_speed(runs: int, tmp: Path, src: Path | None = None, label: str = "thi
 
 def bench_against(rev: str, runs: int, tmp: Path, ours: dict[int, float]) -> None:
     """Speed of revision ``rev`` beside this checkout's (measured just before), and the ratio."""
+    print(f"4. against {rev}:")
     tree = tmp / "against"
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), rev], check=True)
     try:
@@ -239,12 +240,12 @@ def main() -> None:
             ours = bench_speed(args.speed_runs, Path(tmp))
             if "against" not in args.skip:
                 bench_against(args.against, args.speed_runs, Path(tmp), ours)
-        if "first" not in args.skip:
-            bench_first_task()
         if "memory" not in args.skip:
             bench_memory(args.memory_runs, args.memory_steps, Path(tmp))
         if "sobol" not in args.skip:
             bench_sobol(args.sobol_samples, Path(tmp))
+        if "first" not in args.skip:
+            bench_first_task()
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ def attention(S, P, recompute: bool) -> None:
     for b in range(B):
         joint[b] = S.coordination[S.backbone_area[b]] == JOINT
     beta, theta, n_tab = P.attention_beta, P.attend_threshold, P.max_tables
+    whole = beta == np.floor(beta) and 0.0 <= beta <= 64.0  # tau^beta by repeated squaring
     m[:] = 0.0
     top_k = np.empty(max(n_tab, 1))
     for i in range(N):
@@ -90,7 +91,7 @@ def attention(S, P, recompute: bool) -> None:
             for b in range(B):
                 w = 0.0
                 if V[i, b]:
-                    w = 1.0 if joint[b] else power(max(tau[i, b], 1e-9), beta)
+                    w = 1.0 if joint[b] else power(max(tau[i, b], 1e-9), beta, whole)
                 pi[i, b] = w
                 total += w
         top, first = 0.0, -1

@@ -41,12 +41,13 @@ def hours(S, P) -> None:
     )
     N, K = x.shape
     B = T.shape[1]
+    theta, h_tab, h_wg, h_rep = P.interest_threshold, P.table_hours, P.working_group_hours, P.report_hours
     for i in range(N):
         a = partner_area[i]
         joint = kappa[a] == JOINT and has[i]
         groups = 0.0
         for k in range(K):
-            iota[i, k] = outcome_area[k] == a and x[i, k] * K_a[a] >= P.interest_threshold
+            iota[i, k] = outcome_area[k] == a and x[i, k] * K_a[a] >= theta
             if iota[i, k]:
                 if z[k] or joint:
                     groups += 1.0
@@ -58,8 +59,8 @@ def hours(S, P) -> None:
         systems = 1.0 if kappa[a] >= SHARED_DATA and has[i] else n_tab[i]
         on = 1.0 if active[i] else 0.0
         F[i] = phi[i] * c[i] * on
-        meeting_demand = (tables * P.table_hours + groups * P.working_group_hours) * on
-        report_demand = systems * P.report_hours * on
+        meeting_demand = (tables * h_tab + groups * h_wg) * on
+        report_demand = systems * h_rep * on
         demand = meeting_demand + report_demand
         scale = min(1.0, (c[i] * on - F[i]) / demand) if demand > 0 else 1.0
         meeting[i] = meeting_demand * scale

@@ -64,6 +64,17 @@ def update_trust_engagement(S, P) -> None:
             fire = (contest_sum[area] ** 2 - contest_sq[area]) / 2  # sum over pairs b < b'
             claim = S.visibility[b] / max(P.visibility_base + P.visibility_rival, 1e-12)
             kept[b] = (0.5 + 0.5 * L[b]) * (1 - P.claim_cost * claim) * (1 - P.fire_cost * sat(fire, 1.0))
+    # the parameters as locals: read once, not once per pair (the loop writes arrays the compiler
+    # cannot prove are not the parameter record)
+    dynamic, tau_0, gamma_c, c_uneq, c_dist, eps, rho = (
+        P.trust_on,
+        P.trust_base,
+        P.credit_gain,
+        P.unequal_cost,
+        P.distance_cost,
+        P.tolerance,
+        P.trust_rate,
+    )
     for i in range(N):
         served = 0.0
         for b in range(B):
@@ -73,15 +84,10 @@ def update_trust_engagement(S, P) -> None:
             fair = 1.0 - (1.0 - nu[b]) * d_own  # nu + (1 - nu)(1 - d)
             service = fair * support[b]
             served += pi[i, b] * service
-            if P.trust_on:
-                far = max(0.0, 1.0 - P.distance_cost * max(0.0, tv(a[i], p[b]) - P.tolerance))
-                target = (
-                    kept[b]
-                    * (P.trust_base + P.credit_gain * sigma[b] * service)
-                    * ((1.0 - P.unequal_cost) + P.unequal_cost * fair)
-                    * far
-                )
-                tau[i, b] += P.trust_rate * (min(max(target, 0.0), 1.0) - tau[i, b])
+            if dynamic:
+                far = max(0.0, 1.0 - c_dist * max(0.0, tv(a[i], p[b]) - eps))
+                target = kept[b] * (tau_0 + gamma_c * sigma[b] * service) * ((1.0 - c_uneq) + c_uneq * fair) * far
+                tau[i, b] += rho * (min(max(target, 0.0), 1.0) - tau[i, b])
         if P.engagement_on and partner_active[i]:
             trust = 0.5
             if has[i]:
