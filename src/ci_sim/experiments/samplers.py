@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ci_sim.model.scenario import ScenarioError
+from ci_sim.model.scenario import ScenarioError, model_in_annotation
 
 
 def salib_problem(spec) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def schema_annotation(path: str, scenario: Any) -> Any:
             # raw mappings: an event (its kind's class), or a section typed by the parent field
             kind = next((k for k in EVENT_KINDS if k in node), None)
             schema = EVENT_KINDS[kind] if kind is not None and part in EVENT_KINDS[kind].model_fields else None
-            schema = schema or _model_in(annotation)
+            schema = schema or model_in_annotation(annotation)
         else:
             return None
         if schema is None or part not in schema.model_fields:
@@ -79,19 +79,6 @@ def schema_annotation(path: str, scenario: Any) -> Any:
         annotation = schema.model_fields[part].annotation
         node = getattr(node, part) if isinstance(node, BaseModel) else node.get(part)
     return annotation
-
-
-def _model_in(annotation: Any) -> Any:
-    """The pydantic model class inside an annotation (``Foo``, ``Foo | None``...), or None."""
-    from pydantic import BaseModel
-
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
 
 
 def _base_types(annotation: Any) -> set[type]:

@@ -831,7 +831,7 @@ def _set_path(data: Any, key: str, value: Any, source: str) -> None:
                 node[idx] = value
             else:
                 node = node[idx]
-            continue  # list items keep the element model that _model_in found for the list
+            continue  # list items keep the element model that model_in_annotation found for the list
         if not isinstance(node, dict):
             raise ScenarioError(source, here, part, f"{'.'.join(parts[:depth])} holds a value, not a mapping or list")
         fields = _fields(schema)
@@ -852,18 +852,19 @@ def _fields(schema: Any) -> dict[str, Any] | None:
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         out = {}
         for name, f in schema.model_fields.items():
-            out[name] = _model_in(f.annotation)
+            out[name] = model_in_annotation(f.annotation)
         return out
     return None
 
 
-def _model_in(annotation: Any) -> Any:
+def model_in_annotation(annotation: Any) -> Any:
+    """The pydantic model class inside an annotation (``Foo``, ``Foo | None``, ``list[Foo]``...), or None."""
     import typing
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in typing.get_args(annotation):
-        found = _model_in(arg)
+        found = model_in_annotation(arg)
         if found is not None:
             return found
     return None
