@@ -178,7 +178,26 @@ def test_agents_do_not_import_the_model_module():
     assert "ci_sim.model.model" not in imported
 
 
-@pytest.mark.parametrize("args", [["--help"], ["scenarios"], ["run", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["scenarios"],
+        ["run", "--help"],
+        [
+            "validate",
+            *(
+                str(ROOT / f)
+                for f in (
+                    "scenarios/nine_backbones.yaml",
+                    "experiments/backbones_sweep.yaml",
+                    "experiments/strategies.yaml",
+                )
+            ),
+        ],  # fmt: skip
+    ],
+    ids=["help", "scenarios", "run-help", "validate"],
+)
 def test_the_command_line_answers_without_loading_the_compiler(args):
     code = (
         "import sys\nfrom ci_sim.cli import main\n"

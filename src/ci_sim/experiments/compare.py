@@ -56,7 +56,7 @@ from ci_sim.model.scenario import (
     shipped_scenario_dir,
 )
 from ci_sim.runs.results import manifest, write_csv, write_json, write_parquet
-from ci_sim.runs.runner import replication_seed, run_scenario
+from ci_sim.runs.seeds import replication_seed
 
 BOOTSTRAP_RESAMPLES = 4000
 CONFIDENCE = 0.95
@@ -174,10 +174,10 @@ def check_metrics(entries: list[tuple[str, Scenario]], metrics: Sequence[str]) -
     Raises:
         ScenarioError: a metric that some scenario does not report.
     """
-    from ci_sim.model.metrics import MODEL_METRICS
+    from ci_sim.model.columns import METRIC_NAMES
 
     for label, sc in entries:
-        known = [*MODEL_METRICS, *(f"outcome_{k}" for a in sc.issue_areas for k in a.outcomes)]
+        known = [*METRIC_NAMES, *(f"outcome_{k}" for a in sc.issue_areas for k in a.outcomes)]
         for m in metrics:
             if m not in known:
                 raise ScenarioError(
@@ -276,6 +276,8 @@ def write_comparison(
 
 def _one(args) -> tuple[str, int, Any]:
     label, scenario, replication, seed, steps = args
+    from ci_sim.runs.runner import run_scenario  # the engine loads only to run
+
     return label, replication, run_scenario(scenario, seed, steps=steps, agent_period=0)
 
 
@@ -464,7 +466,7 @@ def statement(metric: str, scenario: str, baseline: str, s: Mapping[str, float],
         s: the output of :func:`bootstrap_paired`.
         relative: say it in percent of the baseline (only if its mean is clearly not zero).
     """
-    from ci_sim.model.metrics import metric_label  # labels are shared with the figures
+    from ci_sim.model.columns import metric_label  # labels are shared with the figures
 
     label = metric_label(metric).lower()
     lo, hi, diff = s["diff_ci_low"], s["diff_ci_high"], s["diff"]

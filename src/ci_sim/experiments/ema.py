@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ci_sim.model.metrics import KEY_METRICS
+from ci_sim.model.columns import KEY_METRICS
 from ci_sim.model.scenario import load_scenario
 from ci_sim.runs.runner import replication_seed, run_scenario
 

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
-from ci_sim.model.metrics import KEY_METRICS, MODEL_METRICS
+from ci_sim.model.columns import KEY_METRICS, METRIC_NAMES
 from ci_sim.model.scenario import (
     Name,
     Scenario,
@@ -61,7 +61,7 @@ from ci_sim.model.scenario import (
     shipped_scenario_dir,
     validate_scenario,
 )
-from ci_sim.runs.runner import replication_seed
+from ci_sim.runs.seeds import replication_seed
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
 #: how run seeds are derived (in the fingerprint: a folder seeded otherwise is never resumed
@@ -376,7 +376,7 @@ def _validate_base(data: dict[str, Any], source: str) -> Scenario:
 
 def _check_metrics(spec: ExperimentSpec, scenario: Scenario, source: str) -> None:
     outcome_names = [f"outcome_{k}" for a in scenario.issue_areas for k in a.outcomes]
-    known = [*MODEL_METRICS, *outcome_names]
+    known = [*METRIC_NAMES, *outcome_names]
     for i, m in enumerate(spec.metrics):
         if m not in known:
             raise ScenarioError(source, f"metrics.{i}", m, f"one of {', '.join(known)}")

@@ -21,12 +21,9 @@ import pandas as pd
 from ci_sim.model.metrics import agent_snapshot, metric_names, model_metrics
 from ci_sim.model.model import CollectiveImpactModel
 from ci_sim.model.scenario import Scenario
+from ci_sim.runs.seeds import replication_seed
 
-
-def replication_seed(base_seed: int, replication: int) -> int:
-    """The integer seed of replication ``replication`` under ``base_seed``."""
-    seq = np.random.SeedSequence(base_seed, spawn_key=(replication,))
-    return int(seq.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+__all__ = ["RunResult", "build_model", "replication_seed", "run_scenario"]
 
 
 @dataclass
