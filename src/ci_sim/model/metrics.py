@@ -80,10 +80,15 @@ def factions(S) -> float:
 @jit
 def mean_trust(S) -> float:
     """Mean trust of partners in the backbones they follow (attention-weighted); 0 where nobody has one."""
-    followers = S.followed.shape[0] - S.without_backbone[0]
+    pi, tau = S.attention, S.trust
+    followers = pi.shape[0] - S.without_backbone[0]
     if followers == 0:
         return 0.0
-    return (S.attention * S.trust).sum() / followers
+    total = 0.0  # sum_i sum_b pi_ib tau_ib, without an (N, B) temporary every month
+    for i in range(pi.shape[0]):
+        for b in range(pi.shape[1]):
+            total += pi[i, b] * tau[i, b]
+    return total / followers
 
 
 @jit
