@@ -21,6 +21,7 @@ from conftest import ROOT, small_scenario
 from pydantic import ValidationError
 
 from ci_sim.cli import main
+from ci_sim.experiments.experiment import load_experiment
 from ci_sim.model.scenario import ScenarioError, load_scenario, validate_scenario
 
 TINY = {
@@ -311,6 +312,33 @@ def test_set_errors_name_the_option_not_the_file():
     with pytest.raises(ScenarioError) as err:
         load_scenario(ROOT / "scenarios" / "single_backbone.yaml", ["issue_areas.0.backbones.neutrality=3"])
     assert err.value.source == "--set issue_areas.0.backbones.neutrality=3"
+
+
+@pytest.mark.parametrize(
+    ("sets", "named", "says"),
+    [
+        (["replications=two"], "--set replications=two", "an integer"),
+        (["samplez=3"], "--set samplez=3", "samples"),  # the experiment's own keys are offered too
+        (["base=consolidation", "steps=12"], "--set steps=12", "--allow-dropped-events"),
+    ],
+)
+def test_experiment_set_errors_name_the_option_not_the_file(tmp_path, sets, named, says):
+    args = ["validate", str(ROOT / "experiments" / "backbones_sweep.yaml")]
+    for s in sets:
+        args += ["--set", s]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2, res.output
+    first = res.output.splitlines()[0]
+    assert first.startswith("error: --set") and named in first and says in first, first
+    assert not first.startswith("error: " + str(ROOT)), first
+
+
+def test_an_experiment_file_at_fault_is_still_named_with_set(tmp_path):
+    exp = tmp_path / "e.yaml"
+    exp.write_text("name: e\nbase: single_backbone\nreplications: 0\nfactors: [{path: steps, levels: [2, 3]}]\n")
+    with pytest.raises(ScenarioError) as err:
+        load_experiment(exp, ["seed=3"])
+    assert err.value.source == str(exp)
 
 
 # ------------------------------------------------------------------ 3, 5. experiment files

@@ -430,3 +430,22 @@ def test_run_figures_read_well(run_folder, tmp_path):
     assert "Hours per month, per partner" in hours  # per partner, from the manifest
     assert "2 replications" in (tmp_path / "timeseries_key_metrics.svg").read_text()
     assert "((" not in (tmp_path / "timeseries_key_metrics.svg").read_text().replace(" ", "")
+
+
+def test_a_sweep_of_many_factors_shows_every_factor_and_says_what_the_heat_maps_leave_out(tmp_path, capsys):
+    from ci_sim.viz.plots import plot_sweep
+
+    rng = np.random.default_rng(0)
+    n = 64
+    names = [f"parameters.f{j}" for j in range(8)]
+    runs = pd.DataFrame({name: rng.integers(0, 2, n).astype(float) for name in names})
+    runs.insert(0, "run_id", range(n))
+    runs["point"], runs["replication"], runs["seed"], runs["status"], runs["error"] = range(n), 0, 1, "ok", ""
+    runs["alignment"] = 0.99 + 0.01 * rng.random(n)  # near its bound: a raw interval would pass 1
+    runs["outcome_improvement"] = 0.1 * runs["parameters.f7"] + 0.01 * rng.random(n)
+    (tmp_path / "runs").mkdir()
+    runs.to_parquet(tmp_path / "runs" / "part-1-0.parquet")
+    paths = plot_sweep(tmp_path, tmp_path / "figures")
+    names_written = {p.stem for p in paths}
+    assert {"sweep_main_effects", "sweep_main_effects_2"} <= names_written  # factors 7 and 8 are drawn too
+    assert "first 3 of 8 factors" in capsys.readouterr().err

@@ -320,8 +320,38 @@ def load_experiment(
             run's, if a factor moves the horizon) instead of refusing them.
 
     Raises:
-        ScenarioError: with the key path of the first problem (the CLI exits 2).
+        ScenarioError: with the key path of the first problem (the CLI exits 2). A problem
+            that an override brings in names that ``--set`` option, not the file.
     """
+    try:
+        return _load_experiment(path, overrides, drop_late_events)
+    except ScenarioError as exc:
+        if not overrides:
+            raise
+        try:
+            _load_experiment(path, None, drop_late_events)
+        except ScenarioError:
+            raise exc from None  # the file itself is at fault: its message names the file
+        raise _blame_overrides(exc, overrides, str(path)) from None
+
+
+def _blame_overrides(exc: ScenarioError, overrides, source: str) -> ScenarioError:
+    """Name the ``--set`` option that made a valid experiment file invalid."""
+    pairs = overrides.items() if isinstance(overrides, Mapping) else [o.partition("=")[::2] for o in overrides]
+    changed = {str(k).strip(): f"--set {str(k).strip()}={v}" for k, v in pairs}
+    allowed = exc.allowed
+    if "would never happen" in allowed and "--allow-dropped-events" not in allowed:
+        allowed += "; to run without them say so: --allow-dropped-events"
+    if exc.path.startswith("set.") and ("no such key" in allowed or allowed.startswith("unknown key")):
+        allowed += f"; or one of the experiment's own keys: {', '.join(ExperimentSpec.model_fields)}"
+    for key, option in changed.items():
+        for path in (exc.path, exc.path.removeprefix("set.")):
+            if path and (path == key or path.startswith(key + ".") or key.startswith(path + ".")):
+                return ScenarioError(option, exc.path, exc.value, allowed)
+    return ScenarioError(f"{', '.join(changed.values())} (applied to {source})", exc.path, exc.value, allowed)
+
+
+def _load_experiment(path, overrides, drop_late_events: bool) -> Experiment:
     from ci_sim.experiments.samplers import design_points  # samplers import SALib: only when needed
 
     p = Path(path)

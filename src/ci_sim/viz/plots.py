@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -853,9 +854,12 @@ def plot_sweep_heatmaps(
 
 
 def plot_sweep_main_effects(
-    runs: pd.DataFrame, factors: Sequence[str], metrics: Sequence[str], out_dir: Path
+    runs: pd.DataFrame, factors: Sequence[str], metrics: Sequence[str], out_dir: Path, name: str = "sweep_main_effects"
 ) -> list[Path]:
-    """Rows = metrics, columns = factors: mean and 95% CI of each metric at each factor level."""
+    """Rows = metrics, columns = factors: mean and 95% CI of each metric at each factor level.
+
+    Intervals of bounded metrics are cut at their bounds (:func:`ci_sim.experiments.compare.metric_bounds`).
+    """
     n_r, n_c = len(metrics), len(factors)
     fig = new_figure(3.6 * n_c + 0.6, 2.7 * n_r + 0.6)
     with mpl.rc_context(STYLE):
@@ -867,6 +871,9 @@ def plot_sweep_main_effects(
             cis = pd.DataFrame(
                 [ci95(runs.loc[levels == lev, metric].to_numpy()) for lev in order], columns=["mean", "low", "high"]
             )
+            bounds = metric_bounds(metric)
+            if bounds is not None:  # an interval never runs outside the values the metric can take
+                cis[["low", "high"]] = cis[["low", "high"]].clip(*bounds)
             numeric = pd.api.types.is_numeric_dtype(pd.Series(order)) and not pd.api.types.is_bool_dtype(
                 pd.Series(order)
             )
@@ -880,7 +887,7 @@ def plot_sweep_main_effects(
             if j == 0:
                 ax.set_ylabel(f"{metric_label(metric)}\n({metric_unit(metric)})", fontsize=10)
     fig.suptitle("Sweep: effect of each factor (mean and 95% CI over all other settings)", fontsize=14)
-    return save_figure(fig, out_dir, "sweep_main_effects")
+    return save_figure(fig, out_dir, name)
 
 
 def plot_sweep(folder: Path, out_dir: Path) -> list[Path]:
@@ -914,10 +921,18 @@ def plot_sweep(folder: Path, out_dir: Path) -> list[Path]:
     for a in range(min(len(factors), 3)):  # pairs among the first three factors
         for b in range(a + 1, min(len(factors), 3)):
             paths += plot_sweep_heatmaps(runs, factors[a], factors[b], metrics, out_dir, factors)
+    if len(factors) > 3:  # said, never silently left out
+        print(
+            f"note: heat maps show pairs of the first 3 of {len(factors)} factors ({', '.join(factors[:3])}); "
+            "the main-effect figures show every factor",
+            file=sys.stderr,
+        )
     main_metrics = [
         m for m in ("outcome_improvement", "alignment", "mean_trust", "meeting_hours") if m in metrics
     ] or metrics[:4]
-    paths += plot_sweep_main_effects(runs, factors[:6], main_metrics, out_dir)
+    for start in range(0, len(factors), 6):  # six factors a figure, every factor in one of them
+        name = "sweep_main_effects" if start == 0 else f"sweep_main_effects_{start // 6 + 1}"
+        paths += plot_sweep_main_effects(runs, factors[start : start + 6], main_metrics, out_dir, name)
     return paths
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
-import warnings
 from pathlib import Path
 
 import numba
@@ -55,6 +55,13 @@ def _writable(folder: str) -> bool:
 numba.config.CACHE_DIR = kernel_cache_dir()
 #: whether kernels are cached on disk (else every process compiles them in memory)
 CACHED = _writable(numba.config.CACHE_DIR)
+if CACHED and not any(Path(numba.config.CACHE_DIR).rglob("*.nbi")):  # nothing compiled yet: say why we wait
+    print(
+        f"ci-sim: compiling the model's kernels into {numba.config.CACHE_DIR} (once for this version of the "
+        "model, about a minute; `python -m ci_sim.model.warm` does it ahead)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def jit(func):
@@ -67,18 +74,19 @@ def jit(func):
 
     Where the cache folder (:func:`kernel_cache_dir`) cannot be written, the kernels compile
     in memory in every process instead (numba would otherwise fall back to a cache beside the
-    sources, which does not notice a change in a called mechanism), and a warning says so once.
+    sources, which does not notice a change in a called mechanism), and a warning says so once
+    per process.
     """
     global _told_no_cache
     if CACHED:
         return numba.njit(cache=True, fastmath=FASTMATH)(func)
-    if not _told_no_cache:
+    if not _told_no_cache:  # once per process (each worker of a sweep compiles, and says so, too)
         _told_no_cache = True
-        warnings.warn(
-            f"ci-sim: cannot write the kernel cache in {numba.config.CACHE_DIR!r}; compiling in memory, which "
-            "costs every new process most of a minute (set NUMBA_CACHE_DIR to a writable folder)",
-            RuntimeWarning,
-            stacklevel=2,
+        print(
+            f"ci-sim: warning: cannot write the kernel cache in {numba.config.CACHE_DIR}; compiling in memory, "
+            "which costs every new process most of a minute (set NUMBA_CACHE_DIR to a writable folder)",
+            file=sys.stderr,
+            flush=True,
         )
     return numba.njit(fastmath=FASTMATH)(func)
 
