@@ -33,8 +33,8 @@ CASES = {
         [],
         FILE,
         "community.partnrs",
-        "5",
-        "unknown key",
+        "'partnrs'",  # the key is what is wrong, not its value
+        "unknown key (did you mean 'partners'?); known keys here:",
     ),
     "text for an integer": (
         "name: x\nsteps: ten\nissue_areas: [{name: education}]\n",

@@ -333,6 +333,12 @@ def test_experiment_set_errors_name_the_option_not_the_file(tmp_path, sets, name
     assert not first.startswith("error: " + str(ROOT)), first
 
 
+def test_a_misspelt_shipped_scenario_gets_a_suggestion(tmp_path):
+    res = CliRunner().invoke(main, ["run", "single_backbon", "-r", "1", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "did you mean 'single_backbone'?" in res.output and "ci-sim scenarios" in res.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_an_experiment_file_at_fault_is_still_named_with_set(tmp_path):
     exp = tmp_path / "e.yaml"
     exp.write_text("name: e\nbase: single_backbone\nreplications: 0\nfactors: [{path: steps, levels: [2, 3]}]\n")

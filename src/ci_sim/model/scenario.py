@@ -10,6 +10,7 @@ is allowed, so the CLI can exit with status 2 and write nothing.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import re
@@ -905,10 +906,25 @@ def _from_validation(exc: ValidationError, source: str) -> ScenarioError:
     if err["type"] in _TYPE_MESSAGES:
         msg = _TYPE_MESSAGES[err["type"]]
     elif err["type"] == "extra_forbidden":
-        msg = "unknown key (check the spelling; the scenario format is in the README and docs/ODD.md)"
+        return ScenarioError(source, ".".join(loc), loc[-1] if loc else None, _unknown_key(loc))
     elif msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     return ScenarioError(source, ".".join(loc), err.get("input"), msg)
+
+
+def _unknown_key(loc: list[str]) -> str:
+    """What to say of an unknown scenario key: the nearest known key, and the known keys there."""
+    schema: Any = Scenario
+    for part in loc[:-1]:
+        fields = _fields(schema)
+        if part.isdigit() or fields is None:
+            continue  # list items keep the element model
+        schema = fields.get(part)
+    known = sorted(_fields(schema) or [])
+    near = difflib.get_close_matches(loc[-1], known, n=1) if loc and known else []
+    hint = f" (did you mean {near[0]!r}?)" if near else ""
+    where = f"; known keys here: {', '.join(known)}" if known else ""
+    return f"unknown key{hint}{where} (the scenario format: README, docs/ODD.md §8.2)"
 
 
 #: pydantic's strict-type errors, said the way a scenario author needs to hear them
@@ -951,6 +967,12 @@ def load_scenario(
         shipped = shipped_scenario_dir() / f"{p.name}.yaml"
         if shipped.exists():
             p = shipped
+        else:
+            names = sorted(f.stem for f in shipped_scenario_dir().glob("*.yaml"))
+            near = difflib.get_close_matches(p.name, names, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            allowed = f"no such file, and no shipped scenario of that name{hint}; `ci-sim scenarios` lists them"
+            raise ScenarioError(str(p), "", str(path), allowed)
     original = _load_yaml(p)
     data = original
     changed: dict[str, str] = {}  # key path -> the option that set it (for messages)
