@@ -333,6 +333,23 @@ def test_experiment_set_errors_name_the_option_not_the_file(tmp_path, sets, name
     assert not first.startswith("error: " + str(ROOT)), first
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "single_backbone", "--out", str(ROOT / "README.md")],  # a folder that is a file
+        ["compare", "single_backbone", "nine_backbones", "-r", "1"],  # a number out of range
+        ["run"],  # a missing argument
+    ],
+    ids=["out-is-a-file", "one-replication-compare", "missing-argument"],
+)
+def test_options_click_refuses_get_one_error_line_too(args):
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "--help" in lines[0], res.output
+    assert "Usage:" not in res.output
+
+
 def test_a_misspelt_shipped_scenario_gets_a_suggestion(tmp_path):
     res = CliRunner().invoke(main, ["run", "single_backbon", "-r", "1", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "did you mean 'single_backbone'?" in res.output and "ci-sim scenarios" in res.output

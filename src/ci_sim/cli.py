@@ -43,6 +43,12 @@ class _Cli(click.Group):
         except ScenarioError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
+        except click.UsageError as exc:
+            # an option or argument Click itself refused (a folder that is a file, a number out of
+            # range, a missing argument): one line like every other bad input, not a usage block
+            command = f"ci-sim {exc.ctx.info_name} --help" if exc.ctx and exc.ctx is not ctx else "ci-sim --help"
+            click.echo(f"error: {exc.format_message()} (see `{command}`)", err=True)
+            ctx.exit(2)
         except KeyboardInterrupt:
             # Click would print "Aborted!" and exit 1, the status of a bug; 130 is the shell's
             # convention for "stopped by Ctrl-C" (128 + SIGINT)
