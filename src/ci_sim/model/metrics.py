@@ -43,15 +43,24 @@ def area_consensus(S) -> np.ndarray:
 
 
 @jit
-def alignment(S) -> float:
-    """1 − mean total-variation distance of partner agendas from their area's consensus, in [0, 1]."""
+def distance_from_consensus(S) -> np.ndarray:
+    """Each partner's total-variation distance from its area's consensus, shape (N,), in [0, 1]."""
     c = area_consensus(S)
     x, area = S.agenda, S.partner_area
-    N = x.shape[0]
-    d = 0.0
-    for i in range(N):
-        d += tv(x[i], c[area[i]])
-    return 1.0 - d / N
+    d = np.empty(x.shape[0])
+    for i in range(x.shape[0]):
+        d[i] = tv(x[i], c[area[i]])
+    return d
+
+
+@jit
+def alignment(S) -> float:
+    """1 − mean total-variation distance of partner agendas from their area's consensus, in [0, 1]."""
+    d = distance_from_consensus(S)
+    total = 0.0
+    for i in range(d.shape[0]):  # (in partner order, as before)
+        total += d[i]
+    return 1.0 - total / d.shape[0]
 
 
 @jit
@@ -349,7 +358,6 @@ def agent_snapshot(m: CollectiveImpactModel) -> dict[str, np.ndarray]:
     """Per-partner state (for the agent table sampled every ``output.agent_period`` steps)."""
     followed = m.followed_backbones()
     names = np.array([*m.backbone_names, ""], dtype=object)
-    consensus = area_consensus(m.state)
     return {
         "partner": np.arange(m.n_partners),
         "area": np.array(m.area_names, dtype=object)[m.partner_area],
@@ -357,9 +365,7 @@ def agent_snapshot(m: CollectiveImpactModel) -> dict[str, np.ndarray]:
         "followed_backbone": names[followed],
         "trust_followed": m.followed_trust(),
         "engagement": m.engagement.copy(),
-        "distance_from_consensus": np.array(
-            [tv(m.agenda[i], consensus[m.partner_area[i]]) for i in range(m.n_partners)]
-        ),
+        "distance_from_consensus": distance_from_consensus(m.state),
         "fundraising_share": m.fundraising.copy(),
         "data_capacity": m.data_capacity.copy(),
         "meeting_hours": m.meeting_hours.copy(),

@@ -40,11 +40,19 @@ from mesa import Model
 from ci_sim.model import initialize
 from ci_sim.model.agents import BackboneAgent, ConvenerAgent, PartnerAgent
 from ci_sim.model.mechanisms.agendas import influence_weights
+from ci_sim.model.mechanisms.common import tv_matrix
 from ci_sim.model.mechanisms.events import apply_due_events
 from ci_sim.model.mechanisms.resources import pay_grants
 from ci_sim.model.scenario import SECTORS, Scenario
 from ci_sim.model.schedule import advance, derive
-from ci_sim.model.state import DERIVED, STATE_FIELDS, make_params, make_state
+from ci_sim.model.state import (
+    BACKBONE_ROW_FIELDS,
+    DERIVED,
+    PARTNER_BACKBONE_FIELDS,
+    STATE_FIELDS,
+    make_params,
+    make_state,
+)
 
 #: one random stream per component, spawned from the model's generator (common random numbers)
 STREAMS = ("partners", "agendas", "backbones", "network", "trust", "outcomes", "noise")
@@ -174,7 +182,7 @@ class CollectiveImpactModel(Model):
         prm = self.params
         g = initialize.dirichlet(prm.backbone_focus * (self.outcome_area == a)[None, :], self.streams["backbones"])
         legit = getattr(prm, initialize.LEGITIMACY_FIELDS[origin])
-        dist = initialize.tv_matrix(self.agenda, g)[:, 0]
+        dist = tv_matrix(self.agenda, g)[:, 0]
         trust0 = legit * (prm.trust_base + prm.trust_homophily * (0.5 - dist))
         trust0 = np.clip(trust0 + self.streams["trust"].normal(0, 0.03, size=self.n_partners), 0, 1)
         column = {"trust": trust0 * (self.partner_area == a)}
@@ -183,11 +191,11 @@ class CollectiveImpactModel(Model):
                "backbone_area": a}  # fmt: skip
         for field in STATE_FIELDS:
             arr = getattr(self, field)
-            if field in ("trust", "attention", "valid", "attend"):  # (partner, backbone) arrays
+            if field in PARTNER_BACKBONE_FIELDS:
                 new = np.zeros((arr.shape[0], arr.shape[1] + 1), dtype=arr.dtype)
                 new[:, :-1] = arr
                 new[:, -1] = column.get(field, 0)
-            elif field in _BACKBONE_ROWS:
+            elif field in BACKBONE_ROW_FIELDS:
                 new = np.zeros((arr.shape[0] + 1, *arr.shape[1:]), dtype=arr.dtype)
                 new[:-1] = arr
                 new[-1] = row.get(field, 0)
@@ -244,11 +252,3 @@ class CollectiveImpactModel(Model):
     @property
     def partners_without_backbone(self) -> int:
         return int(self.last.without_backbone[0])
-
-
-#: state fields with one row per backbone (grown by :meth:`CollectiveImpactModel.add_backbone`)
-_BACKBONE_ROWS = frozenset(
-    ("backbone_area", "backbone_active", "own_agenda", "neutrality", "servant", "legitimacy", "in_kind",
-     "funding_weight", "data_quality", "backbone_plan", "mass", "rivalry", "visibility", "pull", "budget",
-     "overhead", "staff_money", "staff_hours", "fn_hours", "per_follower", "promoted")
-)  # fmt: skip

@@ -121,6 +121,15 @@ DERIVED = (
     "policy_alignment",  # [A]
 )
 STATE_FIELDS = STRUCTURE + PARTNERS + BACKBONES + OUTCOMES + AREAS + DERIVED
+#: fields with one column per backbone, (partner, backbone) arrays
+PARTNER_BACKBONE_FIELDS = ("trust", "attention", "valid", "attend")
+#: fields with one row per backbone (what a new backbone adds a row to)
+BACKBONE_ROW_FIELDS = (
+    "backbone_area",
+    *BACKBONES,
+    *("mass", "rivalry", "visibility", "pull", "budget", "overhead", "staff_money", "staff_hours"),
+    *("fn_hours", "per_follower", "promoted"),
+)
 
 
 @structref.register
