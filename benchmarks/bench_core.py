@@ -79,6 +79,7 @@ def breakdown(partners: int) -> None:
         measurement,
         outcomes,
         plans,
+        population,
         promoted,
         resources,
         trust,
@@ -92,19 +93,21 @@ def breakdown(partners: int) -> None:
     m = build_model(sc, 1)
     for _ in range(24):
         m.step()
-    S, P, noise, row = m.state, m.P, np.zeros(m.n_outcomes), np.empty(31 + m.n_outcomes)
+    S, P, row = m.state, m.P, np.empty(len(metrics.METRIC_NAMES) + 2 * m.n_outcomes)
+    drift, shock, sampling = np.zeros(m.n_outcomes), np.zeros(m.n_areas), np.zeros(m.n_indicators)
     parts = {
         "1 attention (and validity)": lambda: (attention.validity(S), attention.attention(S, P, True)),
         "2 budget and staff": lambda: budget.budget(S, P),
-        "3 promoted agendas": lambda: promoted.promoted_agendas(S),
+        "3 promoted agendas": lambda: promoted.promoted_agendas(S, P),
         "4 agendas (Friedkin-Johnsen)": lambda: agendas.update_agendas(S, P),
         "5 hours": lambda: hours.hours(S, P),
         "6 measurement (and data cost)": lambda: (measurement.update_measurement(S, P), measurement.data_cost(S, P)),
         "7 resources": lambda: resources.update_resources(S, P),
         "8 action plans": lambda: plans.update_plans(S, P, 5),
-        "9 outcomes": lambda: outcomes.update_outcomes(S, P, noise),
+        "9 changed practice": lambda: outcomes.update_practice(S, P),
+        "12 population (a measuring month)": lambda: population.update_population(S, P, 12, drift, shock, sampling),
         "10 trust and engagement": lambda: trust.update_trust_engagement(S, P),
-        "metrics row (31 + K)": lambda: metrics.fill(S, row),
+        "metrics row (41 + 2K)": lambda: metrics.fill(S, row),
     }
     print(f"a month at {partners} partners (µs; each part alone, median of 2,000 calls):")
     total = 0.0
@@ -113,7 +116,7 @@ def breakdown(partners: int) -> None:
         t = median_of(2000, fn) * 1e6
         total += t
         print(f"   {name:<32} {t:8.1f}")
-    step = median_of(2000, lambda: schedule.advance(S, P, 5, noise)) * 1e6
+    step = median_of(2000, lambda: schedule.advance(S, P, 5, drift, shock, sampling)) * 1e6
     whole = median_of(2000, lambda: (m.step(), metrics.model_metrics(m, row))) * 1e6
     print(f"   {'sum of the parts':<32} {total:8.1f}")
     print(f"   {'schedule.advance (one call)':<32} {step:8.1f}")

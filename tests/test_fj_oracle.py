@@ -12,7 +12,16 @@ from conftest import small
 
 from ci_sim import build_model
 
-FROZEN = {"trust": False, "engagement": False, "attention": False, "outcome_noise": False}
+# the channels that feed back on the weights are frozen too: funders (budgets, so vision hours per
+# follower) and results; conveners are absent
+FROZEN = {
+    "trust": False,
+    "engagement": False,
+    "attention": False,
+    "outcome_noise": False,
+    "funder_response": False,
+    "results_feedback": False,
+}
 
 
 def sat(x, half):

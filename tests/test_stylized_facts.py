@@ -59,19 +59,20 @@ def test_sf1_competing_backbones_lower_alignment_and_outcomes():
 # must leave nine backbones as good as one, within this margin: nothing charges for the count.
 CHANNELS_CLOSED = ("parameters.overhead=0",)
 NINE_JOINT = (NINE, "issue_areas.0.backbones.coordination=joint", f"issue_areas.0.backbones.in_kind={5000 / 9!r}")
-NO_COUNT_MARGIN = 0.005
+# (margins on the 0–1 scale: 0.2 points of outcome, 0.005 of alignment and trust)
+NO_COUNT_MARGIN = {"outcome_improvement": 0.002, "alignment": 0.005, "mean_trust": 0.005}
 
 
 def test_nine_backbones_cost_nothing_once_every_channel_is_closed():
     one = runs("single_backbone", *CHANNELS_CLOSED)
     nine = runs("single_backbone", *NINE_JOINT, *CHANNELS_CLOSED)
-    for metric in ("outcome_improvement", "alignment", "mean_trust"):
+    for metric, margin in NO_COUNT_MARGIN.items():
         mean, lo, hi = paired_ci(nine[metric], one[metric])
-        assert -NO_COUNT_MARGIN < lo and hi < NO_COUNT_MARGIN, f"{metric}: {mean:.4f} [{lo:.4f}, {hi:.4f}]"
+        assert -margin < lo and hi < margin, f"{metric}: {mean:.4f} [{lo:.4f}, {hi:.4f}]"
     gap = paired_ci(
         runs("single_backbone")["outcome_improvement"], runs("single_backbone", NINE)["outcome_improvement"]
     )
-    assert NO_COUNT_MARGIN < 0.1 * gap[0], "the margin must be small next to the cost of nine competing copies"
+    assert NO_COUNT_MARGIN["outcome_improvement"] < 0.1 * gap[0], "the margin must be small next to the cost"
 
 
 # SF2: "no penalty" is a non-inferiority claim with a margin tied to the penalty SF1 claims for
@@ -83,7 +84,10 @@ SF2_FRACTION = 0.1
 SF2_REPLICATIONS = 60
 
 
-@pytest.mark.parametrize("metric", ["outcome_improvement", "alignment"])
+# The outcome measure is the partnership's effect on the population (the gain over the
+# counterfactual): the areas' outcomes differ (health and housing beside education), so their
+# raw improvement also carries different counterfactual trends, which no partnership causes.
+@pytest.mark.parametrize("metric", ["partnership_effect", "alignment"])
 def test_sf2_one_backbone_per_issue_area_carries_no_penalty(metric):
     n = SF2_REPLICATIONS
     single = runs("single_backbone", replications=n)[metric]
@@ -132,7 +136,14 @@ def test_sf7_legitimacy_of_origin_sets_starting_trust():
 
 def test_sf8_consolidation_recovers_outcomes():
     above("consolidation", "nine_backbones", "outcome_improvement")
-    above("nine_backbones", "consolidation", "meeting_hours")
+    # "go to three meetings and hear the same report three times": the duplicated hours. (Total
+    # meeting hours are a choice now, ODD §7.1: partners of nine rival tables sit at few of them.)
+    above("nine_backbones", "consolidation", "duplicate_meeting_hours")
+
+
+def test_sf8_meeting_half_does_not_rest_on_the_table_cap():
+    one_table = ("parameters.max_tables=1",)
+    above("nine_backbones", "consolidation", "duplicate_meeting_hours", a_over=one_table, b_over=one_table)
 
 
 def test_sf9_underfunded_backbone_is_a_bottleneck():

@@ -40,6 +40,16 @@ METRIC_NAMES: tuple[str, ...] = (
     "hours_meetings",
     "hours_reporting",
     "hours_program",
+    "practice_changed",
+    "partnership_effect",
+    "measured_outcome_mean",
+    "measured_improvement",
+    "indicators_improving",
+    "proof_point",
+    "results_seen",
+    "funder_money",
+    "political_fires",
+    "duplicate_meeting_hours",
 )
 
 #: Metrics that users compare first (tables, plain-language lines, figures).
@@ -84,6 +94,16 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     "hours_meetings": ("Meeting time", "hours per month, all partners"),
     "hours_reporting": ("Reporting time", "hours per month, all partners"),
     "hours_program": ("Program time", "hours per month, all partners"),
+    "practice_changed": ("Practice changed by the partnership", "share of practice, 0–1"),
+    "partnership_effect": ("Partnership's effect on the population", "share of the population, 0–1 scale"),
+    "measured_outcome_mean": ("Measured outcome level", "mean measured level, 0–1"),
+    "measured_improvement": ("Measured improvement", "change since the baseline year, 0–1 scale"),
+    "indicators_improving": ("Indicators improving", "share of indicators better than the baseline year"),
+    "proof_point": ("Proof point (60% of indicators improving)", "1 yes, 0 no"),
+    "results_seen": ("Results partners see", "index, -1 to 1"),
+    "funder_money": ("Funders' backbone money", "share of their commitment"),
+    "political_fires": ("Political fires burning", "index, 0 and up"),
+    "duplicate_meeting_hours": ("Meeting time hearing the same report again", "hours per partner per month"),
 }
 
 
@@ -93,6 +113,8 @@ def metric_label(metric: str) -> str:
         return METRIC_LABELS[metric][0]
     if metric.startswith("outcome_"):
         return "Outcome: " + metric.removeprefix("outcome_").replace("_", " ")
+    if metric.startswith("measured_"):
+        return "Measured: " + metric.removeprefix("measured_").replace("_", " ")
     return metric.replace("_", " ").capitalize()
 
 
@@ -102,4 +124,6 @@ def metric_unit(metric: str) -> str:
         return METRIC_LABELS[metric][1]
     if metric.startswith("outcome_"):
         return "outcome level, 0–1"
+    if metric.startswith("measured_"):
+        return "measured level, 0–1 (yearly)"
     return "value"

@@ -197,6 +197,56 @@ def partner_state(sc: Scenario, s: dict, streams: dict) -> dict:
     }
 
 
+def population(sc: Scenario, s: dict, draw: np.random.Generator) -> dict:
+    """Indicators of each outcome (ODD §5, §7.12): baselines, trends, sensitivities, the baseline measurement.
+
+    An outcome with one indicator keeps its level y_k(0); with several, the indicators
+    (grades, subgroups) scatter around it (sd 0.08, kept in [0.05, 0.95]). Trends: the outcome's
+    tau_k ~ U(trend) per year plus each indicator's own N(0, trend_spread). Sensitivities
+    s_j ~ U(1 - effect_spread, 1 + effect_spread), divided by their outcome's mean (so one indicator
+    has s_j = 1). Also the funders' pools with their per-partner part.
+    """
+    prm = sc.parameters
+    counts = [n for a in sc.issue_areas for n in a.indicator_counts()]
+    k_of = np.repeat(np.arange(len(counts)), counts).astype(np.int64)
+    J = len(k_of)
+    area_of_k = s["outcome_area"]
+    trend_range = np.array([sc.issue_areas[a].population.trend for a in area_of_k])
+    spread = np.array([sc.issue_areas[a].population.trend_spread for a in area_of_k])
+    tau_k = draw.uniform(trend_range[:, 0], trend_range[:, 1])
+    trend = (tau_k[k_of] + draw.normal(0.0, 1.0, size=J) * spread[k_of]) / 12.0
+    several = np.array(counts)[k_of] > 1
+    level0 = s["outcome0"][k_of] + np.where(several, draw.normal(0.0, 0.08, size=J), 0.0)
+    level0 = np.where(several, np.clip(level0, 0.05, 0.95), level0)
+    # sensitivities average exactly 1 within an outcome: D_k is the outcome's mean effect
+    sensitivity = draw.uniform(1.0 - prm.effect_spread, 1.0 + prm.effect_spread, size=J)
+    sensitivity /= (np.bincount(k_of, weights=sensitivity, minlength=len(counts)) / np.array(counts))[k_of]
+    cohort = np.array([a.population.cohort for a in sc.issue_areas], dtype=float)
+    baseline_error = draw.normal(0.0, 1.0, size=J) * (sc.mechanisms.sampling_noise * 1.0)
+    baseline = np.clip(level0 + baseline_error * np.sqrt(level0 * (1 - level0) / cohort[area_of_k[k_of]]), 0, 1)
+    outcome0 = np.bincount(k_of, weights=level0, minlength=len(counts)) / np.array(counts)
+    per_partner = np.array([a.funding.backbone_per_partner for a in sc.issue_areas])
+    return {
+        "indicator_outcome": k_of,
+        "indicator_level0": level0,
+        "indicator_trend": trend,
+        "indicator_sensitivity": sensitivity,
+        "indicator_level": level0.copy(),
+        "indicator_baseline": baseline,
+        "indicator_measured": baseline.copy(),
+        "outcome0": outcome0,
+        "outcome": outcome0.copy(),
+        "practice": np.zeros(len(counts)),
+        "effect": np.zeros(len(counts)),
+        "outcome_shift": np.zeros(len(counts)),
+        "measured": np.bincount(k_of, weights=baseline, minlength=len(counts)) / np.array(counts),
+        "cohort": cohort,
+        "results_seen": np.zeros(len(cohort)),
+        "funder_factor": np.ones(len(cohort)),
+        "pool": s["pool"] + per_partner * s["partners_per_area"],
+    }
+
+
 def derived_arrays(n: int, b: int, k: int, n_areas: int) -> dict:
     """Zeroed arrays for the derived quantities (:data:`ci_sim.model.state.DERIVED`), at their initial values.
 
@@ -223,6 +273,7 @@ def derived_arrays(n: int, b: int, k: int, n_areas: int) -> dict:
             for name in (
                 "groups",
                 "meeting_hours",
+                "duplicate_hours",
                 "report_hours",
                 "fundraising_hours",
                 "program_hours",
@@ -240,4 +291,8 @@ def derived_arrays(n: int, b: int, k: int, n_areas: int) -> dict:
         "coherence": np.ones(k),
         "effort": np.zeros(k),
         "policy_alignment": np.zeros(n_areas),
+        "in_groups": np.zeros((n, b), dtype=np.bool_),
+        "funded_hours": np.zeros(n),
+        "funded_aligned": np.zeros(n),
+        "fires": np.zeros(n_areas),
     }

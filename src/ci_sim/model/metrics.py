@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["KEY_METRICS", "METRIC_LABELS", "METRIC_NAMES", "MODEL_METRICS", "metric_label", "metric_unit"]
 
 JOINT = 3
+#: StriveTogether's proof point: at least 60% of a partnership's indicators improving
+PROOF_POINT = 0.6
 
 
 @jit
@@ -218,8 +220,10 @@ def money_convening(S) -> float:
 
 @jit
 def money_in(S) -> float:
-    """$ per month coming in: funders' pools, in-kind of backbones and conveners, grants."""
-    return S.pool.sum() + (S.in_kind * S.backbone_active).sum() + money_convening(S) + S.grants.sum()
+    """$ per month coming in: funders' pools (m_a F_a), in-kind of backbones and conveners, grants."""
+    return (
+        (S.pool * S.funder_factor).sum() + (S.in_kind * S.backbone_active).sum() + money_convening(S) + S.grants.sum()
+    )
 
 
 @jit
@@ -276,6 +280,69 @@ def hours_program(S) -> float:
     return S.program_hours.sum()
 
 
+@jit
+def duplicate_meeting_hours(S) -> float:
+    """Mean hours per partner per month hearing the same report again (extra tables, extra groups per outcome)."""
+    return S.duplicate_hours.sum() / S.duplicate_hours.shape[0]
+
+
+@jit
+def practice_changed(S) -> float:
+    """Mean share of practice the partnership has changed, x_k, over outcomes, in [0, 1]."""
+    return S.practice.mean()
+
+
+@jit
+def partnership_effect(S) -> float:
+    """The partnership's effect on the population levels (what the counterfactual lacks), mean over indicators."""
+    total = 0.0
+    for j in range(S.indicator_outcome.shape[0]):
+        total += S.indicator_sensitivity[j] * S.effect[S.indicator_outcome[j]]
+    return total / S.indicator_outcome.shape[0]
+
+
+@jit
+def measured_outcome_mean(S) -> float:
+    """Mean measured level over outcomes (latest yearly measurement), in [0, 1]."""
+    return S.measured.mean()
+
+
+@jit
+def measured_improvement(S) -> float:
+    """Mean over indicators of the latest measurement minus the baseline-year measurement."""
+    return (S.indicator_measured - S.indicator_baseline).mean()
+
+
+@jit
+def indicators_improving(S) -> float:
+    """Share of measured indicators better than in the baseline year (StrivePartnership's count)."""
+    return (S.indicator_measured > S.indicator_baseline).mean()
+
+
+@jit
+def proof_point(S) -> float:
+    """1 if at least 60% of the indicators improve (StriveTogether's proof point), else 0."""
+    return 1.0 if indicators_improving(S) >= PROOF_POINT - 1e-12 else 0.0
+
+
+@jit
+def results_seen(S) -> float:
+    """Results partners see in the shared data, R_a in [-1, 1], partner-weighted."""
+    return partner_weighted(S.results_seen, S)
+
+
+@jit
+def funder_money(S) -> float:
+    """Funders' backbone money as a share of their commitment, m_a, partner-weighted."""
+    return partner_weighted(S.funder_factor, S)
+
+
+@jit
+def political_fires(S) -> float:
+    """Political fires left burning, Phi_a, partner-weighted."""
+    return partner_weighted(S.fires, S)
+
+
 #: the measures, in the column order of METRIC_NAMES (a test checks the two agree)
 MEASURES = (
     alignment, factions, mean_trust, engagement, meeting_hours, fundraising_share, data_completeness,
@@ -283,12 +350,14 @@ MEASURES = (
     backbone_staff_hours, visibility_effort, aligned_funding, ask_coherence, policy_alignment, program_share,
     active_backbones, active_conveners, money_in, money_overhead, money_staff, money_convening, money_grants,
     money_unspent, hours_capacity, hours_fundraising, hours_meetings, hours_reporting, hours_program,
+    practice_changed, partnership_effect, measured_outcome_mean, measured_improvement, indicators_improving,
+    proof_point, results_seen, funder_money, political_fires, duplicate_meeting_hours,
 )  # fmt: skip
 
 
 @jit
 def fill(S, out: np.ndarray) -> None:
-    """Write every measure of :data:`MEASURES`, then y_k for each outcome, into ``out`` (length 31 + K)."""
+    """Write every measure of :data:`MEASURES`, then y_k, then each outcome's measured level (length 41 + 2K)."""
     out[0] = alignment(S)
     out[1] = factions(S)
     out[2] = mean_trust(S)
@@ -320,7 +389,19 @@ def fill(S, out: np.ndarray) -> None:
     out[28] = hours_meetings(S)
     out[29] = hours_reporting(S)
     out[30] = hours_program(S)
-    out[31:] = S.outcome
+    out[31] = practice_changed(S)
+    out[32] = partnership_effect(S)
+    out[33] = measured_outcome_mean(S)
+    out[34] = measured_improvement(S)
+    out[35] = indicators_improving(S)
+    out[36] = proof_point(S)
+    out[37] = results_seen(S)
+    out[38] = funder_money(S)
+    out[39] = political_fires(S)
+    out[40] = duplicate_meeting_hours(S)
+    K = S.outcome.shape[0]
+    out[41 : 41 + K] = S.outcome
+    out[41 + K :] = S.measured
 
 
 def _reporter(measure) -> Callable[[CollectiveImpactModel], float]:
@@ -337,19 +418,19 @@ MODEL_METRICS: dict[str, Callable[[CollectiveImpactModel], float]] = {f.__name__
 
 
 def metric_names(m: CollectiveImpactModel) -> list[str]:
-    """All column names for this model: the named metrics then ``outcome_<name>``."""
-    return list(METRIC_NAMES) + [f"outcome_{k}" for k in m.outcome_names]
+    """All column names for this model: the named metrics, ``outcome_<name>``, then ``measured_<name>``."""
+    return list(METRIC_NAMES) + [f"outcome_{k}" for k in m.outcome_names] + [f"measured_{k}" for k in m.outcome_names]
 
 
 def model_metrics(m: CollectiveImpactModel, out: np.ndarray | None = None) -> np.ndarray:
-    """The values of :func:`metric_names` for the model's current state, shape (31 + K,).
+    """The values of :func:`metric_names` for the model's current state, shape (41 + 2K,).
 
     Args:
         m: the model.
         out: a row to write into (e.g. of a preallocated results table); a new array if None.
     """
     if out is None:
-        out = np.empty(len(METRIC_NAMES) + m.n_outcomes)
+        out = np.empty(len(METRIC_NAMES) + 2 * m.n_outcomes)
     fill(m.state, out)
     return out
 

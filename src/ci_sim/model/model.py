@@ -18,8 +18,9 @@ submodel                               module                                  O
 6 shared measurement                   ``mechanisms.measurement``              §7.6
 7 resources and grants                 ``mechanisms.resources``                §7.7
 8 working groups and action plans      ``mechanisms.plans``                    §7.8
-9 outcomes                             ``mechanisms.outcomes``                 §7.9
+9 changed practice                     ``mechanisms.outcomes``                 §7.9
 10 trust, legitimacy and engagement    ``mechanisms.trust``                    §7.10
+12 population indicators               ``mechanisms.population``               §7.12
 events                                 ``mechanisms.events``                   §7.13
 =====================================  ======================================  ========
 
@@ -55,7 +56,7 @@ from ci_sim.model.state import (
 )
 
 #: one random stream per component, spawned from the model's generator (common random numbers)
-STREAMS = ("partners", "agendas", "backbones", "network", "trust", "outcomes", "noise")
+STREAMS = ("partners", "agendas", "backbones", "network", "trust", "outcomes", "noise", "population")
 FUNCTIONS = ("vision", "aligned", "measurement", "engagement", "policy", "resources")
 
 
@@ -88,6 +89,7 @@ class CollectiveImpactModel(Model):
         s |= initialize.backbones(scenario)
         s |= initialize.peer_network(scenario, s["partner_area"], self.streams["network"])
         s |= initialize.partner_state(scenario, s, self.streams)
+        s |= initialize.population(scenario, s, self.streams["population"])
         s |= initialize.derived_arrays(len(s["partner_area"]), len(s["backbone_area"]), len(s["outcome_area"]),
                                        len(s["area_names"]))  # fmt: skip
         for name, value in s.items():
@@ -111,11 +113,17 @@ class CollectiveImpactModel(Model):
                 self.add_conveners(a, [self.outcome_names.index(n) for n in names], conv.facilitation, conv.in_kind)
         self.P = make_params(self.params, self.switches)
         self._no_noise = np.zeros(self.n_outcomes)
+        self.n_indicators = len(self.indicator_outcome)
+        self._no_sampling = np.zeros(self.n_indicators)
+        populations = [a.population for a in scenario.issue_areas]
+        self.shock_rate = np.array([p.shock_rate for p in populations])
+        self.shock_mean = np.array([p.shock_mean for p in populations])
+        self.shock_sd = np.array([p.shock_sd for p in populations])
         self._bind_state()
         self.events = sorted(scenario.events, key=lambda e: e["at"])
         self.running = True
         derive(self.state, self.P, True)  # attention, hours, ... of the initial state (month 0)
-        pay_grants(self.state)
+        pay_grants(self.state, self.P)
 
     def _bind_state(self) -> None:
         """(Re)build the state record over the model's arrays (after a shape change)."""
@@ -134,10 +142,24 @@ class CollectiveImpactModel(Model):
         month = self.steps  # Mesa has counted this step already; the state is still at its start
         if apply_due_events(self, month - 1):
             derive(self.state, self.P, self.switches.attention)  # an event changed who is active
-        noise = self._no_noise
-        if self.switches.outcome_noise:
-            noise = self.streams["noise"].normal(0.0, self.params.outcome_noise, size=self.n_outcomes)
-        advance(self.state, self.P, month, noise)
+        advance(self.state, self.P, month, *self.draw_month(month))
+
+    def draw_month(self, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The month's random numbers (ODD §7.12): drift xi_k (K,), shocks of each area (A,), sampling eps_j (J,).
+
+        Drawn whatever the switches (a switch zeroes what it turns off), so two scenarios that
+        differ in a switch still share every other random number.
+        """
+        drift = self.streams["noise"].normal(0.0, self.params.outcome_noise, size=self.n_outcomes)
+        if not self.switches.outcome_noise:
+            drift = self._no_noise
+        pop = self.streams["population"]
+        hit = pop.uniform(size=self.n_areas) < self.shock_rate / 12.0
+        shock = np.where(hit, self.shock_mean + self.shock_sd * pop.normal(size=self.n_areas), 0.0)
+        sampling = self._no_sampling
+        if month % 12 == 0:
+            sampling = pop.normal(0.0, 1.0, size=self.n_indicators) * self.switches.sampling_noise
+        return drift, shock, sampling
 
     # ------------------------------------------------------------------ entities that come and go
 

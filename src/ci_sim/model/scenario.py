@@ -199,7 +199,47 @@ class Funding(_Strict):
     """Money flowing into one issue area each month."""
 
     backbone_pool: NonNeg = Field(40000.0, description="funders' backbone money, $/month")
+    backbone_per_partner: NonNeg = Field(
+        0.0, description="funders' backbone money per partner of the area, $/partner/month, added to backbone_pool"
+    )
     program_grants: NonNeg = Field(400000.0, description="grants to partners, $/month")
+
+
+class Population(_Strict):
+    """The population indicators of an area's outcomes (docs/ODD.md §7.12): trend, shocks, measurement.
+
+    Levels and changes are shares of the population (0–1 scale; 0.01 is one percentage point).
+    """
+
+    trend: list[float] = Field(
+        default_factory=lambda: [-0.005, 0.01],
+        description="range [low, high] of the counterfactual trend of each outcome, per year, drawn per run",
+    )
+    trend_spread: NonNeg = Field(
+        0.005, le=0.1, description="sd of an indicator's own trend around its outcome's, per year"
+    )
+    shock_rate: float = Field(0.05, ge=0, le=12, description="expected persistent exogenous shocks per year")
+    shock_mean: float = Field(-0.01, ge=-0.5, le=0.5, description="mean size of a shock (a recession: negative)")
+    shock_sd: NonNeg = Field(0.02, le=0.5, description="sd of a shock's size")
+    cohort: int = Field(3000, ge=10, le=10_000_000, description="people measured for each indicator each year")
+    indicators: int | list[int] = Field(
+        1, description="measured indicators per outcome: one number for all, or one per outcome"
+    )
+
+    @field_validator("trend")
+    @classmethod
+    def _ordered(cls, trend: list[float]) -> list[float]:
+        if len(trend) != 2 or not (-0.2 <= trend[0] <= trend[1] <= 0.2):
+            raise ValueError("a range [low, high] with -0.2 <= low <= high <= 0.2 (share points per year)")
+        return trend
+
+    @field_validator("indicators")
+    @classmethod
+    def _counts(cls, n: int | list[int]) -> int | list[int]:
+        counts = n if isinstance(n, list) else [n]
+        if not counts or any(c < 1 or c > 100 for c in counts):
+            raise ValueError("1 to 100 indicators per outcome (a number, or a list with one number per outcome)")
+        return n
 
 
 class IssueArea(_Strict):
@@ -212,6 +252,7 @@ class IssueArea(_Strict):
     coordination: Coordination | None = None
     conveners: Conveners = Field(default_factory=Conveners)
     funding: Funding = Field(default_factory=Funding)
+    population: Population = Field(default_factory=Population)
 
     @model_validator(mode="after")
     def _resolve(self) -> IssueArea:
@@ -226,6 +267,11 @@ class IssueArea(_Strict):
         for j, k in enumerate(self.conveners.outcomes or []):
             if k not in self.outcomes:
                 raise _PathError(f"conveners.outcomes.{j}", k, f"one of the area's outcomes {self.outcomes}")
+        counts = self.population.indicators
+        if isinstance(counts, list) and len(counts) != len(self.outcomes):
+            raise _PathError(
+                "population.indicators", counts, f"one number per outcome ({len(self.outcomes)}), or a single number"
+            )
         specs = self.backbones if isinstance(self.backbones, list) else [self.backbones]
         coords = {s.coordination for s in specs if s.coordination is not None}
         if self.coordination is not None:
@@ -234,6 +280,11 @@ class IssueArea(_Strict):
             raise _PathError("coordination", sorted(coords), "one coordination value per area")
         self._set_resolved("coordination", coords.pop() if coords else "none")
         return self
+
+    def indicator_counts(self) -> list[int]:
+        """Measured indicators of each outcome, in outcome order."""
+        n = self.population.indicators
+        return list(n) if isinstance(n, list) else [n] * len(self.outcomes)
 
     def backbone_list(self) -> list[dict[str, Any]]:
         """Expand ``count`` groups into one resolved mapping per backbone, with names."""
@@ -255,7 +306,13 @@ class Parameters(_Strict):
 
     # 1. attention and meetings
     attention_beta: float = Field(4.0, ge=0, le=30, description="concentration of attention on trusted backbones")
-    attend_threshold: Unit = Field(0.5, description="sits at tables with this share of its top table's attention")
+    attend_threshold: Unit = Field(
+        0.5, description="without attendance choice: sits at tables with this share of its top table's attention"
+    )
+    attend_cost: NonNeg = Field(
+        1.5, le=20, description="value a table or group must give per share of free hours it takes (attendance choice)"
+    )
+    attend_stake: NonNeg = Field(0.5, le=5, description="worth of a seat where an even share of the money is steered")
     max_tables: int = Field(2, ge=1, le=50, description="most backbone tables a partner sits at")
     table_hours: NonNeg = Field(3.0, description="hours/month per backbone table attended")
     working_group_hours: NonNeg = Field(2.0, description="hours/month per working group attended")
@@ -280,11 +337,16 @@ class Parameters(_Strict):
     unequal_cost: Unit = Field(0.3, description="share of trust lost to unequal service (bias x distance)")
     tolerance: Unit = Field(0.3, description="bounded-confidence agenda distance (TV)")
     distance_cost: NonNeg = Field(1.0, description="trust lost per unit distance beyond tolerance")
-    fire_cost: Unit = Field(0.25, description="share of trust lost to political fires (rival visibility contests)")
+    fire_cost: Unit = Field(
+        0.25, description="share of trust lost as unattended political fires grow (half of it at a fire of size 1)"
+    )
+    fire_base: NonNeg = Field(0.3, le=5, description="political fires that emerge in any partnership, per area")
+    results_trust: Unit = Field(0.2, description="trust target gained (lost) per unit of visibly good (bad) results")
     legitimacy_partner_agreed: Unit = 1.0
     legitimacy_funder_created: Unit = 0.8
     legitimacy_self_declared: Unit = 0.6
-    legitimacy_rate: Unit = Field(0.03, description="monthly rate at which service earns legitimacy")
+    legitimacy_rate: Unit = Field(0.03, description="monthly rate at which the value partners see earns legitimacy")
+    legitimacy_loss: Unit = Field(0.25, description="rate of legitimacy lost for value not seen, relative to the gain")
     # 5. budget and staff
     overhead: NonNeg = Field(6000.0, description="fixed overhead per backbone, $/month")
     staff_wage: float = Field(50.0, gt=0, description="$ per backbone staff hour")
@@ -310,18 +372,31 @@ class Parameters(_Strict):
     fundraising_other: Unit = Field(0.15, description="initial fundraising share, other sectors (funders 0)")
     resources_half_hours: float = Field(60.0, gt=0, description="mobilizing hours/month for half the funding aligned")
     resources_rate: Unit = Field(0.04, description="monthly rate of funding alignment and fundraising change")
+    program_cost: float = Field(150.0, gt=0, description="$ of program grants buying one program hour")
+    funder_results: Unit = Field(0.3, description="backbone pool gained (lost) per unit of visibly good (bad) results")
+    funder_coherence: Unit = Field(0.3, description="share of the backbone pool at stake on the coherence of the ask")
+    funder_rate: Unit = Field(0.03, description="monthly rate at which funders' backbone money moves to its target")
     # 8. plans
     plan_rate: Unit = Field(0.08, description="monthly rate of plan building")
     plan_decay: Unit = Field(0.02, description="monthly decay of a plan on the shelf")
     plan_update: Unit = Field(0.3, description="yearly plan refresh gain at full data completeness")
     thin_facilitation: Unit = Field(0.5, description="facilitation of a backbone-run working group at full staff")
+    group_convergence: Unit = Field(
+        0.5, description="share of a convened group member's peer influence that comes from its working groups"
+    )
+    convened_influence: Unit = Field(0.2, description="agenda weight w added at full convener facilitation")
     facilitation_half_hours: float = Field(
         10.0, gt=0, description="backbone hours/month per group for half facilitation"
     )
     # 9. outcomes
-    outcome_rate: NonNeg = Field(0.03, description="monthly outcome growth at full aligned effort")
+    outcome_rate: NonNeg = Field(0.03, description="monthly growth of changed practice x_k at full aligned effort")
     effort_half: float = Field(0.3, gt=0, description="aligned effort share for half the growth")
-    outcome_noise: NonNeg = Field(0.002, description="sd of monthly outcome noise")
+    outcome_noise: NonNeg = Field(0.002, description="sd of the monthly drift of a population level")
+    population_effect: Unit = Field(0.12, description="population level gained at fully changed practice (share)")
+    population_lag: float = Field(
+        24.0, ge=1, le=240, description="mean delay (months) from changed practice to population indicators"
+    )
+    effect_spread: Unit = Field(0.5, description="indicator sensitivities drawn from [1 - spread, 1 + spread]")
     policy_gain: NonNeg = Field(0.3, description="outcome growth bonus at full policy alignment")
     policy_half_hours: float = Field(30.0, gt=0, description="policy hours/month for half the bonus")
     # 10. engagement
@@ -331,16 +406,45 @@ class Parameters(_Strict):
     engagement_support: NonNeg = Field(0.3, description="engagement gained from support (backbone or convener)")
     burnout_tolerance: Unit = Field(0.25, description="meeting share of capacity before burnout")
     burnout_cost: NonNeg = Field(0.8, description="engagement lost per unit meeting share beyond tolerance")
+    engagement_results: Unit = Field(0.1, description="engagement target gained (lost) per unit of visible results")
+
+
+def _switch(meaning: str) -> Any:
+    return Field(True, description=meaning)
 
 
 class Mechanisms(_Strict):
-    """Switches: each dynamic can be frozen (held at its initial value)."""
+    """Switches: each mechanism or channel can be switched off (docs/ODD.md §7, "switches").
 
-    attention: bool = True
-    trust: bool = True
-    engagement: bool = True
-    agendas: bool = True
-    outcome_noise: bool = True
+    A dynamic switched off is frozen at its initial value; a channel switched off is replaced
+    by what it would be without it (written in each description). ``ci-sim decompose`` switches
+    them off one at a time.
+    """
+
+    attention: bool = _switch("attention follows trust (off: frozen at month 0)")
+    trust: bool = _switch("trust and legitimacy move (off: frozen at month 0)")
+    engagement: bool = _switch("engagement moves (off: frozen at month 0)")
+    agendas: bool = _switch("partners' agendas move by social influence (off: frozen)")
+    outcome_noise: bool = _switch("population levels drift at random (off: no drift)")
+    counterfactual: bool = _switch(
+        "population trends and exogenous shocks (off: levels move only with the partnership)"
+    )
+    sampling_noise: bool = _switch("yearly measurements carry sampling error (off: measured = true level)")
+    results_feedback: bool = _switch(
+        "results partners see in the shared data feed trust, credit, legitimacy, engagement and funders (off: ignored)"
+    )
+    grant_capacity: bool = _switch("program grants buy program hours (off: grants buy nothing)")
+    funder_response: bool = _switch("funders' backbone money follows results and coherent asks (off: fixed pool)")
+    attendance_choice: bool = _switch(
+        "partners weigh a table's value against its hours (off: the fixed attention-threshold rule)"
+    )
+    convener_network: bool = _switch("convened working groups' members converge (off: conveners only build plans)")
+    political_fires: bool = _switch("political fires cost trust unless the backbone puts them out (off: no fires)")
+    visibility_contests: bool = _switch("visibility-seeking backbones spend effort on visibility (off: none)")
+    duplicated_meetings: bool = _switch("one table and one group per backbone attended (off: hours as for one)")
+    fragmented_data: bool = _switch("backbones without shared data run separate systems (off: one system)")
+    fragmented_plans: bool = _switch("each backbone runs its own working groups and plans (off: one group per outcome)")
+    competing_agendas: bool = _switch("each backbone promotes its own agenda (off: one common agenda per area)")
 
 
 # --------------------------------------------------------------------------- events

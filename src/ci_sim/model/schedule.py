@@ -17,8 +17,9 @@ from ci_sim.model.mechanisms.budget import budget
 from ci_sim.model.mechanisms.common import jit
 from ci_sim.model.mechanisms.hours import hours
 from ci_sim.model.mechanisms.measurement import data_cost, update_measurement
-from ci_sim.model.mechanisms.outcomes import update_outcomes
+from ci_sim.model.mechanisms.outcomes import update_practice
 from ci_sim.model.mechanisms.plans import update_plans
+from ci_sim.model.mechanisms.population import update_population
 from ci_sim.model.mechanisms.promoted import promoted_agendas
 from ci_sim.model.mechanisms.resources import update_resources
 from ci_sim.model.mechanisms.trust import update_trust_engagement
@@ -34,23 +35,26 @@ def derive(S, P, recompute_attention: bool) -> None:
     validity(S)
     attention(S, P, recompute_attention)
     budget(S, P)
-    promoted_agendas(S)
+    promoted_agendas(S, P)
     hours(S, P)
     data_cost(S, P)
 
 
 @jit
-def advance(S, P, month: int, noise: np.ndarray) -> None:
-    """One month ``month`` (1, 2, ...): mechanisms 4, 6, 7, 8, 9, 10, then :func:`derive` from the new state.
+def advance(S, P, month: int, drift: np.ndarray, shock: np.ndarray, sampling: np.ndarray) -> None:
+    """One month ``month`` (1, 2, ...): mechanisms 4, 6, 7, 8, 9, 12, 10, then :func:`derive` from the new state.
 
     Each mechanism sees what the earlier ones wrote this month and, for the rest, the derived
-    quantities of the end of the previous month (ODD §3, "update scheme").
+    quantities of the end of the previous month (ODD §3, "update scheme"). ``drift`` (K,),
+    ``shock`` (A,) and ``sampling`` (J,) are the month's random numbers of mechanism 12
+    (:meth:`ci_sim.model.model.CollectiveImpactModel.draw_month`).
     """
     if P.agendas_on:
         update_agendas(S, P)
     update_measurement(S, P)
     update_resources(S, P)
     update_plans(S, P, month)
-    update_outcomes(S, P, noise)
+    update_practice(S, P)
+    update_population(S, P, month, drift, shock, sampling)
     update_trust_engagement(S, P)
     derive(S, P, P.attention_on)

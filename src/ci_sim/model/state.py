@@ -73,13 +73,29 @@ OUTCOMES = (
     "convener_facilitation",  # [K] f^c_k
     "convener_in_kind",  # [K] I^c_k, $/month
     "convener_plan",  # [K] q_k
-    "outcome0",  # [K] y_k(0)
-    "outcome",  # [K] y_k
+    "outcome0",  # [K] y_k(0), the mean true level of k's indicators at month 0
+    "outcome",  # [K] y_k, the mean true level of k's indicators
+    "practice",  # [K] x_k, share of practice changed by the partnership (ODD §7.9)
+    "effect",  # [K] D_k, the partnership's lagged effect on the population level (ODD §7.12)
+    "outcome_shift",  # [K] cumulative drift and shocks of k's population level
+    "measured",  # [K] mean measured level of k's indicators (latest yearly measurement)
+)
+INDICATORS = (
+    "indicator_outcome",  # [J] int: k(j)
+    "indicator_level0",  # [J] Y_j(0)
+    "indicator_trend",  # [J] tau_j, counterfactual trend per month
+    "indicator_sensitivity",  # [J] s_j
+    "indicator_level",  # [J] Y_j, true level
+    "indicator_baseline",  # [J] M_j(0), measured in the baseline year
+    "indicator_measured",  # [J] M_j, latest measurement
 )
 AREAS = (
     "pool",  # [A] F_a, funders' backbone pool, $/month
     "grants",  # [A] G_a, program grants, $/month
     "aligned_funding",  # [A] alpha_a
+    "cohort",  # [A] n_a, people measured per indicator
+    "results_seen",  # [A] R_a, results partners see in the shared data, in [-1, 1]
+    "funder_factor",  # [A] m_a, funders' backbone money as a share of their commitment F_a
 )
 #: Quantities derived each month from the state (mechanisms 1, 2, 3, 5) or written by the
 #: mechanisms for later ones and for the metrics; :attr:`CollectiveImpactModel.last` shows them.
@@ -88,6 +104,7 @@ DERIVED = (
     "has_backbone",  # [N] bool: has_i
     "without_backbone",  # [1] int: partners without a backbone
     "attend",  # [N, B] bool: T_ib, tables attended
+    "in_groups",  # [N, B] bool: G_ib, backbone b's working groups attended
     "n_tables",  # [N] sum_b T_ib
     "followed",  # [N] int: the backbone of largest pi_ib (-1 without a backbone)
     "mass",  # [B] m_b
@@ -104,6 +121,7 @@ DERIVED = (
     "interest",  # [N, K] bool: iota_ik
     "groups",  # [N] n^grp_i
     "meeting_hours",  # [N]
+    "duplicate_hours",  # [N] meeting hours spent hearing the same report again
     "report_hours",  # [N]
     "fundraising_hours",  # [N] F_i
     "program_hours",  # [N]
@@ -119,10 +137,13 @@ DERIVED = (
     "coherence",  # [K] coh_k
     "effort",  # [K] es_k
     "policy_alignment",  # [A]
+    "funded_hours",  # [N] program hours bought with program grants
+    "funded_aligned",  # [N] the part of them bought with aligned grants (spent on the partner's groups)
+    "fires",  # [A] Phi_a, political fires burning unattended
 )
-STATE_FIELDS = STRUCTURE + PARTNERS + BACKBONES + OUTCOMES + AREAS + DERIVED
+STATE_FIELDS = STRUCTURE + PARTNERS + BACKBONES + OUTCOMES + INDICATORS + AREAS + DERIVED
 #: fields with one column per backbone, (partner, backbone) arrays
-PARTNER_BACKBONE_FIELDS = ("trust", "attention", "valid", "attend")
+PARTNER_BACKBONE_FIELDS = ("trust", "attention", "valid", "attend", "in_groups")
 #: fields with one row per backbone (what a new backbone adds a row to)
 BACKBONE_ROW_FIELDS = (
     "backbone_area",
@@ -160,7 +181,7 @@ class Params(structref.StructRefProxy):
 
 
 #: mechanism switches (scenario ``mechanisms:``), as ``<name>_on`` parameters of the kernels
-SWITCHES = ("attention", "trust", "engagement", "agendas", "outcome_noise")
+SWITCHES = tuple(Mechanisms.model_fields)
 #: Fields of the parameter record: every :class:`~ci_sim.model.scenario.Parameters` field, then the switches.
 PARAM_FIELDS = (*Parameters.model_fields, *(f"{name}_on" for name in SWITCHES))
 structref.define_proxy(Params, ParamsType, list(PARAM_FIELDS))

@@ -6,10 +6,17 @@ backbones it follows and with their vision-and-strategy work per follower)::
     taubar_i = sum_b pi_ib tau_ib,   str_i = sum_b pi_ib sat(h_bV, H_sup)
     w_i = w_min + (w_max - w_min) taubar_i str_i,   s_i = s [has_i]
 
+Conveners facilitate multi-sector networks (``mechanisms.convener_network``): the members of a
+convened working group hear each other, so part of a member's peer influence comes from its
+groups' engagement-weighted mean agendas, and being convened adds weight on others::
+
+    cv_i = sum_k iota_ik z_k f_k / max(sum_k iota_ik, 1),   abar^grp_k = sum_j iota_jk e_j a_j / sum_j iota_jk e_j
+    n_i  = (1 - g cv_i) sum_j P_ij a_j + g cv_i sum_k iota_ik z_k f_k abar^grp_k / sum_k iota_ik z_k f_k
+    w_i <- min(1, w_i + w_c cv_i)
+
 and the synchronous update of every partner's agenda (all read the previous month's agendas)::
 
-    a_i(t) = lambda_i [(1 - w_i) a_i(t-1) + w_i (s_i sum_b pi_ib p_b + (1 - s_i) sum_j P_ij a_j(t-1))]
-             + (1 - lambda_i) a_i(0)
+    a_i(t) = lambda_i [(1 - w_i) a_i(t-1) + w_i (s_i sum_b pi_ib p_b + (1 - s_i) n_i)] + (1 - lambda_i) a_i(0)
 
 Friedkin & Johnsen (1999), "Social influence networks and opinion change", Advances in Group
 Processes 16. With attention and trust frozen the update is linear, and its fixed point
@@ -53,24 +60,56 @@ def update_agendas(S, P) -> None:
     w = np.empty(N)
     s = np.empty(N)
     influence_weights(S, P, w, s)
+    iota, z, f, e = S.interest, S.convener_active, S.convener_facilitation, S.engagement
+    group_mean = np.zeros((K, K))  # abar^grp_k (row k)
+    if P.convener_network_on:
+        weight = np.zeros(K)
+        for j in range(N):
+            if active[j]:
+                for k in range(K):
+                    if iota[j, k] and z[k]:
+                        weight[k] += e[j]
+                        for q in range(K):
+                            group_mean[k, q] += e[j] * x[j, q]
+        for k in range(K):
+            for q in range(K):
+                group_mean[k, q] /= max(weight[k], 1e-12)
     backbones = np.empty(K)  # sum_b pi_ib p_b
-    peers = np.empty(K)  # sum_j P_ij a_j(t-1)
+    peers = np.empty(K)  # n_i
+    groups = np.empty(K)  # the groups' mean agenda
     for i in range(N):
         if not active[i]:
             new[i] = x[i]
             continue
+        convened, interests = 0.0, 0.0
+        groups[:] = 0.0
+        if P.convener_network_on:
+            for k in range(K):
+                if iota[i, k]:
+                    interests += 1.0
+                    if z[k]:
+                        convened += f[k]
+                        for q in range(K):
+                            groups[q] += f[k] * group_mean[k, q]
+        g_i = 0.0
+        if convened > 0:
+            for q in range(K):
+                groups[q] /= convened
+            g_i = P.group_convergence * convened / max(interests, 1.0)
+        w_i = min(1.0, w[i] + P.convened_influence * convened / max(interests, 1.0))
         backbones[:] = 0.0
         for b in range(B):
             if pi[i, b] > 0:  # (other areas' backbones: no attention)
                 for k in range(K):
                     backbones[k] += pi[i, b] * p[b, k]
         peers[:] = 0.0
-        for e in range(indptr[i], indptr[i + 1]):
+        for edge in range(indptr[i], indptr[i + 1]):
             for k in range(K):
-                peers[k] += P_ij[e] * x[indices[e], k]
+                peers[k] += P_ij[edge] * x[indices[edge], k]
         for k in range(K):
+            heard = (1 - g_i) * peers[k] + g_i * groups[k]
             new[i, k] = (
-                lam[i] * ((1 - w[i]) * x[i, k] + w[i] * (s[i] * backbones[k] + (1 - s[i]) * peers[k]))
+                lam[i] * ((1 - w_i) * x[i, k] + w_i * (s[i] * backbones[k] + (1 - s[i]) * heard))
                 + (1 - lam[i]) * x0[i, k]
             )
     x[:, :] = new

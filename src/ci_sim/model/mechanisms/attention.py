@@ -10,9 +10,27 @@ except in ``joint`` areas, where every valid backbone weighs 1 (one joint table)
 valid backbones (after an exit or a merge); a partner left with no attention at all (its
 backbones all left, or it was away) takes it from trust again.
 
-Tables attended: ``T_ib = V_ib and pi_ib >= theta_att * max_b' pi_ib' > 0 and rank_i(b) < n_tab``,
-with ``rank_i(b) = #{b': pi_ib' > pi_ib}``
-(at most ``max_tables``, the most attended; exact ties at the cut keep every tied table).
+Attendance is a choice (``mechanisms.attendance_choice``): a partner weighs what a backbone's
+table is worth to it against the share of its free hours the meeting takes, and sits at the
+table (and in the backbone's working groups) only when it is worth it. The worth grows with its
+engagement, the backbone's share of its attention relative to its most attended one, its trust
+in the backbone and the stake the backbone holds (its budget against the mean of the area's
+active backbones, up to 2: a seat where money is steered is worth having even without trust)::
+
+    val_ib = e_i (pi_ib / max_b' pi_ib') (tau_ib + k_st min(2, M_b / Mbar_a)),     free_i = c_i (1 - phi_i)
+
+(in a ``joint`` area the table is one: its worth uses the partner's mean trust ``sum_b pi_ib tau_ib``).
+Commitments are weighed in decreasing worth, each against the hours still free once the more
+valuable ones are taken (``free`` shrinks by h_tab per table and h_wg n_i per backbone's groups,
+n_i the partner's outcomes of interest)::
+
+    T_ib = V_ib and val_ib >= c_att h_tab / free and (tables so far) < n_tab
+    G_ib = V_ib and val_ib >= c_att h_wg n_i / free          (b's working groups)
+
+so a disengaged partner leaves its tables and comes back when its engagement does. With the
+switch off, the fixed rule: ``T_ib = G_ib = V_ib and pi_ib >= theta_att max_b' pi_ib' > 0 and
+rank_i(b) < n_tab``, ``rank_i(b) = #{b': pi_ib' > pi_ib}`` (at most ``max_tables``, the most
+attended; exact ties at the cut keep every tied table).
 Attention mass (followers in partner units): ``m_b = sum_i pi_ib``.
 """
 
@@ -62,8 +80,61 @@ def kth_largest(row: np.ndarray, k: int, top: np.ndarray) -> float:
 
 
 @jit
+def choose_tables(
+    S, P, i: int, top: float, mean_trust: float, stake: np.ndarray, joint: np.ndarray, value: np.ndarray
+) -> int:
+    """Partner i's tables T_ib and groups G_ib by attendance choice; returns the number of tables.
+
+    Commitments are taken in decreasing worth val_ib, each while it is worth the share of the
+    hours still free that it takes (a table h_tab, a backbone's groups h_wg per outcome of
+    interest, from the previous month); one joint table or set of groups costs its hours once.
+    """
+    pi, tau, V, T, G = S.attention, S.trust, S.valid, S.attend, S.in_groups
+    B = pi.shape[1]
+    groups = 0.0  # outcomes of interest (last month)
+    for k in range(S.interest.shape[1]):
+        groups += S.interest[i, k]
+    group_hours = P.working_group_hours * max(groups, 1.0)
+    for b in range(B):
+        T[i, b] = False
+        G[i, b] = False
+        value[b] = 0.0
+        if V[i, b] and top > 0:
+            trust = mean_trust if joint[b] else tau[i, b]
+            value[b] = S.engagement[i] * (trust + stake[b]) * pi[i, b] / top
+    free = S.capacity[i] * (1.0 - S.fundraising[i])
+    tables, joint_table, joint_groups = 0, False, False
+    for _ in range(B):
+        b, best = -1, 0.0
+        for c in range(B):  # the most valued backbone not yet weighed
+            if value[c] > best:
+                b, best = c, value[c]
+        if b < 0:
+            break
+        value[b] = -1.0
+        if joint[b] and joint_table:  # the joint table already taken: one table
+            T[i, b] = True
+            tables += 1
+        elif tables < P.max_tables and free > 0 and best >= P.attend_cost * P.table_hours / free:
+            T[i, b] = True
+            tables += 1
+            free -= P.table_hours
+            joint_table = joint_table or joint[b]
+        if joint[b] and joint_groups:
+            G[i, b] = True
+        elif free > 0 and best >= P.attend_cost * group_hours / free:
+            G[i, b] = True
+            free -= group_hours
+            joint_groups = joint_groups or joint[b]
+    return tables
+
+
+@jit
 def attention(S, P, recompute: bool) -> None:
-    """Update ``S.attention`` (pi), ``S.attend`` (T), ``S.n_tables``, ``S.mass`` (m) and ``S.followed``.
+    """Update attention and attendance.
+
+    Writes ``S.attention`` (pi), ``S.attend`` (T), ``S.in_groups`` (G), ``S.n_tables``, ``S.mass`` (m)
+    and ``S.followed``.
 
     Args:
         S: the state record.
@@ -71,16 +142,29 @@ def attention(S, P, recompute: bool) -> None:
         recompute: compute pi from trust (always at the start of a run; afterwards only while
             ``mechanisms.attention`` is on), else re-normalize the previous pi over the valid backbones.
     """
-    pi, tau, V, T, m = S.attention, S.trust, S.valid, S.attend, S.mass
+    pi, tau, V, T, G, m = S.attention, S.trust, S.valid, S.attend, S.in_groups, S.mass
     has, followed, n_tables = S.has_backbone, S.followed, S.n_tables
     N, B = pi.shape
     joint = np.empty(B, dtype=np.bool_)
     for b in range(B):
         joint[b] = S.coordination[S.backbone_area[b]] == JOINT
-    beta, theta, n_tab = P.attention_beta, P.attend_threshold, P.max_tables
+    beta, theta, n_tab, choice = P.attention_beta, P.attend_threshold, P.max_tables, P.attendance_choice_on
     whole = beta == np.floor(beta) and 0.0 <= beta <= 64.0  # tau^beta by repeated squaring
     m[:] = 0.0
     top_k = np.empty(max(n_tab, 1))
+    value = np.empty(B)  # scratch: val_ib of one partner
+    stake = np.zeros(B)  # k_st min(2, M_b / Mbar_a), from the previous month's budgets
+    if choice:
+        A = S.pool.shape[0]
+        money = np.zeros(A)
+        count = np.zeros(A)
+        for b in range(B):
+            if S.backbone_active[b]:
+                money[S.backbone_area[b]] += S.budget[b]
+                count[S.backbone_area[b]] += 1.0
+        for b in range(B):
+            mean = money[S.backbone_area[b]] / max(count[S.backbone_area[b]], 1.0)
+            stake[b] = P.attend_stake * min(2.0, S.budget[b] / mean) if mean > 0 else 0.0
     for i in range(N):
         total = 0.0
         for b in range(B):  # unnormalized weights, written in place
@@ -94,18 +178,21 @@ def attention(S, P, recompute: bool) -> None:
                     w = 1.0 if joint[b] else power(max(tau[i, b], 1e-9), beta, whole)
                 pi[i, b] = w
                 total += w
-        top, first = 0.0, -1
+        top, first, mean_trust = 0.0, -1, 0.0
         for b in range(B):
             pi[i, b] = pi[i, b] / total if total > 0 else 0.0
+            mean_trust += pi[i, b] * tau[i, b]
             m[b] += pi[i, b]
             if pi[i, b] > top:
                 top, first = pi[i, b], b
         followed[i] = first if has[i] else -1
-        # a partner sits at the tables with at least attend_threshold of its top table's attention,
-        # at most max_tables of them (its most attended)
-        cut = kth_largest(pi[i], n_tab, top_k) if B > n_tab else -np.inf
-        n = 0
-        for b in range(B):
-            T[i, b] = V[i, b] and top > 0 and pi[i, b] >= theta * top and pi[i, b] >= cut
-            n += T[i, b]
+        if choice:
+            n = choose_tables(S, P, i, top, mean_trust, stake, joint, value)
+        else:  # the tables with at least attend_threshold of the top table's attention
+            cut = kth_largest(pi[i], n_tab, top_k) if B > n_tab else -np.inf
+            n = 0
+            for b in range(B):
+                T[i, b] = V[i, b] and top > 0 and pi[i, b] >= theta * top and pi[i, b] >= cut
+                G[i, b] = T[i, b]
+                n += T[i, b]
         n_tables[i] = n

@@ -6,10 +6,11 @@ and visibility effort::
     r_b = (1 - m_b / max(N_a, 1)) R[kappa_a] [b active],       R = (1, 1, 0.5, 0)
     v_b = (1 - sigma_b) (v_0 + v_r r_b) [b active]
 
-Funders' pull and the split of the pool F_a (visibility attracts money), overhead first::
+Funders' pull and the split of the pool m_a F_a (visibility attracts money; m_a: funders'
+response to results and coherent asks, mechanism 7), overhead first::
 
     u_b = f_b L_b (1 + psi v_b) [b active]
-    M_b = (u_b / sum_{b' in a} u_b' F_a + I_b) [b active]       (share 0 if the area's pull is 0: pool held)
+    M_b = (u_b / sum_{b' in a} u_b' m_a F_a + I_b) [b active]       (share 0 if the area's pull is 0: pool held)
     O_b = min(M_b, O),   S_b = (M_b - O_b) / omega_s            (staff hours/month)
 
 Function hours ``H_bf = S_b (1 - v_b) chi_f`` for f in vision, aligned activities, measurement,
@@ -49,18 +50,18 @@ def budget(S, P) -> None:
         a = area[b]
         on = 1.0 if active[b] else 0.0
         r[b] = (1.0 - m[b] / max(N_a[a], 1.0)) * RIVALRY_BY_COORDINATION[coordination[a]] * on
-        v[b] = (1.0 - S.servant[b]) * (P.visibility_base + P.visibility_rival * r[b]) * on
+        v[b] = (1.0 - S.servant[b]) * (P.visibility_base + P.visibility_rival * r[b]) * on * P.visibility_contests_on
         u[b] = S.funding_weight[b] * S.legitimacy[b] * (1.0 + P.funding_visibility * v[b]) * on
         pull_area[a] += u[b]
     for a in range(A):
-        S.pool_unspent[a] = 0.0 if pull_area[a] > 0 else F[a]  # no backbone to fund: funders hold it
+        S.pool_unspent[a] = 0.0 if pull_area[a] > 0 else F[a] * S.funder_factor[a]  # no backbone: funders hold it
     members = np.zeros(A)
     pooled = np.zeros((A, 6))
     for b in range(B):
         a = area[b]
         on = 1.0 if active[b] else 0.0
         share = u[b] / pull_area[a] if pull_area[a] > 0 else 0.0
-        M[b] = (share * F[a] + S.in_kind[b]) * on
+        M[b] = (share * F[a] * S.funder_factor[a] + S.in_kind[b]) * on
         O_b[b] = min(M[b], P.overhead)
         staff_money[b] = M[b] - O_b[b]
         S_b[b] = staff_money[b] / P.staff_wage

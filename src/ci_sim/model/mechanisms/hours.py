@@ -4,9 +4,15 @@ Interest: partner i joins outcome k's working group if ``iota_ik = [a(k) = a(i)]
 With ``J_i`` a partner of a joint area that has a backbone:
 
 - tables ``n_tab_i = 1`` if J_i, else ``sum_b T_ib``;
-- working groups ``n_grp_i = sum_k iota_ik l_ik``, with ``l_ik = 1`` if k has a convener or J_i,
-  else the number of attended backbones of k's area (one group per attended backbone);
-- data systems ``n_sys_i = 1`` if the area shares data (kappa >= 1) and has_i, else ``sum_b T_ib``.
+- working groups ``n_grp_i = sum_k iota_ik l_ik``, with ``l_ik = 1`` if k has a convener or J_i
+  (with ``mechanisms.attendance_choice``, a convened group only if ``e_i f_k >= c_att h_wg / free_i``),
+  else ``sum_b G_ib``, one group per backbone whose groups it attends (mechanism 1);
+- data systems ``n_sys_i = max_b R_ib`` if the area shares data (kappa >= 1), else ``sum_b R_ib``, with
+  ``R_ib = T_ib or G_ib``: a partner reports to the system of each backbone it works with (mechanism 6).
+
+With ``mechanisms.duplicated_meetings`` off, a partner counts one table and one group per
+outcome however many backbones it follows; with ``mechanisms.fragmented_data`` off, one data
+system, as if the area shared data.
 
 Demand and the time budget::
 
@@ -14,8 +20,10 @@ Demand and the time budget::
     s_i = min(1, (c_i - F_i) / (D_meet + D_rep))              (1 if no demand)
     meeting_i = s_i D_meet,  report_i = s_i D_rep,  program_i = c_i - F_i - meeting_i - report_i >= 0
 
-The meeting load that drives burn-out is the demand ``mu_i = D_meet / c_i``. An inactive
-partner gives no hours at all.
+Duplicated meeting hours (tables beyond the first, groups beyond one per outcome: "go to three
+meetings and hear the same report three times") are ``s_i ((n_tab_i - 1)^+ h_tab + (n_grp_i -
+sum_k iota_ik min(l_ik, 1)) h_wg)``. The meeting load that drives burn-out is the demand
+``mu_i = D_meet / c_i``. An inactive partner gives no hours at all.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ SHARED_DATA = 1
 @jit
 def hours(S, P) -> None:
     """Update interest, groups and the partners' fundraising, meeting, reporting and program hours."""
-    x, iota, T, c, z = S.agenda, S.interest, S.attend, S.capacity, S.convener_active
+    x, iota, T, G, c, z = S.agenda, S.interest, S.attend, S.in_groups, S.capacity, S.convener_active
     partner_area, outcome_area, K_a, kappa = S.partner_area, S.outcome_area, S.outcomes_per_area, S.coordination
     has, active, n_tab, phi, n_grp = S.has_backbone, S.partner_active, S.n_tables, S.fundraising, S.groups
     F, meeting, report, program, mu = (
@@ -44,19 +52,30 @@ def hours(S, P) -> None:
     theta, h_tab, h_wg, h_rep = P.interest_threshold, P.table_hours, P.working_group_hours, P.report_hours
     for i in range(N):
         a = partner_area[i]
-        joint = kappa[a] == JOINT and has[i]
+        joint = (kappa[a] == JOINT or not P.duplicated_meetings_on) and has[i]
+        group_cost = P.attend_cost * h_wg / max(c[i] * (1.0 - phi[i]), 1e-12)  # (no free hours: no group is worth it)
         groups = 0.0
+        distinct = 0.0  # groups counted once per outcome: what hearing each report once would take
+        reports = 0.0  # sum_b R_ib
+        for b in range(B):
+            reports += T[i, b] or G[i, b]
         for k in range(K):
             iota[i, k] = outcome_area[k] == a and x[i, k] * K_a[a] >= theta
             if iota[i, k]:
-                if z[k] or joint:
-                    groups += 1.0
-                else:  # one group per attended backbone (all of the partner's area)
+                if z[k]:
+                    worth = not P.attendance_choice_on or S.engagement[i] * S.convener_facilitation[k] >= group_cost
+                    attended = 1.0 if worth else 0.0
+                else:  # one group per backbone whose groups it attends (all of the partner's area)
+                    attended = 0.0
                     for b in range(B):
-                        groups += T[i, b]
+                        attended += G[i, b]
+                    attended = min(attended, 1.0) if joint else attended
+                groups += attended
+                distinct += min(attended, 1.0)
         n_grp[i] = groups
-        tables = 1.0 if joint else n_tab[i]
-        systems = 1.0 if kappa[a] >= SHARED_DATA and has[i] else n_tab[i]
+        tables = min(n_tab[i], 1.0) if joint else n_tab[i]
+        shared = kappa[a] >= SHARED_DATA or not P.fragmented_data_on
+        systems = min(reports, 1.0) if shared else reports
         on = 1.0 if active[i] else 0.0
         F[i] = phi[i] * c[i] * on
         meeting_demand = (tables * h_tab + groups * h_wg) * on
@@ -64,6 +83,8 @@ def hours(S, P) -> None:
         demand = meeting_demand + report_demand
         scale = min(1.0, (c[i] * on - F[i]) / demand) if demand > 0 else 1.0
         meeting[i] = meeting_demand * scale
+        # the same report heard again: tables beyond the first, groups beyond one per outcome
+        S.duplicate_hours[i] = (max(tables - 1.0, 0.0) * h_tab + (groups - distinct) * h_wg) * on * scale
         report[i] = report_demand * scale
         program[i] = c[i] * on - F[i] - meeting[i] - report[i]
         mu[i] = meeting_demand / c[i]

@@ -9,10 +9,15 @@ when the area shares data (kappa >= 1: one system). Then::
 Completeness of the area's community-wide picture is the best single system's quality times
 its reach (a community-wide picture needs one system)::
 
-    reach_b = sum_i T_ib d_i / max(N_a, 1)                 (kappa = 0)
-    reach_a = sum_{i in a} has_i d_i / max(N_a, 1)         (kappa >= 1: the shared system)
+    reach_b = sum_i R_ib d_i / max(N_a, 1)                 (kappa = 0)
+    reach_a = sum_{i in a} R_i d_i / max(N_a, 1)           (kappa >= 1: the shared system)
+
+where partner i reports to the systems of the backbones it works with, ``R_ib = T_ib or G_ib``
+(tables or working groups, mechanism 1), and ``R_i = max_b R_ib``.
     C_a = max_{b in a, active} Q_b reach    if the area has an active backbone,
           max_{i in a} d_i / max(N_a, 1)    otherwise (each partner's own system covers itself)
+
+With ``mechanisms.fragmented_data`` off every area counts as sharing data (kappa >= 1).
 
 The community's money spent on data (an imputed cost, $/month)::
 
@@ -32,11 +37,22 @@ SHARED_DATA = 1
 @jit
 def update_measurement(S, P) -> None:
     """Update data quality Q_b, partners' data capacity d_i and completeness C_a."""
-    pi, T, d, has, h, H = S.attention, S.attend, S.data_capacity, S.has_backbone, S.per_follower, S.fn_hours
+    pi, T, G, d, has, h, H = (
+        S.attention,
+        S.attend,
+        S.in_groups,
+        S.data_capacity,
+        S.has_backbone,
+        S.per_follower,
+        S.fn_hours,
+    )
     Q, C, area, active, kappa = S.data_quality, S.completeness, S.backbone_area, S.backbone_active, S.coordination
     partner_area, N_a = S.partner_area, S.partners_per_area
     N, B = pi.shape
     A = C.shape[0]
+    shared = np.empty(A, dtype=np.bool_)  # one data system in the area
+    for a in range(A):
+        shared[a] = kappa[a] >= SHARED_DATA or not P.fragmented_data_on
     area_hours = np.zeros(A)
     active_in_area = np.zeros(A)
     for b in range(B):
@@ -44,7 +60,7 @@ def update_measurement(S, P) -> None:
         active_in_area[area[b]] += active[b]
     support = np.empty(B)  # sat(h_bM, H_sup), once per backbone
     for b in range(B):
-        hours = area_hours[area[b]] if kappa[area[b]] >= SHARED_DATA else H[b, MEASUREMENT]
+        hours = area_hours[area[b]] if shared[area[b]] else H[b, MEASUREMENT]
         Q[b] += P.data_rate * (sat(hours, P.data_half_hours) - Q[b])
         if not active[b]:
             Q[b] = 0.0
@@ -59,17 +75,19 @@ def update_measurement(S, P) -> None:
             for b in range(B):
                 target += pi[i, b] * support[b]
         d[i] += P.data_rate * (target - d[i])
+        reports = False
         for b in range(B):
-            if T[i, b]:
+            if T[i, b] or G[i, b]:
                 reach[b] += d[i]
-        if has[i]:
+                reports = True
+        if reports:
             reach_shared[partner_area[i]] += d[i]
         else:
             own_best[partner_area[i]] = max(own_best[partner_area[i]], d[i])
     best = np.zeros(A)
     for b in range(B):
         a = area[b]
-        r = (reach_shared[a] if kappa[a] >= SHARED_DATA else reach[b]) / max(N_a[a], 1.0)
+        r = (reach_shared[a] if shared[a] else reach[b]) / max(N_a[a], 1.0)
         if active[b]:
             best[a] = max(best[a], Q[b] * r)
     for a in range(A):

@@ -1,7 +1,12 @@
-r"""Mechanism 9: outcomes (docs/ODD.md §7.9).
+r"""Mechanism 9: changed practice (docs/ODD.md §7.9); population indicators follow it (§7.12).
 
-Aligned effort of partner i on outcome k (program hours x engagement x agenda weight, with
-program hours from the previous month's time budget): ``E_ik = program_i e_i a_ik``, ``E_k = sum_i E_ik``::
+Aligned effort of partner i on outcome k: its own program hours spread by its agenda, plus
+the program hours grants buy (mechanism 7): aligned grants pay for work on the outcomes of the
+working groups it sits in (iota_ik, spread evenly over its n_i groups), other grants for work
+on its own priorities; all times engagement (program hours from the previous month's budget)::
+
+    E_ik = e_i [(program_i + funded_i - funded^al_i) a_ik + funded^al_i iota_ik / max(sum_k iota_ik, 1)]
+    E_k = sum_i E_ik
 
     es_k   = E_k / (sum_{i in a(k)} c_i / K_a)                       effort share against an even split
     abar_k = sum_i E_ik a_i / E_k
@@ -9,8 +14,8 @@ program hours from the previous month's time budget): ``E_ik = program_i e_i a_i
     qbar_k = sum_i E_ik q-hat_ik / E_k                                effective plan quality
     Pi_a   = 1 + b_pol sat(coh^ask_a sum_{b in a} H_bP, H_pol)       policy work
 
-    dy_k = r_y sat(es_k, E_half) coh_k (0.25 + 0.75 qbar_k) (0.5 + 0.5 C_a) Pi_a (1 - y_k)
-    y_k <- clip_[0,1](y_k + dy_k + xi_k),    xi_k ~ N(0, zeta^2), drawn by the model (0 if outcome_noise is off)
+    dx_k = r_y sat(es_k, E_half) coh_k (0.25 + 0.75 qbar_k) (0.5 + 0.5 C_a) Pi_a (1 - x_k)
+    x_k <- min(1, x_k + dx_k)                       x_k(0) = 0: the share of practice changed
 """
 
 from __future__ import annotations
@@ -23,16 +28,21 @@ POLICY = 4  # column of H_bf
 
 
 @jit
-def update_outcomes(S, P, noise: np.ndarray) -> None:
-    """Update y_k; ``noise`` (shape (K,)) is this month's xi_k from the model's noise stream."""
-    a, e, program, q_hat, y = S.agenda, S.engagement, S.program_hours, S.partner_plan, S.outcome
+def update_practice(S, P) -> None:
+    """Update the changed practice x_k (and coherence, plan quality and effort share per outcome)."""
+    a, e, program, q_hat, x = S.agenda, S.engagement, S.program_hours, S.partner_plan, S.practice
+    funded, aligned, iota = S.funded_hours, S.funded_aligned, S.interest
     N, K = a.shape
     A = S.pool.shape[0]
-    E = np.empty((N, K))  # E_ik = program_i e_i a_ik
+    E = np.empty((N, K))
     E_k = np.zeros(K)
     for i in range(N):
+        groups = 0.0
         for k in range(K):
-            E[i, k] = program[i] * e[i] * a[i, k]
+            groups += iota[i, k]
+        own = program[i] + funded[i] - aligned[i]
+        for k in range(K):
+            E[i, k] = e[i] * (own * a[i, k] + (aligned[i] * iota[i, k] / max(groups, 1.0)))
             E_k[k] += E[i, k]
     centre = np.zeros(K)
     for k in range(K):
@@ -65,6 +75,6 @@ def update_outcomes(S, P, noise: np.ndarray) -> None:
             * (0.25 + 0.75 * S.plan_effective[k])
             * (0.5 + 0.5 * S.completeness[area])
             * (1.0 + P.policy_gain * S.policy_alignment[area])
-            * (1.0 - y[k])
+            * (1.0 - x[k])
         )
-        y[k] = min(max(y[k] + growth + noise[k], 0.0), 1.0)
+        x[k] = min(x[k] + growth, 1.0)

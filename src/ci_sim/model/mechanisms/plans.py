@@ -4,9 +4,12 @@ Engaged interest ``iota~_ik = iota_ik e_i``; interested partners per outcome ``n
 
 Backbone-run groups (thin facilitation from aligned-activities staff time)::
 
-    part_bk = sum_i T_ib iota~_ik / n_k              (joint areas: sum_i has_i iota~_ik / n_k)
+    part_bk = sum_i G_ib iota~_ik / n_k              (joint areas: sum_i max_b G_ib iota~_ik / n_k)
     phi_b   = f_thin sat(H~_bA / K_a, H_fac)          (H~_bA: the area's total in joint areas)
     P_bk   <- [P_bk + rho_q phi_b part_bk (1 - P_bk) - delta_q P_bk] [a(k) = a(b)]
+
+(G_ib: partner i attends b's working groups, mechanism 1). With ``mechanisms.fragmented_plans``
+off every area plans as a joint area does (one group per outcome, the area's staff hours).
 
 Convener-run groups (one table per outcome, open to every interested partner)::
 
@@ -30,7 +33,7 @@ JOINT = 3
 @jit
 def update_plans(S, P, month: int) -> None:
     """Update backbone plans P_bk, convener plans q_k and the plans partners work to, ``S.partner_plan``."""
-    iota, e, T, pi, has = S.interest, S.engagement, S.attend, S.attention, S.has_backbone
+    iota, e, T, pi, has = S.interest, S.engagement, S.in_groups, S.attention, S.has_backbone
     Pb, q, z, C = S.backbone_plan, S.convener_plan, S.convener_active, S.completeness
     N, K = iota.shape
     B = pi.shape[1]
@@ -38,13 +41,16 @@ def update_plans(S, P, month: int) -> None:
     interested = np.zeros(K)  # sum_i iota_ik
     engaged = np.zeros(K)  # sum_i iota~_ik
     engaged_joint = np.zeros(K)  # sum_i has_i iota~_ik
-    engaged_b = np.zeros((B, K))  # sum_i T_ib iota~_ik
+    engaged_b = np.zeros((B, K))  # sum_i G_ib iota~_ik
     for i in range(N):
+        in_groups = False  # attends the area's (joint) groups
+        for b in range(B):
+            in_groups = in_groups or T[i, b]
         for k in range(K):
             if iota[i, k]:
                 interested[k] += 1.0
                 engaged[k] += e[i]
-                if has[i]:
+                if has[i] and in_groups:
                     engaged_joint[k] += e[i]
         for b in range(B):
             if T[i, b]:  # (a partner sits at few tables: test the table once, not once per outcome)
@@ -57,7 +63,7 @@ def update_plans(S, P, month: int) -> None:
     yearly = month % 12 == 0  # new data each year: plans are updated
     for b in range(B):
         a = S.backbone_area[b]
-        joint = S.coordination[a] == JOINT
+        joint = S.coordination[a] == JOINT or not P.fragmented_plans_on
         aligned = aligned_area[a] if joint else S.fn_hours[b, ALIGNED]
         phi = P.thin_facilitation * sat(aligned / S.outcomes_per_area[a], P.facilitation_half_hours)
         for k in range(K):

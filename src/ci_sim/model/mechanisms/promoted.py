@@ -9,6 +9,8 @@ programme. In ``shared_agenda`` and ``joint`` areas (kappa_a >= 2) every backbon
 promotes one agenda, the attention-mass-weighted mean over the active ones::
 
     p_b = sum_{b' in a} m_b' p_b' / max(sum_{b' in a} m_b', 1e-12)
+
+as does every area with ``mechanisms.competing_agendas`` off.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ SHARED_AGENDA = 2
 
 
 @jit
-def promoted_agendas(S) -> None:
+def promoted_agendas(S, P) -> None:
     """Update ``S.promoted`` (p_b) from the followers' agendas and each backbone's own programme."""
     pi, x, g, nu, m, p = S.attention, S.agenda, S.own_agenda, S.neutrality, S.mass, S.promoted
     N, K = x.shape
@@ -37,16 +39,19 @@ def promoted_agendas(S) -> None:
         for k in range(K):
             mean = followers_mean[b, k] / m[b] if m[b] > 0 else g[b, k]
             p[b, k] = nu[b] * mean + (1.0 - nu[b]) * g[b, k]
+    one = np.empty(A, dtype=np.bool_)  # the area promotes one agenda
+    for a in range(A):
+        one[a] = S.coordination[a] >= SHARED_AGENDA or not P.competing_agendas_on
     common = np.zeros((A, K))
     weight = np.zeros(A)
     for b in range(B):
         a = S.backbone_area[b]
-        if S.coordination[a] >= SHARED_AGENDA and S.backbone_active[b]:
+        if one[a] and S.backbone_active[b]:
             weight[a] += m[b]
             for k in range(K):
                 common[a, k] += m[b] * p[b, k]
     for b in range(B):
         a = S.backbone_area[b]
-        if S.coordination[a] >= SHARED_AGENDA:
+        if one[a]:
             for k in range(K):
                 p[b, k] = common[a, k] / max(weight[a], 1e-12)

@@ -12,9 +12,23 @@ With ``qbar_a`` the area's mean effective plan quality (from the previous month'
     phi_i   <- phi_i + rho_r (phi_i(0) (1 - alpha_a(i) [n_grp_i > 0]) - phi_i)
 
 Partners in an action plan (at least one working group) raise less money themselves as
-more funding flows through aligned channels. Program grants: the aligned part ``alpha_a G_a``
-is paid if some partner of the area is in a working group, the rest if some partner spends
-hours fundraising; what nobody can take is reported unspent.
+more funding flows through aligned channels.
+
+Funders' backbone money responds to the coherence of the ask and to the results they see
+(``mechanisms.funder_response``; results only with ``mechanisms.results_feedback``): the pool
+paid out is ``m_a F_a``, with::
+
+    m*_a = (1 - k_coh + k_coh coh_a)(1 + k_res R_a),     m_a <- m_a + rho_F (m*_a - m_a),   m_a(0) = 1
+
+(funders back a partnership that speaks with one voice and shows results: the Strive funders'
+"shock" at the cost of every partner's own data system, and funders aligning behind one agenda).
+
+Program grants: the aligned part ``alpha_a G_a`` is paid to the partners in working groups,
+in proportion to their capacity c_i, the rest to the partners who fundraise, in proportion to
+their fundraising hours F_i; what nobody can take is reported unspent. Grants buy program
+hours (``mechanisms.grant_capacity``)::
+
+    funded_i = grant_i / omega_g,      funded^al_i = aligned grant_i / omega_g     (omega_g: program_cost)
 """
 
 from __future__ import annotations
@@ -52,25 +66,42 @@ def update_resources(S, P) -> None:
         coh[a] = 1.0 - spread[a] / max(hours[a], 1e-12)
         target = sat(hours[a] * coh[a], P.resources_half_hours) * (0.5 + 0.5 * plan[a] / S.outcomes_per_area[a])
         alpha[a] += P.resources_rate * (target - alpha[a])
+        if P.funder_response_on:
+            seen = S.results_seen[a] if P.results_feedback_on else 0.0
+            wanted = (1.0 - P.funder_coherence + P.funder_coherence * coh[a]) * (1.0 + P.funder_results * seen)
+            S.funder_factor[a] += P.funder_rate * (wanted - S.funder_factor[a])
     for i in range(phi.shape[0]):
         linked = alpha[partner_area[i]] if n_grp[i] > 0 else 0.0
         phi[i] += P.resources_rate * (phi0[i] * (1 - linked) - phi[i])
-    pay_grants(S)
+    pay_grants(S, P)
 
 
 @jit
-def pay_grants(S) -> None:
-    """The month's program grants: ``S.grants_paid`` and ``S.grants_unspent`` per area ($/month)."""
+def pay_grants(S, P) -> None:
+    """The month's program grants and the program hours they buy.
+
+    Writes ``S.grants_paid`` and ``S.grants_unspent`` per area ($/month), ``S.funded_hours`` and
+    ``S.funded_aligned`` per partner (hours/month).
+    """
     G, alpha, paid, unspent = S.grants, S.aligned_funding, S.grants_paid, S.grants_unspent
-    n_grp, F, partner_area = S.groups, S.fundraising_hours, S.partner_area
+    n_grp, F, partner_area, c = S.groups, S.fundraising_hours, S.partner_area, S.capacity
+    N = n_grp.shape[0]
     A = G.shape[0]
-    linked = np.zeros(A, dtype=np.bool_)
-    fundraiser = np.zeros(A, dtype=np.bool_)
-    for i in range(n_grp.shape[0]):
+    linked = np.zeros(A)  # capacity of the partners in working groups
+    fundraising = np.zeros(A)  # fundraising hours
+    for i in range(N):
         a = partner_area[i]
-        linked[a] = linked[a] or n_grp[i] > 0
-        fundraiser[a] = fundraiser[a] or F[i] > 0
+        if n_grp[i] > 0 and S.partner_active[i]:
+            linked[a] += c[i]
+        fundraising[a] += F[i]
     for a in range(A):
         aligned = alpha[a] * G[a]
-        paid[a] = aligned * linked[a] + (G[a] - aligned) * fundraiser[a]
+        paid[a] = aligned * (linked[a] > 0) + (G[a] - aligned) * (fundraising[a] > 0)
         unspent[a] = G[a] - paid[a]
+    buys = 1.0 / P.program_cost if P.grant_capacity_on else 0.0
+    for i in range(N):
+        a = partner_area[i]
+        aligned = alpha[a] * G[a] * c[i] / linked[a] if n_grp[i] > 0 and S.partner_active[i] and linked[a] > 0 else 0.0
+        other = (G[a] - alpha[a] * G[a]) * F[i] / fundraising[a] if fundraising[a] > 0 else 0.0
+        S.funded_aligned[i] = aligned * buys
+        S.funded_hours[i] = (aligned + other) * buys
