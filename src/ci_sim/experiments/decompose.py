@@ -257,8 +257,8 @@ def switched_off(scenario: Scenario, off: frozenset[str], label: str) -> Scenari
 
 
 def off_label(off: frozenset[str]) -> str:
-    """How ``runs.csv`` names a variant: the channels off, joined by ``+`` ("" for none)."""
-    return "+".join(sorted(off))
+    """How ``runs.csv`` names a variant: the channels off, joined by ``+`` ("none" for none)."""
+    return "+".join(sorted(off)) or "none"
 
 
 def variants_needed(channels: Sequence[str], coalitions: Sequence[frozenset[str]] = ()) -> list[frozenset[str]]:
@@ -292,7 +292,7 @@ def run_variants(
     tasks, keys = [], {}
     for arm, (label, scenario) in zip("AB", entries, strict=True):
         for off in variants:
-            key = f"{arm}: {label} | off: {off_label(off) or '-'}"
+            key = f"{arm}: {label} | off: {off_label(off)}"
             keys[key] = (arm, label, off_label(off))
             tasks.append((key, switched_off(scenario, off, label)))
     _, series = run_comparison(tasks, replications, seed, steps, evaluator, progress=progress, desc="decompose")
