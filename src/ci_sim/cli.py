@@ -279,10 +279,11 @@ def _validate_one(path: Path, overrides: list[str]) -> str:
     "--out", "-o", type=click.Path(file_okay=False, path_type=Path), help="Figures folder (default: DIR/figures)."
 )
 def plot(results_dir, out):
-    """Draw the figures (PNG and SVG) of a run, compare, sweep or sensitivity folder.
+    """Draw the figures (PNG and SVG) of a run, compare, decompose, sweep or sensitivity folder.
 
     The kind of folder is recognised from its files: timeseries.parquet (run), compare.csv
-    (compare), experiment.json + runs/ (sweep), sensitivity.csv (sensitivity).
+    (compare), decomposition.csv (decompose), experiment.json + runs/ (sweep),
+    sensitivity.csv (sensitivity).
 
     \b
     Example:

@@ -488,7 +488,6 @@ def format_decomposition(
             lines.append("")
             continue
         for method, rows in part.groupby("method", sort=False):
-            head = "one at a time" if method == ONE_AT_A_TIME else "Shapley"
             cells = [
                 (
                     _ROW_NAMES.get(r.channel, r.channel)
@@ -499,9 +498,10 @@ def format_decomposition(
                 )
                 for r in rows.itertuples()
             ]
-            w0 = max(len(f"channel off ({head})"), *(len(c[0]) for c in cells)) + 2
+            head = "channel off (one at a time)" if method == ONE_AT_A_TIME else "channel (Shapley value)"
+            w0 = max(len(head), *(len(c[0]) for c in cells)) + 2
             w1 = max(len("gap without [95% CI]"), *(len(c[1]) for c in cells)) + 2
-            lines.append(f"  {'channel off (' + head + ')':<{w0}}{'gap without [95% CI]':<{w1}}share of gap [95% CI]")
+            lines.append(f"  {head:<{w0}}{'gap without [95% CI]':<{w1}}share of gap [95% CI]")
             lines += [f"  {c0:<{w0}}{c1 if c1 != 'n/a' else '':<{w1}}{c2}" for c0, c1, c2 in cells]
         lines.append("")
     used = [c for c in dict.fromkeys(table.loc[table["kind"] == "channel", "channel"])]
