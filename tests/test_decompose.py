@@ -326,3 +326,19 @@ def test_exact_shapley_is_refused_beyond_its_limit(tmp_path, monkeypatch):
     )
     assert res.exit_code == 0, res.output
     assert "Shapley" in res.output
+
+
+def test_at_month_0_no_mechanism_has_acted_yet(tmp_path):
+    """Exact oracle: before the first step no switch changes anything, so every share is 0 and the
+    whole gap (trust from legitimacy, SF7) flows through no channel."""
+    _, table, _, out = _decompose(
+        tmp_path, "single_backbone", "self_declared_backbone", "-r", "3", "--steps", "2", "--month", "0"
+    )
+    trust = _rows(table)[table["metric"] == "mean_trust"].set_index("channel")
+    assert trust.loc["trust", "gap"] > 0 and trust.loc["trust", "note"] != dec.NOT_THERE
+    assert (trust.loc[dec.default_channels(), "share"] == 0.0).all()
+    assert trust.loc[dec.NO_CHANNEL, "share"] == 1.0 and trust.loc[dec.INTERACTIONS, "share"] == 0.0
+    # and ci-sim plot redraws the folder's figure
+    res = CliRunner().invoke(main, ["plot", str(out), "--out", str(tmp_path / "figs")])
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in (tmp_path / "figs").iterdir()} == {"decomposition.png", "decomposition.svg"}
