@@ -779,7 +779,7 @@ def plot_decomposition(frame: pd.DataFrame, out_dir: Path, labels: tuple[str, st
             gap = f"gap {first['gap']:.3g} [{first['gap_lo']:.3g}, {first['gap_hi']:.3g}]"
             ax.set_title(f"{metric_label(metric)}\n{gap}", fontsize=12)
             names = [
-                _DECOMPOSITION_ROWS.get(c, c) if method == "one_at_a_time" or k == "channel" else "Remainder (all off)"
+                _DECOMPOSITION_ROWS.get(c, c) if method == "one_at_a_time" or k == "channel" else "No channel"
                 for c, k in zip(part["channel"], part["kind"], strict=True)
             ]
             y = np.arange(len(part))
