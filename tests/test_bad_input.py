@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from conftest import SCENARIOS
+from conftest import ROOT, SCENARIOS
 
 from ci_sim.cli import main
 
@@ -410,21 +410,22 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(CASES))
-def test_bad_scenario_exits_2_with_one_clear_message_and_writes_nothing(case, tmp_path, monkeypatch):
-    text, extra, where, key, value, allowed = CASES[case]
-    monkeypatch.chdir(tmp_path)  # a default results/ folder would land here
-    (tmp_path / FILE).write_text(text)
-    res = CliRunner().invoke(main, ["run", FILE, "-q", "-r", "1", "--out", "out", *extra])
+def _assert_refused(folder, monkeypatch, text: str, argv: list[str], where: str, key: str, value: str, allowed: str):
+    """Run ``argv`` in ``folder`` holding FILE (``text``): exit 2, one line naming where, the key (if
+    any), the value and what is allowed; nothing written there (or in a results/ folder there)."""
+    monkeypatch.chdir(folder)  # a default results/ folder would land here
+    (folder / FILE).write_text(text)
+    res = CliRunner().invoke(main, argv)
     assert res.exit_code == 2, res.output
     message = res.output.strip()
     assert message.startswith("error: ") and message.count("\n") == 0, message  # one message, one line
     assert message.startswith(f"error: {where}"), message
-    assert f": {key}" in message, message
+    if key:
+        assert f": {key}" in message, message
     assert f"bad value {value}" in message or value in message, message
     assert allowed in message, message
     assert "Traceback" not in message
-    assert sorted(p.name for p in tmp_path.iterdir()) == [FILE]  # nothing written, here or in results/
+    assert sorted(p.name for p in folder.iterdir()) == [FILE]  # nothing written, here or in results/
 
 
 def test_table_is_large_enough():
@@ -468,3 +469,103 @@ def test_console_script_exit_status_and_message(tmp_path):
     assert "community.partners" in proc.stderr and "-5" in proc.stderr
     assert proc.stderr.startswith("error: --set community.partners=-5")  # the option, not the file
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ decompose (issue 11, item 4)
+SHORT = "name: short\nsteps: 24\nissue_areas: [{name: education}]\n"
+# id: (extra arguments after `decompose`, where (file or option), key path, bad value, allowed)
+DECOMPOSE_CASES = {
+    "unknown scenario": (
+        ["single_bakcbone", "nine_backbones"],
+        "single_bakcbone",
+        "",
+        "'single_bakcbone'",
+        "did you mean 'single_backbone'?",
+    ),
+    "bad --set": (
+        ["single_backbone", "nine_backbones", "--set", "community.partners=-5"],
+        "--set community.partners=-5",
+        "community.partners",
+        "-5",
+        "greater than or equal to 1",
+    ),
+    "unknown channel": (
+        ["single_backbone", "nine_backbones", "--channels", "trust,atention"],
+        "--channels",
+        "",
+        "'atention'",
+        "unknown channel (did you mean 'attention'?); a mechanism switch; allowed: attention, trust",
+    ),
+    "no channel named": (
+        ["single_backbone", "nine_backbones", "--channels", ","],
+        "--channels",
+        "",
+        "','",
+        "one or more",
+    ),
+    "channel named twice": (
+        ["single_backbone", "nine_backbones", "--channels", "trust,trust"],
+        "--channels",
+        "",
+        "'trust'",
+        "each channel once",
+    ),
+    "channel already off in a scenario": (
+        ["single_backbone", "nine_backbones", "--channels", "trust", "--set", "mechanisms.trust=false"],
+        "single_backbone",
+        "mechanisms.trust",
+        "False",
+        "a channel switched on in both scenarios",
+    ),
+    "every default channel off": (
+        ["single_backbone", "nine_backbones"]
+        + [x for m in ("attention", "trust", "engagement", "agendas") for x in ("--set", f"mechanisms.{m}=false")],
+        "decompose",
+        "mechanisms",
+        "attention",
+        "at least one mechanism switched on in both scenarios",
+    ),
+    "different horizons": (
+        [FILE, "single_backbone"],
+        "decompose",
+        "steps",
+        "'short': 24, 'single_backbone': 120",
+        "scenarios with one horizon",
+    ),
+    "month after the horizon": (
+        ["single_backbone", "nine_backbones", "--steps", "12", "--month", "13"],
+        "--month",
+        "",
+        "13",
+        "a month from 0 to the horizon, 12",
+    ),
+    "unknown metric": (
+        ["single_backbone", "nine_backbones", "--metrics", "alignment,alignmnt"],
+        "--metric",
+        "",
+        "'alignmnt'",
+        "a metric every scenario reports",
+    ),
+    "a strategies file for a scenario": (
+        [str(ROOT / "experiments" / "strategies.yaml"), "single_backbone"],
+        "decompose",
+        "",
+        "'one backbone'",
+        "two scenarios (files or shipped names), A and B",
+    ),
+}
+
+
+def _case(case: str) -> tuple[str, list[str], list[str]]:
+    """FILE's text, the command line and the expected (where, key, value, allowed) of a row of either table."""
+    if case in CASES:
+        text, extra, *expected = CASES[case]
+        return text, ["run", FILE, "-q", "-r", "1", "--out", "out", *extra], expected
+    args, *expected = DECOMPOSE_CASES[case.removeprefix("decompose: ")]
+    return SHORT, ["decompose", *args, "-q", "-r", "2", "-w", "1"], expected
+
+
+@pytest.mark.parametrize("case", [*CASES, *(f"decompose: {c}" for c in DECOMPOSE_CASES)])
+def test_bad_scenario_exits_2_with_one_clear_message_and_writes_nothing(case, tmp_path, monkeypatch):
+    text, argv, expected = _case(case)
+    _assert_refused(tmp_path, monkeypatch, text, argv, *expected)

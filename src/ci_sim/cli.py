@@ -279,10 +279,11 @@ def _validate_one(path: Path, overrides: list[str]) -> str:
     "--out", "-o", type=click.Path(file_okay=False, path_type=Path), help="Figures folder (default: DIR/figures)."
 )
 def plot(results_dir, out):
-    """Draw the figures (PNG and SVG) of a run, compare, sweep or sensitivity folder.
+    """Draw the figures (PNG and SVG) of a run, compare, decompose, sweep or sensitivity folder.
 
     The kind of folder is recognised from its files: timeseries.parquet (run), compare.csv
-    (compare), experiment.json + runs/ (sweep), sensitivity.csv (sensitivity).
+    (compare), decomposition.csv (decompose), experiment.json + runs/ (sweep),
+    sensitivity.csv (sensitivity).
 
     \b
     Example:
@@ -373,33 +374,54 @@ def dashboard(scenario, port, host):
     sys.exit(serve(base, host, port, echo=click.echo))
 
 
+def _paired_run_options(default_out: str):
+    """The options ``compare`` and ``decompose`` share: seeds, horizon, overrides, where runs execute and results go."""
+
+    def decorate(fn):
+        options = [
+            click.option(
+                "--seed",
+                "-s",
+                type=click.IntRange(min=0),
+                help="Base seed: replication i uses the same seed in every scenario (default: the first scenario's).",
+            ),
+            click.option(
+                "--steps", "-t", type=click.IntRange(min=1), help="Months to simulate (default: each scenario's)."
+            ),
+            click.option(
+                "--set",
+                "overrides",
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="Override a value in every scenario by dotted key path; repeatable.",
+            ),
+            click.option(
+                "--workers", "-w", type=click.IntRange(min=1), help="Local processes (default: all cores; 1: serial)."
+            ),
+            click.option("--scheduler", metavar="ADDRESS|local", help="Run on Dask: 'local' or tcp://HOST:PORT."),
+            click.option(
+                "--out",
+                "-o",
+                type=click.Path(file_okay=False, path_type=Path),
+                help=f"Output folder (default: {default_out}).",
+            ),
+            _allow_dropped,
+            click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+        ]
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
 @main.command()
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option(
     "--replications", "-r", type=click.IntRange(min=2), help="Replications per scenario (default 20, or the file's)."
 )
-@click.option(
-    "--seed", "-s", type=click.IntRange(min=0), help="Base seed: replication i uses the same seed in every scenario."
-)
-@click.option("--steps", "-t", type=click.IntRange(min=1), help="Months to simulate (default: each scenario's).")
-@click.option(
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a value in every scenario by dotted key path; repeatable.",
-)
 @click.option("--metric", "metrics", multiple=True, help="Metric to compare (repeatable; default: the key metrics).")
-@click.option("--workers", "-w", type=click.IntRange(min=1), help="Local processes (default: all cores).")
-@click.option("--scheduler", metavar="ADDRESS|local", help="Run on Dask: 'local' or tcp://HOST:PORT.")
-@click.option(
-    "--out",
-    "-o",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (default: results/compare/<UTC time>/).",
-)
-@_allow_dropped
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_paired_run_options("results/compare/<UTC time>/")
 def compare(
     scenarios, replications, seed, steps, overrides, metrics, workers, scheduler, out, allow_dropped_events, quiet
 ):
@@ -460,6 +482,164 @@ def compare(
     for label, sc in entries:
         _note_dropped(label, sc)
     click.echo(format_table(table, metrics, differences))
+    click.echo(f"results in {out}")
+
+
+@main.command()
+@click.argument("scenario_a")
+@click.argument("scenario_b")
+@click.option(
+    "--channels",
+    metavar="NAME,NAME...",
+    help="Mechanism switches to switch off one at a time, comma-separated (default: every switch of a "
+    "scenario's mechanisms: section except *_noise ones; the list is read from the model).",
+)
+@click.option(
+    "--metrics",
+    "--metric",
+    "metrics",
+    multiple=True,
+    metavar="NAME[,NAME...]",
+    help="Metrics to decompose (comma-separated or repeated; default: the key metrics).",
+)
+@click.option("--month", type=click.IntRange(min=0), help="Month to decompose the gap at (default: the horizon).")
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(min=2),
+    default=20,
+    show_default=True,
+    help="Replications (each with one seed in both scenarios and every variant).",
+)
+@click.option(
+    "--shapley",
+    is_flag=True,
+    help="Also give Shapley values (interactions shared out): 2^n coalitions of the n channels, each run in both "
+    "scenarios for every replication, so many more runs (n <= 6, or use --shapley-permutations).",
+)
+@click.option(
+    "--shapley-permutations",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Shapley values from N random orders of the channels (implies --shapley; for more than 6 channels).",
+)
+@_paired_run_options("results/decompose/<A>_vs_<B>/<UTC time>/")
+def decompose(
+    scenario_a,
+    scenario_b,
+    channels,
+    metrics,
+    month,
+    replications,
+    seed,
+    steps,
+    overrides,
+    shapley,
+    shapley_permutations,
+    workers,
+    scheduler,
+    out,
+    allow_dropped_events,
+    quiet,
+):
+    """Decompose the gap between two scenarios into the mechanisms that carry it.
+
+    Each channel (a mechanism switch: attention, trust, engagement, agendas, ...) is switched
+    off, one at a time, in both scenarios, with the same seeds (replication i has one seed in
+    both scenarios and every variant). A channel's share of the gap A - B in a metric is
+    (gap - gap without it) / gap; the remainder, 1 - the sum of the shares, is split into the
+    gap left with every channel off and the interactions. 95% CIs from a paired bootstrap over
+    replications; a gap whose own CI includes 0 gets no shares ("n/a").
+
+    Writes decomposition.csv, runs.csv (every run's seed and metrics at the month),
+    figures/decomposition.png and .svg, and manifest.json. Runs: 2 x replications x
+    (channels + 2); --shapley needs 2 x replications x 2^channels.
+
+    \b
+    Example:
+      ci-sim decompose single_backbone nine_backbones -r 10
+      ci-sim decompose single_backbone nine_backbones --channels attention,agendas --month 60
+      ci-sim decompose single_backbone nine_backbones --metrics outcome_improvement --shapley
+    """
+    from ci_sim.experiments.compare import check_comparable, check_metrics, load_entries
+    from ci_sim.experiments.decompose import (
+        check_month,
+        decomposition_table,
+        format_decomposition,
+        parse_channels,
+        resolve_channels,
+        run_variants,
+        shapley_coalitions,
+        variants_needed,
+        write_decomposition,
+    )
+    from ci_sim.experiments.evaluators import make_evaluator
+    from ci_sim.runs.seeds import replication_seed
+
+    requested = parse_channels(channels)
+    entries, _ = load_entries(
+        [scenario_a, scenario_b], list(overrides), steps=steps, drop_late_events=allow_dropped_events
+    )
+    if len(entries) != 2:  # a strategies file holds several scenarios
+        raise ScenarioError(
+            "decompose", "", [label for label, _ in entries], "two scenarios (files or shipped names), A and B"
+        )
+    differences = check_comparable(entries, source="decompose")
+    chosen, skipped = resolve_channels(requested, entries)
+    wanted = [m.strip() for text in metrics for m in text.split(",") if m.strip()]
+    metric_list = check_metrics(entries, wanted or KEY_METRICS)
+    horizon = entries[0][1].steps
+    month = check_month(month, horizon)
+    base_seed = seed if seed is not None else entries[0][1].seed
+    shapley_plan = None
+    if shapley or shapley_permutations:
+        shapley_plan = shapley_coalitions(chosen, shapley_permutations, base_seed)
+    variants = variants_needed(chosen, shapley_plan[0] if shapley_plan else ())
+    names = [sc.name for _, sc in entries]
+    out = out or default_out_dir("decompose", f"{names[0]}_vs_{names[1]}")
+    check_new_dir(out)  # before any run, not after them
+    evaluator = make_evaluator(workers, scheduler)
+    notes = [*differences, *skipped]
+    labels = (entries[0][0], entries[1][0])
+    click.echo(
+        f"decompose: {len(chosen)} channel(s), {len(variants)} variant(s) x 2 scenarios x {replications} "
+        f"replications = {2 * len(variants) * replications} runs",
+        err=True,
+    )
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    runs = run_variants(entries, variants, replications, base_seed, steps, month, evaluator, progress=not quiet)
+    table = decomposition_table(runs, metric_list, chosen, base_seed, shapley_plan)
+    from ci_sim.viz.plots import plot_decomposition  # matplotlib loads only now
+
+    with staged_dir(out) as tmp:  # the folder appears complete or not at all
+        plot_decomposition(table, tmp / "figures", labels)
+        write_decomposition(
+            tmp,
+            table,
+            runs,
+            entries,
+            chosen,
+            differences_between_scenarios=list(differences),
+            channels_left_out=list(skipped),
+            metrics=metric_list,
+            base_seed=base_seed,
+            replications=replications,
+            seeds=[replication_seed(base_seed, i) for i in range(replications)],
+            steps=horizon,
+            month=month,
+            variants=[sorted(v) for v in variants],
+            shapley=None
+            if shapley_plan is None
+            else {"exact": shapley_permutations is None, "permutations": shapley_permutations},
+            evaluator=getattr(evaluator, "label", type(evaluator).__name__),
+            workers=getattr(evaluator, "workers", None),
+            started=started.isoformat(),
+            ended=datetime.now(UTC).isoformat(),
+            wall_seconds=round(time.perf_counter() - t0, 3),
+        )
+    for label, sc in entries:
+        _note_dropped(label, sc)
+    click.echo(format_decomposition(table, labels, notes=notes))
     click.echo(f"results in {out}")
 
 

@@ -195,7 +195,7 @@ def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix.rstrip("."): data}
 
 
-def check_comparable(entries: list[tuple[str, Scenario]]) -> list[str]:
+def check_comparable(entries: list[tuple[str, Scenario]], source: str = "compare") -> list[str]:
     """Refuse scenarios run over different horizons; say what else differs in their community.
 
     Final-step metrics after 12 and after 120 months are not comparable (the outcome of the
@@ -203,6 +203,8 @@ def check_comparable(entries: list[tuple[str, Scenario]]) -> list[str]:
     refused. A different community (partners, sector mix, capacity, network) can be the
     point of a comparison, so it is allowed but stated: the returned lines are printed above
     the table, recorded in the manifest and appended to each plain-language statement.
+
+    ``source`` names the command in the error (the message starts with it).
 
     Returns:
         One line per community setting that differs from the baseline's (first entry's).
@@ -214,7 +216,7 @@ def check_comparable(entries: list[tuple[str, Scenario]]) -> list[str]:
     if len(set(horizons.values())) > 1:
         shown = ", ".join(f"{label!r}: {t}" for label, t in horizons.items())
         raise ScenarioError(
-            "compare",
+            source,
             "steps",
             shown,
             "scenarios with one horizon (final-month metrics of different horizons are not comparable); "
@@ -288,8 +290,11 @@ def run_comparison(
     steps: int | None,
     evaluator,
     progress: bool = True,
+    desc: str = "compare",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every scenario's replications with common random numbers.
+
+    ``desc`` names the progress bar (the command running).
 
     Returns:
         ``summary`` (scenario, replication, seed, final metrics) and ``timeseries``
@@ -299,7 +304,7 @@ def run_comparison(
     finals, series = {}, {}
     with evaluator as executor:
         futures = [executor.submit(_one, t) for t in tasks]
-        for future in tqdm(futures, desc="compare", unit="run", disable=not progress, file=sys.stderr):
+        for future in tqdm(futures, desc=desc, unit="run", disable=not progress, file=sys.stderr):
             label, rep, result = future.result()
             finals[label, rep] = {"scenario": label, "replication": rep, "seed": result.seed, **result.final}
             ts = result.timeseries.copy()

@@ -63,9 +63,12 @@ def folder_name(name: str) -> str:
     return slug
 
 
-def default_out_dir(name: str) -> Path:
-    """``results/<folder_name(name)>/<UTC timestamp>/`` (not created): always inside ``results/``."""
-    return RESULTS_ROOT / folder_name(name) / utc_stamp()
+def default_out_dir(*names: str) -> Path:
+    """``results/<folder_name(name)>/.../<UTC timestamp>/`` (not created): always inside ``results/``.
+
+    Each name is one folder level (``default_out_dir("decompose", "a_vs_b")``).
+    """
+    return RESULTS_ROOT.joinpath(*(folder_name(n) for n in names)) / utc_stamp()
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:

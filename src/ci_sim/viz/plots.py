@@ -24,7 +24,7 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 from scipy import stats
 
 from ci_sim.experiments.compare import NEEDS_TWO, mean_ci, metric_bounds
@@ -732,6 +732,100 @@ def plot_compare(folder: Path, out_dir: Path) -> list[Path]:
     return paths
 
 
+# --------------------------------------------------------------------------- decomposition
+
+#: how the rows of decomposition.csv that are not a channel are labelled in the figure
+_DECOMPOSITION_ROWS = {
+    "remainder": "Remainder (1 − sum)",
+    "remainder_no_channel": "  … through no channel",
+    "remainder_interactions": "  … interactions",
+}
+
+
+def plot_decomposition(frame: pd.DataFrame, out_dir: Path, labels: tuple[str, str] | None = None) -> list[Path]:
+    """Horizontal bars of each channel's share of the A − B gap, with 95% CI whiskers.
+
+    One panel per metric; the remainder (and, one at a time, its two parts) below the
+    channels, in grey. A metric whose gap is within its noise gets a panel saying so instead
+    of bars. One figure per method: ``decomposition.png``/``.svg`` (one at a time) and
+    ``decomposition_shapley.png``/``.svg``.
+
+    Args:
+        frame: rows of ``decomposition.csv`` (:func:`ci_sim.experiments.decompose.decomposition_table`).
+        out_dir: folder to write into (created if needed).
+        labels: the two scenarios' names, for the title.
+
+    Returns:
+        The paths written.
+
+    Raises:
+        PlotError: if the table lacks the needed columns or is empty.
+    """
+    need = {"metric", "channel", "share", "share_lo", "share_hi", "method", "kind", "gap", "gap_lo", "gap_hi"}
+    missing = need - set(frame.columns)
+    if missing:
+        raise PlotError(f"decomposition table lacks column(s) {sorted(missing)}; it has {list(frame.columns)}")
+    if frame.empty:
+        raise PlotError("decomposition table is empty")
+    gap_name = f"{labels[0]} − {labels[1]}" if labels else "A − B"
+    paths: list[Path] = []
+    for method, by_method in frame.groupby("method", sort=False):
+        metrics = list(dict.fromkeys(by_method["metric"]))
+        n_rows = by_method.groupby("metric").size().max()
+        fig, axes = subplots(len(metrics), 5.6, max(2.6, 0.9 + 0.42 * n_rows), max_cols=2)
+        for ax, metric in zip(axes, metrics, strict=True):
+            part = by_method[by_method["metric"] == metric].iloc[::-1]  # first row on top
+            first = part.iloc[-1]
+            gap = f"gap {first['gap']:.3g} [{first['gap_lo']:.3g}, {first['gap_hi']:.3g}]"
+            ax.set_title(f"{metric_label(metric)}\n{gap}", fontsize=12)
+            names = [
+                _DECOMPOSITION_ROWS.get(c, c) if method == "one_at_a_time" or k == "channel" else "No channel"
+                for c, k in zip(part["channel"], part["kind"], strict=True)
+            ]
+            y = np.arange(len(part))
+            ax.set_yticks(y, names)
+            ax.grid(axis="y", visible=False)
+            share = part["share"].to_numpy(float)
+            if not np.isfinite(share).any():
+                ax.text(
+                    0.5,
+                    0.5,
+                    "gap within noise\n(95% CI includes 0):\nshares n/a",
+                    transform=ax.transAxes,
+                    ha="center",
+                    va="center",
+                    fontsize=12,
+                )
+                ax.set_xticks([])
+                continue
+            lo, hi = part["share_lo"].to_numpy(float), part["share_hi"].to_numpy(float)
+            err = np.vstack([np.clip(share - lo, 0, None), np.clip(hi - share, 0, None)])
+            colors = [OKABE_ITO[0] if k == "channel" else NEUTRAL_GREY for k in part["kind"]]
+            bars = ax.barh(
+                y, share, xerr=err, color=colors, error_kw={"ecolor": "#333333", "capsize": 3, "elinewidth": 1.2}
+            )
+            for bar, kind in zip(bars, part["kind"], strict=True):
+                if kind == "remainder_part":
+                    bar.set_hatch("///")
+                    bar.set_edgecolor("#666666")
+            ax.axvline(0, color="#333333", linewidth=0.8)
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+            ax.set_xlabel(f"share of the gap {gap_name}")
+        what = "one channel off at a time" if method == "one_at_a_time" else "Shapley values"
+        fig.suptitle(f"Which mechanisms carry the gap? ({what}; bars with 95% bootstrap CI)", fontsize=14)
+        paths += save_figure(fig, out_dir, "decomposition" if method == "one_at_a_time" else f"decomposition_{method}")
+    return paths
+
+
+def plot_decompose(folder: Path, out_dir: Path) -> list[Path]:
+    """Figures of a ``ci-sim decompose`` folder (its ``decomposition.csv``)."""
+    labels = None
+    manifest = _manifest(folder)
+    if "scenario_a" in manifest and "scenario_b" in manifest:
+        labels = (manifest["scenario_a"], manifest["scenario_b"])
+    return plot_decomposition(pd.read_csv(folder / "decomposition.csv"), out_dir, labels)
+
+
 # --------------------------------------------------------------------------- sweep
 
 
@@ -940,13 +1034,15 @@ def plot_sweep(folder: Path, out_dir: Path) -> list[Path]:
 
 
 def detect_kinds(folder: Path) -> list[str]:
-    """What produced ``folder``, from its files: any of sensitivity, compare, sweep, run."""
+    """What produced ``folder``, from its files: any of sensitivity, compare, decompose, sweep, run."""
     folder = Path(folder)
     kinds = []
     if (folder / "sensitivity.csv").is_file():
         kinds.append("sensitivity")
     if (folder / "compare.csv").is_file():
         kinds.append("compare")
+    if (folder / "decomposition.csv").is_file():
+        kinds.append("decompose")
     if (folder / "runs").is_dir() and (
         (folder / "experiment.json").is_file() or any((folder / "runs").glob("*.parquet"))
     ):
@@ -976,6 +1072,7 @@ def plot_results(folder: Path, out_dir: Path | None = None) -> list[Path]:
     if not kinds:
         raise PlotError(
             f"{folder}: not a results folder; expected timeseries.parquet (run), compare.csv (compare), "
+            "decomposition.csv (decompose), "
             "experiment.json + runs/ (sweep) or sensitivity.csv (sensitivity)"
         )
     out_dir = Path(out_dir) if out_dir is not None else folder / "figures"
@@ -987,6 +1084,8 @@ def plot_results(folder: Path, out_dir: Path | None = None) -> list[Path]:
                 paths += plot_second_order(pd.read_csv(folder / "sensitivity_s2.csv"), out_dir)
         elif kind == "compare":
             paths += plot_compare(folder, out_dir)
+        elif kind == "decompose":
+            paths += plot_decompose(folder, out_dir)
         elif kind == "sweep":
             paths += plot_sweep(folder, out_dir)
         else:
