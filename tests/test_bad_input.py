@@ -11,6 +11,10 @@ from click.testing import CliRunner
 from conftest import ROOT, SCENARIOS
 
 from ci_sim.cli import main
+from ci_sim.model.scenario import Mechanisms
+
+#: every switch that decompose takes as a channel by default (the ``*_noise`` ones are not)
+DEFAULT_CHANNELS = [m for m in Mechanisms.model_fields if not m.endswith("_noise")]
 
 GOOD = "name: x\nissue_areas: [{name: education, backbones: {count: 2}}]\n"
 TWO_AREAS = (
@@ -519,7 +523,7 @@ DECOMPOSE_CASES = {
     ),
     "every default channel off": (
         ["single_backbone", "nine_backbones"]
-        + [x for m in ("attention", "trust", "engagement", "agendas") for x in ("--set", f"mechanisms.{m}=false")],
+        + [x for m in DEFAULT_CHANNELS for x in ("--set", f"mechanisms.{m}=false")],
         "decompose",
         "mechanisms",
         "attention",

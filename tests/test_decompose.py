@@ -22,8 +22,8 @@ from ci_sim.runs.seeds import replication_seed
 
 CONTRACT = ["metric", "channel", "gap", "gap_without", "share", "share_lo", "share_hi"]
 #: single_backbone whose trust moves a third as fast: the only difference acts through mechanisms.trust
-#: (trust_rate is read only by the trust update, and only while the switch is on)
-SLOW_TRUST = """name: slow_trust
+#: (credit_gain is read only by the trust update, and only while the switch is on)
+SLOW_TRUST = """name: no_credit
 steps: 120
 seed: 2026
 community: {partners: 150}
@@ -31,7 +31,7 @@ issue_areas:
   - name: education
     backbones: {count: 1, neutrality: 0.9, servant_leadership: 0.9, origin: partner_agreed, coordination: none}
     conveners: {per_outcome: false}
-parameters: {trust_rate: 0.02}
+parameters: {credit_gain: 0.0}
 """
 
 
@@ -61,7 +61,7 @@ def test_a_scenario_against_itself_has_no_gap_and_no_shares(tmp_path):
 
 
 def test_a_difference_that_acts_only_through_trust_is_all_trust(tmp_path):
-    """B differs from A only in trust_rate: with trust off in both, A and B are the same runs.
+    """B differs from A only in credit_gain (read by the trust update alone): with trust off in both, A and B are the same runs.
 
     So the gap without trust is exactly 0, trust's share exactly 1 (its bootstrap interval
     too), the gap through no channel exactly 0, and the interactions exactly minus the other
