@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ci_sim.model.mechanisms.common import tv_matrix
-from ci_sim.model.scenario import COORDINATION_LEVELS, SECTORS, Scenario
+from ci_sim.model.scenario import COORDINATION_LEVELS, FUNDER_RULES, SECTORS, Scenario
 
 LEGITIMACY_FIELDS = {
     "partner_agreed": "legitimacy_partner_agreed",
@@ -42,6 +42,7 @@ def areas(sc: Scenario) -> dict:
         "outcome_area": outcome_area,
         "outcomes_per_area": np.bincount(outcome_area, minlength=len(names)).astype(float),
         "coordination": np.array([COORDINATION_LEVELS.index(a.coordination) for a in sc.issue_areas], dtype=np.int64),
+        "funder_rule": np.array([FUNDER_RULES.index(a.funding.rule) for a in sc.issue_areas], dtype=np.int64),
         "pool": np.array([a.funding.backbone_pool for a in sc.issue_areas], dtype=float),
         "grants": np.array([a.funding.program_grants for a in sc.issue_areas], dtype=float),
     }

@@ -20,6 +20,7 @@ submodel                               module                                  O
 8 working groups and action plans      ``mechanisms.plans``                    §7.8
 9 changed practice                     ``mechanisms.outcomes``                 §7.9
 10 trust, legitimacy and engagement    ``mechanisms.trust``                    §7.10
+11 jockeying (yearly, Python)           ``mechanisms.jockeying``                §7.17
 12 population indicators               ``mechanisms.population``               §7.12
 events                                 ``mechanisms.events``                   §7.13
 =====================================  ======================================  ========
@@ -40,6 +41,7 @@ from mesa import Model
 
 from ci_sim.model import initialize
 from ci_sim.model.agents import BackboneAgent, ConvenerAgent, PartnerAgent
+from ci_sim.model.mechanisms import jockeying
 from ci_sim.model.mechanisms.agendas import influence_weights
 from ci_sim.model.mechanisms.common import tv_matrix
 from ci_sim.model.mechanisms.events import apply_due_events
@@ -56,7 +58,7 @@ from ci_sim.model.state import (
 )
 
 #: one random stream per component, spawned from the model's generator (common random numbers)
-STREAMS = ("partners", "agendas", "backbones", "network", "trust", "outcomes", "noise", "population")
+STREAMS = ("partners", "agendas", "backbones", "network", "trust", "outcomes", "noise", "population", "jockeying")
 FUNCTIONS = ("vision", "aligned", "measurement", "engagement", "policy", "resources")
 
 
@@ -121,6 +123,7 @@ class CollectiveImpactModel(Model):
         self.shock_sd = np.array([p.shock_sd for p in populations])
         self._bind_state()
         self.events = sorted(scenario.events, key=lambda e: e["at"])
+        self.claimants: set[int] = set()  # partners that have claimed the backbone role (jockeying)
         self.running = True
         derive(self.state, self.P, True)  # attention, hours, ... of the initial state (month 0)
         pay_grants(self.state, self.P)
@@ -138,10 +141,13 @@ class CollectiveImpactModel(Model):
     # ------------------------------------------------------------------ the step
 
     def step(self) -> None:
-        """Advance one month: events, the month's noise, then the mechanisms in the documented order."""
+        """Advance one month: events, the yearly jockeying review (if on), the month's random numbers, mechanisms."""
         month = self.steps  # Mesa has counted this step already; the state is still at its start
-        if apply_due_events(self, month - 1):
-            derive(self.state, self.P, self.switches.attention)  # an event changed who is active
+        changed = apply_due_events(self, month - 1)
+        if self.switches.jockeying:
+            changed |= jockeying.review(self, month - 1)
+        if changed:  # an event or the yearly review changed who is active
+            derive(self.state, self.P, self.switches.attention)
         advance(self.state, self.P, month, *self.draw_month(month))
 
     def draw_month(self, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

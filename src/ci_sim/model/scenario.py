@@ -48,6 +48,10 @@ Sector = Literal[
 ]
 Origin = Literal["partner_agreed", "funder_created", "self_declared"]
 Coordination = Literal["none", "shared_data", "shared_agenda", "joint"]
+#: Funders' allocation rules (docs/ODD.md §7.2): split by legitimacy and visibility; fund only the
+#: most legitimate backbone; fund the area's backbones only as one joint backbone of backbones.
+FunderRule = Literal["split_by_visibility", "one_agreed", "joint"]
+FUNDER_RULES: tuple[str, ...] = FunderRule.__args__
 #: The coordination levels in order (docs/ODD.md §7.11): each removes more of the costs of several backbones.
 COORDINATION_LEVELS: tuple[str, ...] = Coordination.__args__
 
@@ -203,6 +207,10 @@ class Funding(_Strict):
         0.0, description="funders' backbone money per partner of the area, $/partner/month, added to backbone_pool"
     )
     program_grants: NonNeg = Field(400000.0, description="grants to partners, $/month")
+    rule: FunderRule = Field(
+        "split_by_visibility",
+        description="how funders allocate the backbone pool among the area's backbones (docs/ODD.md §7.2)",
+    )
 
 
 class Population(_Strict):
@@ -279,6 +287,15 @@ class IssueArea(_Strict):
         if len(coords) > 1:
             raise _PathError("coordination", sorted(coords), "one coordination value per area")
         self._set_resolved("coordination", coords.pop() if coords else "none")
+        if self.funding.rule == "joint" and self.coordination != "joint":
+            if coords:  # the file asked for another level
+                raise _PathError(
+                    "funding.rule",
+                    "joint",
+                    f"funders who fund a joint backbone of backbones need coordination 'joint' (the area says "
+                    f"{self.coordination!r}); set coordination: joint or leave it out",
+                )
+            self._set_resolved("coordination", "joint")
         return self
 
     def indicator_counts(self) -> list[int]:
@@ -407,6 +424,16 @@ class Parameters(_Strict):
     burnout_tolerance: Unit = Field(0.25, description="meeting share of capacity before burnout")
     burnout_cost: NonNeg = Field(0.8, description="engagement lost per unit meeting share beyond tolerance")
     engagement_results: Unit = Field(0.1, description="engagement target gained (lost) per unit of visible results")
+    # 11. jockeying (mechanisms.jockeying)
+    visibility_value: NonNeg = Field(
+        5000.0, description="what a claimant counts a unit of visibility effort as worth, $/month"
+    )
+    claim_margin: float = Field(0.0, ge=-1e6, le=1e6, description="net $/month a claimant needs to expect to claim")
+    claims_per_year: int = Field(3, ge=0, le=50, description="organizations per area weighing a claim each year")
+    claimant_in_kind: NonNeg = Field(5000.0, description="a claimant's own contribution, $/month")
+    exit_followers: Unit = Field(
+        0.25, description="a backbone with fewer followers than this share of an even split exits (merges)"
+    )
 
 
 def _switch(meaning: str) -> Any:
@@ -445,6 +472,11 @@ class Mechanisms(_Strict):
     fragmented_data: bool = _switch("backbones without shared data run separate systems (off: one system)")
     fragmented_plans: bool = _switch("each backbone runs its own working groups and plans (off: one group per outcome)")
     competing_agendas: bool = _switch("each backbone promotes its own agenda (off: one common agenda per area)")
+    jockeying: bool = Field(
+        False,
+        description="organizations claim the backbone role when it pays, backbones exit or merge when followers "
+        "or money dry up (off, the default: the scenario's backbones stay)",
+    )
 
 
 # --------------------------------------------------------------------------- events

@@ -34,6 +34,7 @@ STRUCTURE = (
     "backbone_area",  # [B] int: a(b)
     "outcome_area",  # [K] int: a(k)
     "coordination",  # [A] int: kappa_a, 0 none .. 3 joint (ODD §7.11)
+    "funder_rule",  # [A] int: 0 split by visibility, 1 one agreed backbone, 2 joint (ODD §7.2)
     "partners_per_area",  # [A] N_a
     "outcomes_per_area",  # [A] K_a
     "peer_indptr",  # [N+1] int: row-normalized peer matrix P in CSR form

@@ -6,10 +6,16 @@ and visibility effort::
     r_b = (1 - m_b / max(N_a, 1)) R[kappa_a] [b active],       R = (1, 1, 0.5, 0)
     v_b = (1 - sigma_b) (v_0 + v_r r_b) [b active]
 
-Funders' pull and the split of the pool m_a F_a (visibility attracts money; m_a: funders'
-response to results and coherent asks, mechanism 7), overhead first::
+Funders' pull and the split of the pool m_a F_a (m_a: funders' response to results and
+coherent asks, mechanism 7), overhead first. The pull follows the area's funders' rule
+(``funding.rule``): ``split_by_visibility`` (legitimacy and visibility attract money),
+``one_agreed`` (only the area's most legitimate active backbone, largest f_b L_b, first on
+ties, is funded) or ``joint`` (the area's backbones are funded as one joint backbone of
+backbones, in equal parts)::
 
-    u_b = f_b L_b (1 + psi v_b) [b active]
+    u_b = f_b L_b (1 + psi v_b) [b active]            split_by_visibility
+    u_b = f_b L_b [b = argmax_{b' in a} f_b' L_b']     one_agreed
+    u_b = f_b [b active]                               joint
     M_b = (u_b / sum_{b' in a} u_b' m_a F_a + I_b) [b active]       (share 0 if the area's pull is 0: pool held)
     O_b = min(M_b, O),   S_b = (M_b - O_b) / omega_s            (staff hours/month)
 
@@ -27,6 +33,7 @@ from ci_sim.model.mechanisms.common import jit
 #: R: how much of the rivalry among an area's backbones survives each coordination level
 RIVALRY_BY_COORDINATION = np.array([1.0, 1.0, 0.5, 0.0])
 JOINT = 3
+SPLIT_BY_VISIBILITY, ONE_AGREED = 0, 1  # funders' rules (2: joint)
 
 
 @jit
@@ -46,12 +53,26 @@ def budget(S, P) -> None:
     B = m.shape[0]
     A = F.shape[0]
     pull_area = np.zeros(A)
+    agreed = np.full(A, -1)  # the most legitimate active backbone of each area (rule one_agreed)
+    for b in range(B):
+        a = area[b]
+        if active[b] and (
+            agreed[a] < 0
+            or S.funding_weight[b] * S.legitimacy[b] > S.funding_weight[agreed[a]] * S.legitimacy[agreed[a]]
+        ):
+            agreed[a] = b
     for b in range(B):
         a = area[b]
         on = 1.0 if active[b] else 0.0
         r[b] = (1.0 - m[b] / max(N_a[a], 1.0)) * RIVALRY_BY_COORDINATION[coordination[a]] * on
         v[b] = (1.0 - S.servant[b]) * (P.visibility_base + P.visibility_rival * r[b]) * on * P.visibility_contests_on
-        u[b] = S.funding_weight[b] * S.legitimacy[b] * (1.0 + P.funding_visibility * v[b]) * on
+        rule = S.funder_rule[a]
+        if rule == SPLIT_BY_VISIBILITY:
+            u[b] = S.funding_weight[b] * S.legitimacy[b] * (1.0 + P.funding_visibility * v[b]) * on
+        elif rule == ONE_AGREED:
+            u[b] = S.funding_weight[b] * S.legitimacy[b] if b == agreed[a] else 0.0
+        else:
+            u[b] = S.funding_weight[b] * on
         pull_area[a] += u[b]
     for a in range(A):
         S.pool_unspent[a] = 0.0 if pull_area[a] > 0 else F[a] * S.funder_factor[a]  # no backbone: funders hold it

@@ -50,11 +50,8 @@ def merge_backbones(m: CollectiveImpactModel, event: dict, area: int) -> None:
         count = spec["keep"] if named is None else 1
         keep = members[np.argsort(-m.mass[members], kind="stable")[:count]]
     others = np.setdiff1d(members, keep)
-    followed_trust = (m.attention[:, others] * m.trust[:, others]).sum(axis=1)
-    in_area = m.partner_area == area
     for j in keep:
-        m.trust[:, j] = np.maximum(m.trust[:, j], followed_trust * in_area)
-        m.backbone_plan[j] = np.maximum(m.backbone_plan[j], m.backbone_plan[others].max(axis=0, initial=0))
+        absorb(m, others, j, area)
     m.backbone_active[others] = False
     if spec["others_become"] == "conveners":
         free = [k for k in np.flatnonzero(m.outcome_area == area) if not m.convener_active[k]]
@@ -66,6 +63,17 @@ def merge_backbones(m: CollectiveImpactModel, event: dict, area: int) -> None:
             free.remove(k)
             m.add_conveners(area, [k], facilitation, m.in_kind[j])
             m.convener_plan[k] = max(m.convener_plan[k], m.backbone_plan[j, k])
+
+
+def absorb(m: CollectiveImpactModel, others, into: int, area: int) -> None:
+    """Backbone ``into`` takes over ``others``' followers' trust and plans (the caller ends the others).
+
+    ``tau_i,into <- max(tau_i,into, sum_{b in others} pi_ib tau_ib)`` for the area's partners,
+    ``P_into,k <- max(P_into,k, max_{b in others} P_bk)``.
+    """
+    followed_trust = (m.attention[:, others] * m.trust[:, others]).sum(axis=1)
+    m.trust[:, into] = np.maximum(m.trust[:, into], followed_trust * (m.partner_area == area))
+    m.backbone_plan[into] = np.maximum(m.backbone_plan[into], m.backbone_plan[others].max(axis=0, initial=0))
 
 
 def backbone_exits(m: CollectiveImpactModel, event: dict, area: int) -> None:
