@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from conftest import paired_ci, shipped
 
-from ci_sim import replication_seed, run_scenario
+from ci_sim import build_model, replication_seed, run_scenario
 
 pytestmark = pytest.mark.slow
 REPLICATIONS = 20
@@ -175,3 +175,28 @@ def test_costs_of_many_backbones_shrink_along_the_coordination_scale():
         for c in levels
     ]
     assert np.all(np.diff(means) > 0), dict(zip(levels, np.round(means, 4), strict=True))
+
+
+def test_sf2_under_one_funders_pool_holds_for_alike_backbones_and_can_fail():
+    """Areas that share one funders' pool (``funders.shared_pool``) are no longer islands: SF2
+    still holds when the areas' backbones are alike, and fails where one area's backbone seeks
+    visibility and draws the shared money away from the others."""
+    shared = ("funders.shared_pool=true",)
+    mean, lo, hi = paired_ci(
+        runs("backbones_per_issue_area", *shared)["partnership_effect"],
+        runs("backbones_per_issue_area")["partnership_effect"],
+    )
+    assert -0.002 < lo and hi < 0.002, f"alike backbones, shared pool minus own pools: {mean:.4f} [{lo:.4f}, {hi:.4f}]"
+    visible = ("issue_areas.1.backbones.servant_leadership=0.0", "issue_areas.1.backbones.neutrality=0.2")
+    budgets = {}
+    for pool in ((), shared):
+        model = build_model(shipped("backbones_per_issue_area", [*visible, *pool]), seed=3)
+        for _ in range(24):
+            model.step()
+        budgets[pool] = model.last.budget.copy()
+    # the visible health backbone draws more of one pool than of its own area's
+    assert budgets[shared][1] > budgets[()][1] and budgets[shared][0] < budgets[()][0], budgets
+    ed_own = runs("backbones_per_issue_area", *visible)["outcome_kindergarten_readiness"]
+    ed_shared = runs("backbones_per_issue_area", *visible, *shared)["outcome_kindergarten_readiness"]
+    mean, lo, _ = paired_ci(ed_own, ed_shared)
+    assert lo > 0, f"education loses to a visible health backbone under one pool: {mean:.5f}, CI low {lo:.5f}"

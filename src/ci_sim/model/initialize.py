@@ -43,6 +43,7 @@ def areas(sc: Scenario) -> dict:
         "outcomes_per_area": np.bincount(outcome_area, minlength=len(names)).astype(float),
         "coordination": np.array([COORDINATION_LEVELS.index(a.coordination) for a in sc.issue_areas], dtype=np.int64),
         "funder_rule": np.array([FUNDER_RULES.index(a.funding.rule) for a in sc.issue_areas], dtype=np.int64),
+        "shared_pool": np.array([sc.funders.shared_pool], dtype=np.bool_),
         "pool": np.array([a.funding.backbone_pool for a in sc.issue_areas], dtype=float),
         "grants": np.array([a.funding.program_grants for a in sc.issue_areas], dtype=float),
     }
@@ -269,6 +270,7 @@ def derived_arrays(n: int, b: int, k: int, n_areas: int) -> dict:
         "per_follower": np.zeros((b, 6)),
         "promoted": np.zeros((b, k)),
         "interest": np.zeros((n, k), dtype=np.bool_),
+        "convened": np.zeros((n, k), dtype=np.bool_),
         **{
             name: np.zeros(n)
             for name in (

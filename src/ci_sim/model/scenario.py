@@ -537,6 +537,16 @@ def describe_events(events: list[tuple[int, dict[str, Any]]]) -> str:
     return ", ".join(out)
 
 
+class Funders(_Strict):
+    """The community's funders (docs/ODD.md §7.2)."""
+
+    shared_pool: bool = Field(
+        False,
+        description="one backbone pool for all areas: the areas' pools are added up and split among every "
+        "area's backbones by their pull (off: each area's pool funds its own backbones)",
+    )
+
+
 class Output(_Strict):
     agent_period: int = Field(0, ge=0, description="sample per-agent state every N steps (0: never)")
 
@@ -557,6 +567,7 @@ class Scenario(_Strict):
         description="events at or after the horizon that the user chose to run without (--allow-dropped-events); "
         "kept here so the manifest records them; the model never applies them",
     )
+    funders: Funders = Field(default_factory=Funders)
     parameters: Parameters = Field(default_factory=Parameters)
     mechanisms: Mechanisms = Field(default_factory=Mechanisms)
     output: Output = Field(default_factory=Output)

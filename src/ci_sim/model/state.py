@@ -35,6 +35,7 @@ STRUCTURE = (
     "outcome_area",  # [K] int: a(k)
     "coordination",  # [A] int: kappa_a, 0 none .. 3 joint (ODD §7.11)
     "funder_rule",  # [A] int: 0 split by visibility, 1 one agreed backbone, 2 joint (ODD §7.2)
+    "shared_pool",  # [1] bool: one funders' pool for all areas (ODD §7.2)
     "partners_per_area",  # [A] N_a
     "outcomes_per_area",  # [A] K_a
     "peer_indptr",  # [N+1] int: row-normalized peer matrix P in CSR form
@@ -120,6 +121,7 @@ DERIVED = (
     "per_follower",  # [B, 6] h_bf
     "promoted",  # [B, K] p_b
     "interest",  # [N, K] bool: iota_ik
+    "convened",  # [N, K] bool: cm_ik, i attends outcome k's convened working group
     "groups",  # [N] n^grp_i
     "meeting_hours",  # [N]
     "duplicate_hours",  # [N] meeting hours spent hearing the same report again

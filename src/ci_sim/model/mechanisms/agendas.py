@@ -10,8 +10,10 @@ Conveners facilitate multi-sector networks (``mechanisms.convener_network``): th
 convened working group hear each other, so part of a member's peer influence comes from its
 groups' engagement-weighted mean agendas, and being convened adds weight on others::
 
-    cv_i = sum_k iota_ik z_k f_k / max(sum_k iota_ik, 1),   abar^grp_k = sum_j iota_jk e_j a_j / sum_j iota_jk e_j
-    n_i  = (1 - g cv_i) sum_j P_ij a_j + g cv_i sum_k iota_ik z_k f_k abar^grp_k / sum_k iota_ik z_k f_k
+    cv_i = sum_k cm_ik f_k / max(sum_k iota_ik, 1),   abar^grp_k = sum_j cm_jk e_j a_j / sum_j cm_jk e_j
+    n_i  = (1 - g cv_i) sum_j P_ij a_j + g cv_i sum_k cm_ik f_k abar^grp_k / sum_k cm_ik f_k
+
+(cm_ik: active partner i attends outcome k's convened group, mechanism 5).
     w_i <- min(1, w_i + w_c cv_i)
 
 and the synchronous update of every partner's agenda (all read the previous month's agendas)::
@@ -60,14 +62,14 @@ def update_agendas(S, P) -> None:
     w = np.empty(N)
     s = np.empty(N)
     influence_weights(S, P, w, s)
-    iota, z, f, e = S.interest, S.convener_active, S.convener_facilitation, S.engagement
+    iota, f, e = S.interest, S.convener_facilitation, S.engagement
     group_mean = np.zeros((K, K))  # abar^grp_k (row k)
     if P.convener_network_on:
         weight = np.zeros(K)
         for j in range(N):
             if active[j]:
                 for k in range(K):
-                    if iota[j, k] and z[k]:
+                    if S.convened[j, k]:
                         weight[k] += e[j]
                         for q in range(K):
                             group_mean[k, q] += e[j] * x[j, q]
@@ -87,7 +89,7 @@ def update_agendas(S, P) -> None:
             for k in range(K):
                 if iota[i, k]:
                     interests += 1.0
-                    if z[k]:
+                    if S.convened[i, k]:
                         convened += f[k]
                         for q in range(K):
                             groups[q] += f[k] * group_mean[k, q]

@@ -16,7 +16,10 @@ backbones, in equal parts)::
     u_b = f_b L_b (1 + psi v_b) [b active]            split_by_visibility
     u_b = f_b L_b [b = argmax_{b' in a} f_b' L_b']     one_agreed
     u_b = f_b [b active]                               joint
-    M_b = (u_b / sum_{b' in a} u_b' m_a F_a + I_b) [b active]       (share 0 if the area's pull is 0: pool held)
+    M_b = (u_b / sum_{b' in a} u_b' m_a F_a + I_b) [b active]
+
+With one funders' pool for all areas (``funders.shared_pool``) both sums run over every area:
+``M_b = u_b / sum_b' u_b' sum_a m_a F_a + I_b``.       (share 0 if the area's pull is 0: pool held)
     O_b = min(M_b, O),   S_b = (M_b - O_b) / omega_s            (staff hours/month)
 
 Function hours ``H_bf = S_b (1 - v_b) chi_f`` for f in vision, aligned activities, measurement,
@@ -74,15 +77,23 @@ def budget(S, P) -> None:
         else:
             u[b] = S.funding_weight[b] * on
         pull_area[a] += u[b]
+    paid = np.empty(A)  # m_a F_a, what the funders pay out
     for a in range(A):
-        S.pool_unspent[a] = 0.0 if pull_area[a] > 0 else F[a] * S.funder_factor[a]  # no backbone: funders hold it
+        paid[a] = F[a] * S.funder_factor[a]
+    if S.shared_pool[0]:  # one pool for all areas, split by the pull of every area's backbones
+        total_pull, total_paid = pull_area.sum(), paid.sum()
+        for a in range(A):
+            pull_area[a] = total_pull
+            paid[a] = total_paid if total_pull > 0 else paid[a]  # (nobody to fund: each area's part is held)
+    for a in range(A):
+        S.pool_unspent[a] = 0.0 if pull_area[a] > 0 else paid[a]  # no backbone to fund: funders hold it
     members = np.zeros(A)
     pooled = np.zeros((A, 6))
     for b in range(B):
         a = area[b]
         on = 1.0 if active[b] else 0.0
         share = u[b] / pull_area[a] if pull_area[a] > 0 else 0.0
-        M[b] = (share * F[a] * S.funder_factor[a] + S.in_kind[b]) * on
+        M[b] = (share * paid[a] + S.in_kind[b]) * on
         O_b[b] = min(M[b], P.overhead)
         staff_money[b] = M[b] - O_b[b]
         S_b[b] = staff_money[b] / P.staff_wage

@@ -13,7 +13,8 @@ off every area plans as a joint area does (one group per outcome, the area's sta
 
 Convener-run groups (one table per outcome, open to every interested partner)::
 
-    part_k = sum_i iota~_ik / n_k,    q_k <- [q_k + rho_q f_k part_k (1 - q_k) - delta_q q_k] z_k
+    part_k = sum_i cm_ik e_i / n_k            (cm_ik: i attends k's convened group, mechanism 5)
+    q_k   <- [q_k + rho_q f_k part_k (1 - q_k) - delta_q q_k] z_k
 
 Yearly update with new data (months 12, 24, ...): ``q_k += u_q C_a (1 - q_k) z_k`` and
 ``P_bk += u_q C_a (1 - P_bk)`` for active backbones. The plan partner i works to for outcome k
@@ -49,7 +50,8 @@ def update_plans(S, P, month: int) -> None:
         for k in range(K):
             if iota[i, k]:
                 interested[k] += 1.0
-                engaged[k] += e[i]
+                if S.convened[i, k]:  # a member of k's convened group
+                    engaged[k] += e[i]
                 if has[i] and in_groups:
                     engaged_joint[k] += e[i]
         for b in range(B):

@@ -33,7 +33,7 @@ granted, lost on what is granted but not seen (equilibrium ``val / (val + k_loss
 Engagement, with the new trust::
 
     taubar_i = sum_b pi_ib tau_ib (0.5 without a backbone),   sv_i = sum_b pi_ib srv_ib
-    cv_i = sum_k iota_ik z_k f_k / max(sum_k iota_ik, 1)
+    cv_i = sum_k cm_ik f_k / max(sum_k iota_ik, 1)        (cm_ik: i attends k's convened group)
     e*_i = e_0 + k_tau (taubar_i - 0.5) + k_s max(sv_i, cv_i) + k_eR R_a - k_b max(0, mu_i - mu_0)
     e_i <- e_i + rho_e (clip(e*_i) - e_i)
 
@@ -55,8 +55,7 @@ def update_trust_engagement(S, P) -> None:
     """Update trust tau_ib, legitimacy L_b and engagement e_i."""
     tau, pi, V, a, g, p = S.trust, S.attention, S.valid, S.agenda, S.own_agenda, S.promoted
     nu, sigma, L, e, iota = S.neutrality, S.servant, S.legitimacy, S.engagement, S.interest
-    z, f_c, mu, has, partner_active = (
-        S.convener_active,
+    f_c, mu, has, partner_active = (
         S.convener_facilitation,
         S.meeting_load,
         S.has_backbone,
@@ -121,7 +120,7 @@ def update_trust_engagement(S, P) -> None:
             for k in range(K):
                 if iota[i, k]:
                     interests += 1.0
-                    if z[k]:
+                    if S.convened[i, k]:  # attends k's convened group
                         convened += f_c[k]
             convened /= max(interests, 1.0)
             target = (
