@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.scenarios or sorted(p.stem for p in shipped_scenario_dir().glob("*.yaml"))
     r = args.replications
-    print(f"share of indicators improving (mean [95% CI]) and proof-point rate (≥60%; [95% Wilson CI]), {r} replications")
+    print(f"share of indicators improving (mean [95% CI]), proof-point rate (≥60%; [95% Wilson CI]), {r} replications")
     head = " | ".join(f"year {y}: share; proof point" for y in YEARS)
     print(f"| scenario | indicators | {head} |")
     print("|---|---|" + "---|" * len(YEARS))
