@@ -121,6 +121,8 @@ class CollectiveImpactModel(Model):
         self.shock_rate = np.array([p.shock_rate for p in populations])
         self.shock_mean = np.array([p.shock_mean for p in populations])
         self.shock_sd = np.array([p.shock_sd for p in populations])
+        self._shock_p = self.shock_rate / 12.0  # a month's chance of a shock
+        self._no_shock = np.zeros(self.n_areas)
         self._bind_state()
         self.events = sorted(scenario.events, key=lambda e: e["at"])
         self.claimants: set[int] = set()  # partners that have claimed the backbone role (jockeying)
@@ -156,15 +158,17 @@ class CollectiveImpactModel(Model):
         Drawn whatever the switches (a switch zeroes what it turns off), so two scenarios that
         differ in a switch still share every other random number.
         """
-        drift = self.streams["noise"].normal(0.0, self.params.outcome_noise, size=self.n_outcomes)
-        if not self.switches.outcome_noise:
-            drift = self._no_noise
+        # standard draws, scaled here: the same numbers as normal(0, sd) and uniform(0, 1), from
+        # the same stream positions, without their argument handling (measured: 9.5 -> 6.5 µs a month)
+        z = self.streams["noise"].standard_normal(self.n_outcomes)
+        drift = self.params.outcome_noise * z if self.switches.outcome_noise else self._no_noise
         pop = self.streams["population"]
-        hit = pop.uniform(size=self.n_areas) < self.shock_rate / 12.0
-        shock = np.where(hit, self.shock_mean + self.shock_sd * pop.normal(size=self.n_areas), 0.0)
+        hit = pop.random(self.n_areas) < self._shock_p
+        z = pop.standard_normal(self.n_areas)
+        shock = np.where(hit, self.shock_mean + self.shock_sd * z, 0.0) if hit.any() else self._no_shock
         sampling = self._no_sampling
         if month % 12 == 0:
-            sampling = pop.normal(0.0, 1.0, size=self.n_indicators) * self.switches.sampling_noise
+            sampling = pop.standard_normal(self.n_indicators) * self.switches.sampling_noise
         return drift, shock, sampling
 
     # ------------------------------------------------------------------ entities that come and go

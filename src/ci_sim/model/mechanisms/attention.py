@@ -104,6 +104,9 @@ def choose_tables(
             value[b] = S.engagement[i] * (trust + stake[b]) * pi[i, b] / top
     free = S.capacity[i] * (1.0 - S.fundraising[i])
     tables, joint_table, joint_groups = 0, False, False
+    any_joint = False
+    for b in range(B):
+        any_joint = any_joint or (joint[b] and value[b] > 0)
     for _ in range(B):
         b, best = -1, 0.0
         for c in range(B):  # the most valued backbone not yet weighed
@@ -126,6 +129,10 @@ def choose_tables(
             G[i, b] = True
             free -= group_hours
             joint_groups = joint_groups or joint[b]
+        if not (T[i, b] or G[i, b] or any_joint):
+            # b took nothing, so free hours and the table count are unchanged and every backbone
+            # left is worth at most b's: none of them passes either (same result, fewer scans)
+            break
     return tables
 
 
