@@ -120,7 +120,7 @@ def test_sensitivity_refuses_a_grid_before_running(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.parametrize("name", ["backbones_sweep", "sobol_main"])
+@pytest.mark.parametrize("name", ["backbones_sweep", "sobol_main", "sobol_indicators"])
 def test_shipped_experiments_are_valid(name):
     exp = load_experiment(ROOT / "experiments" / f"{name}.yaml")
     assert exp.n_runs >= 100
@@ -129,6 +129,11 @@ def test_shipped_experiments_are_valid(name):
     if name == "sobol_main":
         assert len(exp.spec.factors) >= 8 and len(exp.points) == 256 * (len(exp.spec.factors) + 2)
         assert pd.api.types.is_integer_dtype(exp.points["issue_areas.0.backbones.count"])
+    if name == "sobol_indicators":  # list elements as factors: the trend range's two ends, never crossed
+        low, high = exp.points["issue_areas.0.population.trend.0"], exp.points["issue_areas.0.population.trend.1"]
+        assert (low < high).all() and low.nunique() > 1000 and high.nunique() > 1000
+        assert exp.base["issue_areas"][0]["population"]["indicators"] == [8, 8, 8, 8, 7, 7, 7]  # 53, as Strive
+        assert pd.api.types.is_integer_dtype(exp.points["issue_areas.0.population.cohort"])
 
 
 def test_designs_are_seeded_cover_the_ranges_and_round_integers_fairly(tmp_path):
