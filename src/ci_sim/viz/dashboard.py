@@ -209,8 +209,10 @@ class Session:
     def set_compare(self, slot: int, name: str) -> None:
         """Choose the strategy in ``slot`` (0–2) and build the compare view's lanes."""
         with self.lock:
-            self.compare[slot] = name
+            previous, self.compare[slot] = self.compare[slot], name
             self.build_compare()
+            if self.error:  # keep the strategies on screen; the message says what was wrong
+                self.compare[slot] = previous
 
     def build_compare(self) -> None:
         with self.lock:

@@ -700,7 +700,7 @@ class Line:
     style: str = "-"
 
 
-def line_plot(
+def line_figure(
     lines: list[Line],
     title: str,
     ylabel: str,
@@ -710,7 +710,7 @@ def line_plot(
     marks: list[tuple[int, str]] = (),
     stacked: list[tuple[np.ndarray, str, str]] | None = None,
     zero_line: bool = False,
-) -> Plot:
+) -> tuple[Figure, tuple[float, float, float, float]]:
     """Draw a whole run's lines (or stacked bands) once, with fixed margins, month 0..horizon.
 
     The legend sits above the plot area (outside the part the page covers). Marks are
@@ -718,7 +718,7 @@ def line_plot(
     """
     w, h = size
     fig = Figure(figsize=(w / DPI, h / DPI), dpi=DPI)
-    canvas = FigureCanvasAgg(fig)
+    FigureCanvasAgg(fig)  # sets fig.canvas
     # margins in pixels: room for 14-pixel tick labels, the y label and the title + legend row
     left, right, top, bottom = 64 / w, 1 - 14 / w, 62 / h, 1 - 46 / h
     with matplotlib.rc_context({"font.size": FONT_PT, "axes.spines.top": False, "axes.spines.right": False}):
@@ -764,8 +764,13 @@ def line_plot(
                 handletextpad=0.4,
                 borderaxespad=0,
             )
-    data = png(canvas)
-    return Plot(data, size, left, right, top, bottom, (0.0, float(horizon)))
+    return fig, (left, right, top, bottom)
+
+
+def line_plot(lines: list[Line], title: str, ylabel: str, horizon: int, size: tuple[int, int], **kwargs) -> Plot:
+    """:func:`line_figure` as a PNG, with where its plot area lies (for the page's cover)."""
+    fig, (left, right, top, bottom) = line_figure(lines, title, ylabel, horizon, size, **kwargs)
+    return Plot(png(fig.canvas), size, left, right, top, bottom, (0.0, float(horizon)))
 
 
 def shared_limits(values: list[np.ndarray], pad: float = 0.05, floor: float | None = None) -> tuple[float, float]:
