@@ -102,6 +102,9 @@ def solara_env(scenario: str | Path) -> dict[str, str]:
     env["SOLARA_THEME_TITLE"] = TITLE  # the page's <title>; Solara's default is "Solara ☀️"
     env[PARENT_ENV] = str(os.getpid())
     env.setdefault("MPLBACKEND", "Agg")
+    # every page runs in its own threads; glibc's default of 8 arenas per core lets a server
+    # of many short visits hold on to memory it has freed
+    env.setdefault("MALLOC_ARENA_MAX", "2")
     # Solara warns on every plain-http visit to a name other than "localhost"; it is expected here
     quiet = "ignore:Cookies with samesite=none:UserWarning"
     env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS"), quiet) if w)
