@@ -35,17 +35,9 @@ from pathlib import Path
 
 import yaml
 
+from ci_sim.viz.dashboard_server import CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1280, "height": 720}
 
 
@@ -167,7 +159,7 @@ def main() -> None:
     big.write_text(yaml.safe_dump(data))
     print(f"machine: {os.cpu_count()} cores; Chromium {VIEWPORT['width']}x{VIEWPORT['height']}, headless")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=ARGS)
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for scenario, partners in (("nine_backbones", 150), (str(big), 400)):
             proc, port = start(scenario, tmp / "server.log")
             try:

@@ -26,16 +26,8 @@ from conftest import import_or_skip
 
 import_or_skip("solara")  # skipped without solara, except under CI=true: there it fails
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from ci_sim.viz.dashboard_server import CHROMIUM_ARGS  # noqa: E402
+
 START_TIMEOUT = 90.0  # seconds for the server to answer (Solara imports are slow on a busy machine)
 STEP_TIMEOUT = 30_000  # ms for one Step to show up in the page
 

@@ -42,6 +42,18 @@ TITLE = "ci-sim dashboard"
 #: Seconds between the server's checks that its parent is alive (where PR_SET_PDEATHSIG is missing).
 WATCH_PERIOD = 1.0
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+#: Flags for a headless Chromium that looks at the dashboard offline (the browser test and
+#: benchmarks/bench_dashboard.py): no sandbox or GPU in containers, nothing fetched in the background.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def port_problem(host: str, port: int) -> str | None:
