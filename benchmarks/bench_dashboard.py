@@ -35,7 +35,7 @@ from pathlib import Path
 
 import yaml
 
-from ci_sim.viz.dashboard_server import CHROMIUM_ARGS
+from ci_sim.viz.dashboard_server import CHROMIUM_ARGS, KERNEL_CULL_SECONDS
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWPORT = {"width": 1280, "height": 720}
@@ -137,6 +137,46 @@ def play_ten_years(page) -> float:
     return time.perf_counter() - t
 
 
+def memory(browser, pages: int, tmp: Path) -> str:
+    """Server memory after the first page load, and after ``pages`` more opened and closed.
+
+    Each page loads, steps a month, plays a little and is closed the way a browser closes a
+    tab. Then the benchmark waits for Solara's cull of disconnected pages
+    (:data:`ci_sim.viz.dashboard_server.KERNEL_CULL_SECONDS`), in case the close message did not arrive.
+    """
+    proc, port = start("nine_backbones", tmp / "server_memory.log")
+    try:
+        pid = server_pid(proc)
+
+        def visit(then_close: bool = True):
+            page = open_page(browser, port)
+            page.get_by_role("button", name="Step +1 month").click()
+            page.get_by_text("Month 1 of").wait_for()
+            page.get_by_role("button", name="Play").click()
+            page.wait_for_timeout(800)
+            page.get_by_role("button", name="Pause").click()
+            if then_close:
+                page.close(run_before_unload=True)
+            return page
+
+        first_page = visit(then_close=False)
+        time.sleep(2)
+        first = rss_mb(pid)
+        first_page.close(run_before_unload=True)
+        peak = first
+        for _ in range(pages):
+            visit()
+            peak = max(peak, rss_mb(pid))
+        time.sleep(KERNEL_CULL_SECONDS + 15)
+        last = rss_mb(pid)
+    finally:
+        stop(proc)
+    return (
+        f"server memory: {first:.0f} MB after the first page load; {last:.0f} MB after {pages} more pages opened "
+        f"and closed ({last - first:+.0f} MB; highest {peak:.0f} MB while they were open)"
+    )
+
+
 def summary(xs: list[float]) -> str:
     ms = sorted(1000 * x for x in xs)
     return f"median {statistics.median(ms):4.0f} ms (fastest {ms[0]:.0f}, worst {ms[-1]:.0f}, n={len(ms)})"
@@ -182,23 +222,9 @@ def main() -> None:
                 if page.errors:
                     print(f"page errors: {page.errors}")
                 page.close(run_before_unload=True)
-                if partners == 150:
-                    pid = server_pid(proc)
-                    time.sleep(3)
-                    first = rss_mb(pid)
-                    for _ in range(args.pages):
-                        page = open_page(browser, port)
-                        page.get_by_role("button", name="Step +1 month").click()
-                        page.get_by_text("Month 1 of").wait_for()
-                        page.close(run_before_unload=True)
-                    time.sleep(5)
-                    last = rss_mb(pid)
-                    print(
-                        f"server memory: {first:.0f} MB after the first pages, {last:.0f} MB after {args.pages} more "
-                        f"pages opened and closed ({last - first:+.0f} MB)"
-                    )
             finally:
                 stop(proc)
+        print(memory(browser, args.pages, tmp))
         browser.close()
     shutil.rmtree(tmp, ignore_errors=True)
 

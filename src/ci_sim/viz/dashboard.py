@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import solara
-import solara.lab
+from solara.server import kernel_context
 
 from ci_sim.model.columns import metric_label
 from ci_sim.model.scenario import COORDINATION_LEVELS, ScenarioError, load_scenario
@@ -442,18 +442,17 @@ def Page():
 
     solara.use_effect(lambda: close, [])
 
-    def play_loop() -> None:
-        while session.playing and not session.closed and session.month < session.horizon:
-            start = time.monotonic()
-            session.go(session.month + 1)
-            refresh()
-            time.sleep(max(0.0, 1.0 / session.pace - (time.monotonic() - start)))
-        session.playing = False
-        if not session.closed:
-            playing.set(False)
-            refresh()
-
-    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+    def play_loop(context) -> None:
+        with context:  # a plain thread: show its months in this page's kernel
+            while session.playing and not session.closed and session.month < session.horizon:
+                start = time.monotonic()
+                session.go(session.month + 1)
+                refresh()
+                time.sleep(max(0.0, 1.0 / session.pace - (time.monotonic() - start)))
+            session.playing = False
+            if not session.closed:
+                playing.set(False)
+                refresh()
 
     def toggle_play() -> None:
         if session.playing:
@@ -464,6 +463,10 @@ def Page():
                 session.go(0)
             session.playing = True
             playing.set(True)
+            # a thread of our own, not solara.lab.use_task: a task's store outlives the page
+            # (it kept every closed page's session alive)
+            context = kernel_context.get_current_context()
+            threading.Thread(target=play_loop, args=(context,), name="ci-sim-play", daemon=True).start()
         refresh()
 
     def act(fn, *args, **kwargs):
