@@ -151,7 +151,7 @@ def test_session_compare_view_keeps_months_in_step():
     assert [lane.label for lane in session.lanes] == ["single backbone", "nine backbones", "consolidation"]
     assert len({lane.seed for lane in session.lanes}) == 1
     session.go(36)
-    assert set(session.pictures) == {"0", "1", "2"} and all(lane.model.steps == 36 for lane in session.lanes)
+    assert set(session.pictures) == {"0", "1", "2"} and session.month == 36
     sentence = dr.gap_sentence(session.lanes, 36)
     one = dr.points(session.lanes[0].value("outcome_improvement", 36))
     assert sentence.startswith(f"After 3 years: outcomes {one} percentage points with single backbone, ")
@@ -211,7 +211,7 @@ def test_time_in_words(month, words):
 
 def test_ten_years_done_is_said():
     assert status_text(120, 120) == "Ten years done: month 120 of 120"
-    assert status_text(13, 120) == "Month 13 of 120 · year 2 of 10"
+    assert status_text(13, 120) == "Month 13 of 120 · after 1 year 1 month"
 
 
 def _text_px(fig) -> list[float]:
@@ -269,3 +269,35 @@ def test_fast_layout_keeps_partners_in_their_camps():
     nearest = np.argmin(np.linalg.norm(xy[:, None, :] - anchors[None], axis=2), axis=1)
     following = follow >= 0
     assert (nearest[following] == follow[following]).mean() > 0.8
+
+
+def test_network_view_holds_a_camp_on_the_ring():
+    """After a merge everyone gathers round one backbone on the ring: the picture must hold the camp."""
+    lane = dr.Lane("consolidation", {"partners": 60}, seed=2)
+    model = lane.model_at(48)
+    x0, x1, y0, y1 = dr.network_limits(model)
+    xy = np.array([lane.pos[i] for i in range(model.n_partners)])
+    assert (xy[:, 0] > x0).all() and (xy[:, 0] < x1).all() and (xy[:, 1] > y0).all() and (xy[:, 1] < y1).all()
+
+
+def test_the_month_drawn_ahead_is_the_month_asked_for():
+    """A Step shows the picture drawn in the background, identical to drawing it then."""
+    import time
+
+    def ahead(session, month):
+        deadline = time.monotonic() + 30
+        while (session.ahead is None or session.ahead[0] != month) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert session.ahead is not None and session.ahead[0] == month
+        return session.ahead[2]["one"]
+
+    session = Session("nine_backbones")
+    first = ahead(session, 1)
+    session.go(1)
+    assert session.pictures["one"] is first
+    second = ahead(session, 2)
+    session.go(2)
+    assert session.pictures["one"] is second
+    session.closed = True
+    fresh = dr.Lane("nine_backbones")
+    assert [fresh.network_png(m, 330, 560) for m in (0, 1, 2)][1:] == [first, second]

@@ -127,6 +127,10 @@ class Session:
         self.lanes: list[Lane] = []
         self.plots: dict[str, Any] = {}
         self.pictures: dict[str, bytes] = {}
+        # drawing ahead: (month, generation, pictures); the generation changes with every
+        # other drawing, so a picture drawn ahead is used only for the lanes it was drawn from
+        self.ahead: tuple[int, int, dict[str, bytes]] | None = None
+        self.generation = 0
         self._plot_single()
         self.draw()
 
@@ -153,19 +157,41 @@ class Session:
             "trends": trend_plot(self.lanes, COMPARE_PLOT_SIZE, single=False),
         }
 
-    def draw(self) -> None:
-        """Draw the network(s) of the month on screen."""
+    def _draw_month(self, month: int) -> dict[str, bytes]:
         if self.view == "one":
-            self.pictures = {"one": self.single.network_png(self.month, NETWORK_HEIGHT, NETWORK_MAX_WIDTH)}
-        else:
-            size = COMPARE_NETWORK[len(self.lanes)]
-            self.pictures = {str(n): lane.network_png(self.month, *size) for n, lane in enumerate(self.lanes)}
+            return {"one": self.single.network_png(month, NETWORK_HEIGHT, NETWORK_MAX_WIDTH)}
+        size = COMPARE_NETWORK[len(self.lanes)]
+        return {str(n): lane.network_png(month, *size) for n, lane in enumerate(self.lanes)}
+
+    def draw(self) -> None:
+        """Draw the network(s) of the month on screen (taken from the drawing ahead when it is ready)."""
+        self.generation += 1
+        self.pictures = self._draw_month(self.month)
+        self._schedule_ahead()
+
+    def _schedule_ahead(self) -> None:
+        following, generation = self.month + 1, self.generation
+        if following <= self.horizon and not self.closed:
+            threading.Thread(target=self._draw_ahead, args=(following, generation), daemon=True).start()
 
     def go(self, month: int) -> None:
-        """Show ``month`` (clipped to the run)."""
+        """Show ``month`` (clipped to the run), then draw the next month ahead in the background."""
         with self.lock:
             self.month = max(0, min(int(month), self.horizon))
-            self.draw()
+            ahead = self.ahead
+            self.ahead = None
+            if ahead is not None and ahead[:2] == (self.month, self.generation):
+                self.pictures = ahead[2]
+                self._schedule_ahead()
+            else:
+                self.draw()
+
+    def _draw_ahead(self, month: int, generation: int) -> None:
+        """Draw ``month`` before it is asked for: a Step or Play then only has to send it."""
+        with self.lock:
+            if self.closed or generation != self.generation or self.month + 1 != month:
+                return  # the page moved on (or went away) meanwhile
+            self.ahead = (month, generation, self._draw_month(month))
 
     def restart(self, **changes: Any) -> None:
         """Apply control changes (or a new starting point) and start the run again at month 0."""
@@ -303,13 +329,13 @@ def numbers_html(lane: Lane, month: int) -> str:
 
 
 def status_text(month: int, horizon: int) -> str:
-    """The status line: "Month 14 of 120 · year 2 of 10", or "Ten years done" at the end."""
+    """The status line: "Month 14 of 120 · after 1 year 2 months", or "Ten years done" at the end."""
     years = horizon / 12
     if month >= horizon:
         span = f"{years:g} years" if horizon % 12 == 0 else f"{horizon} months"
         words = {"10 years": "Ten years"}.get(span, span.capitalize())
         return f"{words} done: month {month} of {horizon}"
-    return f"Month {month} of {horizon} · year {month // 12 + 1} of {years:g}"
+    return f"Month {month} of {horizon} · {when(month)}"
 
 
 def network_img(data: bytes, size: tuple[int, int], alt: str) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from ci_sim.model.scenario import Scenario, ScenarioError, load_scenario, shippe
 from ci_sim.runs.runner import build_model, replication_seed, run_scenario
 from ci_sim.viz import animation
 from ci_sim.viz.plots import NEUTRAL_GREY, OKABE_ITO
+from ci_sim.viz.words import plain_description  # noqa: F401 - part of this module's words
 
 DEFAULT_SCENARIO = "single_backbone"
 MAX_BACKBONES = 12
@@ -63,13 +63,6 @@ LAYOUT_ITERATIONS = 4
 def plain_name(name: str) -> str:
     """A scenario's name in words: ``nine_backbones`` -> "nine backbones", a file -> its stem."""
     return Path(str(name)).stem.replace("_", " ")
-
-
-def plain_description(text: str) -> str:
-    """A scenario description without its source notes: "(strive: '...'; SF1 baseline)" is dropped."""
-    # a source note names a code (SF1) or quotes a source ("strive: '...'")
-    kept = re.sub(r"\s*\((?:[^()]*\b[A-Z]{1,4}\d+|\s*[a-z_]+:\s*')[^()]*\)", "", text or "").strip()
-    return kept if not kept or kept.endswith(".") else kept + "."
 
 
 def shipped_names() -> list[str]:
@@ -656,7 +649,11 @@ def network_limits(model) -> tuple[float, float, float, float]:
     xs, ys = [], []
     for area in range(model.n_areas):
         cx, cy = animation.area_centre(model, area)
-        reach = animation.area_extent(model, area) + 0.15
+        ring = (model.backbone_area == area).sum() > 1
+        # a whole camp can gather round a backbone on the ring (after a merge, one camp of everyone)
+        reach = (
+            max(animation.area_extent(model, area), animation.RING_RADIUS + animation.CAMP_RADIUS if ring else 0) + 0.15
+        )
         xs += [cx - reach, cx + reach]
         ys += [cy + reach, cy - reach - animation.CONVENER_GAP - 0.1]
     for x, y in animation.convener_positions(model).values():
