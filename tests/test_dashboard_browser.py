@@ -278,6 +278,8 @@ def test_intervention_changes_the_run_from_that_month_as_ci_sim_run(dashboard, t
     page.get_by_text("Merge the backbones at month 6").wait_for(timeout=STEP_TIMEOUT)
     assert "9 active backbones" in page.inner_text(".ci-head")  # the event applies before month 7
     _step(page, 6)
+    # the status and the numbers are separate widgets: wait for the numbers of month 12 too
+    page.locator(".ci-numbers th", has_text="month 12").wait_for(timeout=STEP_TIMEOUT)
     assert "1 active backbone" in page.inner_text(".ci-head")
     shown = _numbers(page)
     page.close(run_before_unload=True)

@@ -399,7 +399,9 @@ def test_report_mentions_no_address_at_all(demo_dir):
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize(("name", "size"), [("demo.png", (1200, 450)), ("dashboard.png", (1280, 800))])
+@pytest.mark.parametrize(
+    ("name", "size"), [("demo.png", (1200, 450)), ("dashboard.png", (1280, 720))]
+)  # 1280x720: the room size it is laid out for
 def test_readme_images_are_small_and_shown(name, size):
     path = ROOT / "docs" / "img" / name
     assert path.stat().st_size < 200_000, f"{path} is too big for the repository"
@@ -590,4 +592,5 @@ def test_report_prints_stills_keeps_headings_and_speaks_plainly(demo_dir):
     assert ".gifs img.anim { display: none; }" in css and ".gifs img.still { display: block" in css
     assert "break-after: avoid-page" in css
     assert text.count('class="still"') == text.count('class="anim"') >= 2
-    assert "percentage points" in text and "SF1" not in text and "<code>nine_backbones</code>" not in text
+    words = re.sub(r"data:[^\"']+", "", text)  # the images' base64 can hold any letters
+    assert "percentage points" in words and "SF1" not in words and "<code>nine_backbones</code>" not in words
