@@ -244,6 +244,13 @@ def test_preset_sets_every_control(dashboard):
 
     browser, port = dashboard
     page, watch = _open(browser, port)
+    # a slider has an accessible name with its value and applies its value when let go
+    slider = page.get_by_role("slider", name="Backbones: 9")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    page.get_by_text("7 active backbones").wait_for(timeout=STEP_TIMEOUT)
+    assert page.get_by_role("slider", name="Backbones: 7").get_attribute("aria-valuenow") == "7"
     _choose(page, "Starting point", "backbone with conveners")
     page.get_by_text("Conveners: on").wait_for(timeout=STEP_TIMEOUT)
     values = control_defaults(load_scenario("backbone_with_conveners"))

@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import reacton.ipyvuetify as rv
 import solara
 from solara.server import kernel_context
 
@@ -395,26 +396,9 @@ CSS = """
 def ControlInput(control, value, on_value):
     """One control: its value in the label, and its meaning underneath."""
     label = f"{control.label}: {control_text(control, value)}"
-    if control.kind == "int":
-        solara.SliderInt(
-            label,
-            value=int(value),
-            min=int(control.low),
-            max=int(control.high),
-            step=int(control.step),
-            on_value=on_value,
-            thumb_label=False,
-        )
-    elif control.kind == "float":
-        solara.SliderFloat(
-            label,
-            value=float(value),
-            min=control.low,
-            max=control.high,
-            step=control.step,
-            on_value=on_value,
-            thumb_label=False,
-        )
+    if control.kind in ("int", "float"):
+        cast = int if control.kind == "int" else float
+        ReleaseSlider(label, cast(value), control.low, control.high, control.step, lambda v: on_value(cast(v)))
     elif control.kind == "bool":
         solara.Checkbox(label=label, value=bool(value), on_value=on_value)
     else:
@@ -427,6 +411,29 @@ def ControlInput(control, value, on_value):
         )
     if control.kind != "choice":
         solara.HTML(tag="div", unsafe_innerHTML=html.escape(control.meaning), classes=["ci-meaning"])
+
+
+@solara.component
+def ReleaseSlider(label: str, value: float, low: float, high: float, step: float, on_change):
+    """A slider that reports its value when let go.
+
+    Solara's sliders report every value on the way, and each change here starts a new run.
+    """
+    slider = rv.Slider(
+        v_model=value, label=label, min=low, max=high, step=step, thumb_label=False, hide_details=True, dense=False
+    )
+
+    def listen():
+        widget = solara.get_widget(slider)
+
+        def changed(_widget, _event, data):
+            on_change(data)
+
+        widget.on_event("change", changed)
+        return lambda: widget.on_event("change", changed, remove=True)
+
+    solara.use_effect(listen, [on_change])
+    return slider
 
 
 @solara.component
