@@ -325,6 +325,7 @@ def test_compare_view_draws_every_panel(dashboard):
     assert gap.startswith("After 1 year: outcomes ") and "with single backbone" in gap and "with consolidation" in gap
     assert page.locator(".ci-legend").count() == 1  # one legend for every strategy
     page.get_by_role("button", name="How sure?").click()
+    page.get_by_text("Running 20 paired runs").wait_for(timeout=STEP_TIMEOUT)
     page.get_by_text("95% interval").wait_for(timeout=120_000)
     assert "nine backbones minus single backbone" in page.locator(".ci-sure").inner_text()
     # dark mode: the words beside the plots stay readable

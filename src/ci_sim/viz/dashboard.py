@@ -518,12 +518,21 @@ def Page():
         return run
 
     def sure() -> None:
+        """Run the paired replications in a thread, so the page says it is running them."""
+
+        def run(context) -> None:
+            with context:
+                try:
+                    session.how_sure()
+                except Exception as exc:  # say it on the page rather than lose it in the server's log
+                    logging.getLogger(__name__).exception("how sure? failed")
+                    session.sure = f"That did not work: {exc}"
+                if not session.closed:
+                    busy.set(False)
+                    refresh()
+
         busy.set(True)
-        try:
-            session.how_sure()
-        finally:
-            busy.set(False)
-            refresh()
+        threading.Thread(target=run, args=(kernel_context.get_current_context(),), daemon=True).start()
 
     month, horizon = session.month, session.horizon
     done = month >= horizon
