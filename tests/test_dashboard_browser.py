@@ -26,19 +26,10 @@ from conftest import import_or_skip
 
 import_or_skip("solara")  # skipped without solara, except under CI=true: there it fails
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from ci_sim.viz.dashboard_server import CHROMIUM_ARGS  # noqa: E402
+
 START_TIMEOUT = 90.0  # seconds for the server to answer (Solara imports are slow on a busy machine)
 STEP_TIMEOUT = 30_000  # ms for one Step to show up in the page
-FIGURES = 4  # network, alignment/trust, outcomes, partner time
 
 
 def _in_ci() -> bool:
@@ -120,109 +111,229 @@ def _local(address: str, port: int) -> bool:
     return address.startswith((f"http://127.0.0.1:{port}/", f"ws://127.0.0.1:{port}/", "blob:", "data:"))
 
 
-def _figure_items(page):
-    """Grid items holding an image (the matplotlib components)."""
-    return page.locator(".vue-grid-item:not(.vue-grid-placeholder)").filter(has=page.locator("img"))
-
-
-def _drawn_images(page) -> list[list[int]]:
-    """Natural size of every image in the grid items, [0, 0] for one that did not load."""
+def _images(page, selector: str) -> list[list[int]]:
+    """Natural size of every image matching ``selector``, [0, 0] for one that did not load."""
     return page.evaluate(
-        """() => Array.from(document.querySelectorAll('.vue-grid-item:not(.vue-grid-placeholder) img'))
-                  .map(img => img.complete ? [img.naturalWidth, img.naturalHeight] : [0, 0])"""
+        """(sel) => Array.from(document.querySelectorAll(sel))
+                  .map(img => img.complete ? [img.naturalWidth, img.naturalHeight] : [0, 0])""",
+        selector,
     )
 
 
-@pytest.mark.browser
-def test_dashboard_in_chromium(tmp_path):
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the select labelled ``label`` (a vuetify menu)."""
+    page.locator(".v-select", has_text=label).first.click()
+    page.locator(".menuable__content__active .v-list-item", has_text=option).first.click()
+
+
+def _step(page, months: int) -> None:
+    for _ in range(months):
+        month = int(page.locator(".ci-status").inner_text().split()[1])
+        page.get_by_role("button", name="Step +1 month").click()
+        page.get_by_text(f"Month {month + 1} of").wait_for(timeout=STEP_TIMEOUT)
+
+
+def _numbers(page) -> dict[str, list[str]]:
+    """The numbers panel: row label -> [this month, start]."""
+    rows = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.ci-numbers tr')).slice(1).map(
+            tr => [tr.querySelector('th').childNodes[0].textContent.trim(),
+                   ...Array.from(tr.querySelectorAll('td')).map(td => td.innerText.trim())])"""
+    )
+    return {r[0]: r[1:] for r in rows}
+
+
+CONTRAST_JS = """(sel) => {
+    const el = document.querySelector(sel);
+    const rgb = s => s.match(/[0-9.]+/g).slice(0, 4).map(Number);
+    const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    const lum = ([r, g, b]) => 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    let bg = [255, 255, 255];
+    for (let e = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length < 4 || c[3] > 0) { bg = c; break; }
+    }
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(bg);
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+class _Watch:
+    """Everything a page reports that a test must see empty."""
+
+    def __init__(self, page, port: int):
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("response", lambda r: self.errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        page.on("request", lambda r: None if _local(r.url, port) else self.outside.append(r.url))
+
+
+def _open(browser, port: int, **options):
+    page = browser.new_page(viewport={"width": 1280, "height": 720}, **options)
+    watch = _Watch(page, port)
+    page.goto(f"http://127.0.0.1:{port}/", wait_until="networkidle", timeout=60_000)
+    page.get_by_text("Month 0 of").wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    return page, watch
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory):
+    """One dashboard server (nine_backbones) and one Chromium for the page tests."""
     chromium = _chromium()
     from playwright.sync_api import sync_playwright
 
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
     port = _free_port()
-    proc = _start_dashboard(port, tmp_path / "server.log", "single_backbone")
-    timings["server start"] = time.perf_counter() - t0
-    url = f"http://127.0.0.1:{port}/"
-    page_errors: list[str] = []
-    console_errors: list[str] = []
-    failed: list[str] = []
-    outside: list[str] = []
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    proc = _start_dashboard(port, log, "nine_backbones")
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
-            page.on("console", lambda msg: console_errors.append(msg.text) if msg.type == "error" else None)
-            page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-            page.on("request", lambda r: None if _local(r.url, port) else outside.append(r.url))
-
-            t = time.perf_counter()
-            page.goto(url, wait_until="networkidle", timeout=60_000)
-            page.get_by_text("Month 0 of").wait_for(timeout=60_000)
-            page.wait_for_timeout(3000)
-            timings["page load"] = time.perf_counter() - t
-            assert "1 active backbone" in page.inner_text("body")
-            assert page.title() == "ci-sim dashboard"  # the tab, once the page's scripts have run
-
-            # nine backbones: drive the slider from the keyboard, then Reset applies it
-            t = time.perf_counter()
-            slider = page.locator(".v-input", has_text="Backbones per issue area").locator("[role=slider]")
-            slider.focus()
-            for _ in range(8):
-                page.keyboard.press("ArrowRight")
-            assert slider.get_attribute("aria-valuenow") == "9"
-            page.get_by_role("button", name="Reset").click()
-            page.get_by_text("9 active backbones").wait_for(timeout=STEP_TIMEOUT)
-            page.wait_for_timeout(1500)
-            assert _figure_items(page).count() == FIGURES
-            before = [item.screenshot() for item in _figure_items(page).all()]
-            timings["slider + reset"] = time.perf_counter() - t
-
-            t = time.perf_counter()
-            for month in range(1, 13):
-                page.get_by_role("button", name="Step").click()
-                page.get_by_text(f"Month {month} of 120").wait_for(timeout=STEP_TIMEOUT)
-            page.wait_for_load_state("networkidle")
-            page.wait_for_timeout(3000)
-            timings["12 steps"] = time.perf_counter() - t
-
-            body = page.inner_text("body")
-            assert "Month 12 of 120" in body and "9 active backbones" in body
-            assert "Time: 12" in body  # SolaraViz's own step counter agrees
-            images = _drawn_images(page)
-            assert len(images) == FIGURES and all(w > 100 and h > 100 for w, h in images), images
-            after = [item.screenshot() for item in _figure_items(page).all()]
-            changed = [b != a for b, a in zip(before, after, strict=True)]
-            assert all(changed), f"plots that did not change after 12 steps: {changed}"
-
-            shot = tmp_path / "dashboard.png"
-            page.screenshot(path=str(shot))
-            if os.environ.get("CI_SIM_SCREENSHOT"):
-                shutil.copyfile(shot, os.environ["CI_SIM_SCREENSHOT"])
-
-            # play runs on by itself; pause stops it
-            t = time.perf_counter()
-            page.get_by_role("button", name="▶").click()
-            page.get_by_text(re.compile(r"Month (1[4-9]|[2-9]\d) of 120")).wait_for(timeout=STEP_TIMEOUT)
-            page.get_by_role("button", name="❚❚").click()
-            timings["play 2+ months"] = time.perf_counter() - t
-            page.wait_for_timeout(1500)
-            body = page.inner_text("body")
+            yield browser, port
             browser.close()
     finally:
-        t = time.perf_counter()
         status = _interrupt(proc)
-        timings["stop"] = time.perf_counter() - t
-        print("timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    assert status == 0 and _port_is_free(port)
 
-    assert not re.search(r"traceback|error|exception", body, re.IGNORECASE), body
-    assert page_errors == [], page_errors
-    assert console_errors == [], console_errors
-    assert failed == [], failed
-    assert outside == [], f"the page asked for something other than the dashboard server: {outside}"
-    assert status == 0
-    assert _port_is_free(port)
+
+@pytest.mark.browser
+def test_main_view_fits_1280x720_and_steps(dashboard):
+    browser, port = dashboard
+    page, watch = _open(browser, port)
+    assert page.title() == "ci-sim dashboard"
+    assert page.locator("h1").count() == 1 and "backbones" in page.locator("h1").inner_text()
+    # the main view (network, key plot, numbers) is on screen with no scrolling
+    for selector in ("img.ci-net", ".ci-plot img", ".ci-numbers"):
+        box = page.locator(selector).first.bounding_box()
+        assert box and box["x"] >= 0 and box["y"] >= 0, selector
+        assert box["x"] + box["width"] <= 1280 and box["y"] + box["height"] <= 720, (selector, box)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 1280
+    # pictures drawn 1:1 (so their 14-pixel text stays 14 pixels) and named
+    shown = page.evaluate(
+        "() => Array.from(document.querySelectorAll('img.ci-net, .ci-plot img')).map(i => [i.width, i.naturalWidth, i.alt])"
+    )
+    assert len(shown) == 4 and all(w == nat > 100 and alt for w, nat, alt in shown), shown
+    assert page.get_by_role("button", name="Play").count() == 1
+    for label in ("Backbones: 9", "Backbone neutrality: 0.50", "Partner organizations: 150"):
+        assert page.get_by_text(label).count() == 1, label
+    body = page.inner_text("body")
+    for internal in ("shared_data", "SF1", "Play Interval", "Render Interval", "PAGE 0", "nine_backbones"):
+        assert internal not in body, internal
+    before = page.locator("img.ci-net").get_attribute("src")
+    _step(page, 3)
+    assert page.locator("img.ci-net").get_attribute("src") != before
+    assert _numbers(page)["Outcome improvement"][1] == "+0.0"  # the start column stays month 0
+    page.get_by_role("button", name="Play").click()
+    page.get_by_text(re.compile(r"Month ([5-9]|\d\d) of 120")).wait_for(timeout=STEP_TIMEOUT)
+    page.get_by_role("button", name="Pause").click()
+    _choose(page, "Jump to", "year 10")
+    page.get_by_text("Ten years done").wait_for(timeout=STEP_TIMEOUT)
+    assert page.get_by_role("button", name="Step +1 month").is_disabled()
+    if os.environ.get("CI_SIM_SCREENSHOT"):
+        page.screenshot(path=os.environ["CI_SIM_SCREENSHOT"])
+    page.close(run_before_unload=True)
+    assert watch.errors == [] and watch.outside == [], (watch.errors, watch.outside)
+
+
+@pytest.mark.browser
+def test_preset_sets_every_control(dashboard):
+    from ci_sim import load_scenario
+    from ci_sim.viz.dashboard_runs import CONTROLS, control_defaults, control_text, coordination_words
+
+    browser, port = dashboard
+    page, watch = _open(browser, port)
+    # a slider has an accessible name with its value and applies its value when let go
+    slider = page.get_by_role("slider", name="Backbones: 9")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    page.get_by_text("7 active backbones").wait_for(timeout=STEP_TIMEOUT)
+    assert page.get_by_role("slider", name="Backbones: 7").get_attribute("aria-valuenow") == "7"
+    _choose(page, "Starting point", "backbone with conveners")
+    page.get_by_text("Conveners: on").wait_for(timeout=STEP_TIMEOUT)
+    values = control_defaults(load_scenario("backbone_with_conveners"))
+    for control in CONTROLS:
+        if control.kind == "choice":
+            assert page.get_by_text(coordination_words(values[control.key])).count() >= 1
+        else:
+            assert page.get_by_text(f"{control.label}: {control_text(control, values[control.key])}").count() == 1
+    assert "1 active backbone" in page.inner_text(".ci-head")
+    _choose(page, "Starting point", "consolidation")
+    page.get_by_text("Backbones: 9").wait_for(timeout=STEP_TIMEOUT)
+    _choose(page, "Jump to", "year 3")
+    page.get_by_text("Month 36 of 120").wait_for(timeout=STEP_TIMEOUT)
+    assert "1 active backbone" in page.inner_text(".ci-head")  # its own event: the merge at month 24
+    page.close(run_before_unload=True)
+    assert watch.errors == [], watch.errors
+
+
+@pytest.mark.browser
+def test_intervention_changes_the_run_from_that_month_as_ci_sim_run(dashboard, tmp_path):
+    import pandas as pd
+    import yaml
+
+    from ci_sim.model.columns import metric_label
+    from ci_sim.model.scenario import shipped_scenario_dir
+    from ci_sim.viz.dashboard_runs import format_metric, number_rows
+
+    browser, port = dashboard
+    page, watch = _open(browser, port)
+    _step(page, 6)
+    page.get_by_role("button", name="Merge the backbones").click()
+    page.get_by_text("Merge the backbones at month 6").wait_for(timeout=STEP_TIMEOUT)
+    assert "9 active backbones" in page.inner_text(".ci-head")  # the event applies before month 7
+    _step(page, 6)
+    # the status and the numbers are separate widgets: wait for the numbers of month 12 too
+    page.locator(".ci-numbers th", has_text="month 12").wait_for(timeout=STEP_TIMEOUT)
+    assert "1 active backbone" in page.inner_text(".ci-head")
+    shown = _numbers(page)
+    page.close(run_before_unload=True)
+
+    data = yaml.safe_load((shipped_scenario_dir() / "nine_backbones.yaml").read_text())
+    data["events"] = [{"at": 6, "merge_backbones": {"keep": 1, "others_become": "conveners"}}]
+    path = tmp_path / "merge_at_6.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "run"
+    done = subprocess.run(
+        [*_ci_sim(), "run", str(path), "-r", "1", "-q", "--out", str(out)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    cli = pd.read_parquet(out / "timeseries.parquet").set_index("step")
+    for metric in number_rows(cli):
+        assert shown[metric_label(metric)][0] == format_metric(metric, cli.loc[12, metric], short=True), metric
+    assert watch.errors == [], watch.errors
+
+
+@pytest.mark.browser
+def test_compare_view_draws_every_panel(dashboard):
+    browser, port = dashboard
+    page, watch = _open(browser, port, color_scheme="dark")
+    page.get_by_text("Compare strategies").click()
+    page.get_by_text("At the start: outcomes").wait_for(timeout=STEP_TIMEOUT)
+    _choose(page, "Strategy 1", "single backbone")
+    _choose(page, "Strategy 2", "nine backbones")
+    _choose(page, "Strategy 3", "consolidation")
+    page.locator("img.ci-net").nth(2).wait_for(timeout=STEP_TIMEOUT)
+    _step(page, 12)
+    page.wait_for_timeout(500)
+    nets, plots = _images(page, "img.ci-net"), _images(page, ".ci-plot img")
+    assert len(nets) == 3 and len(plots) == 2, (nets, plots)
+    assert all(w > 100 and h > 100 for w, h in nets + plots), (nets, plots)
+    gap = page.locator(".ci-gap").inner_text()
+    assert gap.startswith("After 1 year: outcomes ") and "with single backbone" in gap and "with consolidation" in gap
+    assert page.locator(".ci-legend").count() == 1  # one legend for every strategy
+    page.get_by_role("button", name="How sure?").click()
+    page.get_by_text("Running 20 paired runs").wait_for(timeout=STEP_TIMEOUT)
+    page.get_by_text("95% interval").wait_for(timeout=120_000)
+    assert "nine backbones minus single backbone" in page.locator(".ci-sure").inner_text()
+    # dark mode: the words beside the plots stay readable
+    assert page.evaluate("() => !!document.querySelector('.theme--dark')")
+    for selector in (".ci-legend", ".ci-gap", ".ci-about", ".ci-status"):
+        assert page.evaluate(CONTRAST_JS, selector) >= 4.5, selector
+    page.close(run_before_unload=True)
+    assert watch.errors == [] and watch.outside == [], (watch.errors, watch.outside)
 
 
 def test_taken_port_is_bad_input(tmp_path):

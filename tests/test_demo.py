@@ -21,7 +21,7 @@ from ci_sim.model.metrics import agent_snapshot, factions, metric_names, model_m
 from ci_sim.viz.animation import backbone_anchors, backbone_colors, camps, followed_backbone, simulate_frames
 from ci_sim.viz.demo import DEMO_SCENARIOS, SCENARIO_TITLES, compare_table, representative_replication
 from ci_sim.viz.indicators import FUNCTIONS, function_hours
-from ci_sim.viz.report import story_paragraphs
+from ci_sim.viz.report import final_frame_uri, story_paragraphs
 
 STEPS = 36
 COMPARE_COLUMNS = [
@@ -227,7 +227,7 @@ def test_story_follows_the_numbers():
         "replications": 5,
     }
     worse = " ".join(story_paragraphs(compare(-0.05, -0.07, -0.03), info))
-    assert "5.0 points less than with alpha" in worse
+    assert "5.0 percentage points less than with alpha" in worse
     same = " ".join(story_paragraphs(compare(0.01, -0.01, 0.03), info))
     assert "no clear difference" in same and "more than" not in same and "less than" not in same
 
@@ -399,7 +399,9 @@ def test_report_mentions_no_address_at_all(demo_dir):
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize(("name", "size"), [("demo.png", (1200, 450)), ("dashboard.png", (1280, 800))])
+@pytest.mark.parametrize(
+    ("name", "size"), [("demo.png", (1200, 450)), ("dashboard.png", (1280, 720))]
+)  # 1280x720: the room size it is laid out for
 def test_readme_images_are_small_and_shown(name, size):
     path = ROOT / "docs" / "img" / name
     assert path.stat().st_size < 200_000, f"{path} is too big for the repository"
@@ -543,7 +545,7 @@ def test_report_story_tells_the_numbers_of_compare_csv(report_parts):
         return compare[(compare["scenario"] == name) & (compare["metric"] == metric)].iloc[0]
 
     def points(x):
-        return f"{100 * abs(x):.1f} point"
+        return f"{100 * abs(x):.1f} percentage point"
 
     base = paras[SCENARIO_TITLES["single_backbone"]]
     assert f"alignment reaches {row('single_backbone', 'alignment')['mean']:.2f} " in base
@@ -558,7 +560,7 @@ def test_report_story_tells_the_numbers_of_compare_csv(report_parts):
             word = "less" if out["diff"] < 0 else "more"
             lo, hi = sorted((abs(out["diff_ci_low"]), abs(out["diff_ci_high"])))
             assert f", {points(out['diff'])}s {word} than with" in para
-            assert f"(95% confidence interval: {100 * lo:.1f} to {100 * hi:.1f} points {word})" in para
+            assert f"(95% confidence interval: {100 * lo:.1f} to {100 * hi:.1f} percentage points {word})" in para
         else:
             assert "no clear difference" in para
         # every "lower/higher (A instead of B)" is the scenario's and the baseline's mean, in that direction
@@ -571,3 +573,24 @@ def test_report_story_tells_the_numbers_of_compare_csv(report_parts):
     # the shipped demo's story does tell differences (else the checks above would be empty)
     assert "less than with one backbone" in paras[SCENARIO_TITLES["nine_backbones"]]
     assert "instead of" in paras[SCENARIO_TITLES["nine_backbones"]]
+
+
+def test_printed_animation_is_its_final_month(tmp_path):
+    """A printer shows a GIF's first frame (month 0); the report prints the last one instead."""
+    frames = [Image.new("RGB", (20, 10), colour) for colour in ((255, 0, 0), (0, 255, 0), (0, 0, 255))]
+    path = tmp_path / "anim.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    uri = final_frame_uri(path)
+    assert uri.startswith("data:image/png;base64,")
+    with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as still:
+        assert still.convert("RGB").getpixel((5, 5)) == (0, 0, 255)
+
+
+def test_report_prints_stills_keeps_headings_and_speaks_plainly(demo_dir):
+    text = (demo_dir / "report.html").read_text(encoding="utf-8")
+    css = text[text.index("@media print") :]
+    assert ".gifs img.anim { display: none; }" in css and ".gifs img.still { display: block" in css
+    assert "break-after: avoid-page" in css
+    assert text.count('class="still"') == text.count('class="anim"') >= 2
+    words = re.sub(r"data:[^\"']+", "", text)  # the images' base64 can hold any letters
+    assert "percentage points" in words and "SF1" not in words and "<code>nine_backbones</code>" not in words

@@ -349,12 +349,14 @@ def demo(out, replications, steps, quiet):
     help="Address to listen on (0.0.0.0: reachable from other machines of the room).",
 )
 def dashboard(scenario, port, host):
-    """Open the live dashboard: sliders, partner network and plots, month by month.
+    """Open the live dashboard: one strategy month by month, or two or three side by side.
 
     SCENARIO (a YAML file or a shipped name, default single_backbone) is the starting
-    point; the sliders (backbones, neutrality, servant leadership, conveners, partners,
-    coordination, seed) change it when you press Reset. Open the address it prints in a
-    web browser; no internet connection is needed. Ctrl-C stops it.
+    point; any shipped scenario can be picked on the page, controls change it (backbones,
+    neutrality, servant leadership, conveners, partners, coordination, seed), interventions
+    apply a scenario event at the month on screen, and the compare view runs strategies
+    with the same seed. Open the address it prints in a web browser; no internet connection
+    is needed. Ctrl-C stops it.
 
     \b
     Example:

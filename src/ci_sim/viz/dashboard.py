@@ -1,688 +1,733 @@
-"""The live dashboard: a Mesa ``SolaraViz`` app of one ci-sim community, month by month.
+"""The live dashboard: one community month by month, or two or three strategies side by side.
 
-A Mesa "app module": :class:`DashboardModel` (the ci-sim model with a keyword-only
-constructor that SolaraViz can call with the slider values), the sliders
-(:func:`model_params`), the components (a partner network drawn with matplotlib, live
-plots, key numbers) and the page (:data:`Page`).
+A Solara page (:data:`Page`), served by ``ci-sim dashboard [SCENARIO]`` (see
+:mod:`ci_sim.viz.dashboard_server`). The runs, pictures and words are in
+:mod:`ci_sim.viz.dashboard_runs`; this module holds the page and its state.
 
-Start it with ``ci-sim dashboard [SCENARIO]``, which serves this module with
-``solara run``. The base scenario comes from the environment variable
-``CI_SIM_DASHBOARD_SCENARIO`` (a file or a shipped name; default ``single_backbone``);
-sliders left at the scenario's value leave the scenario as it is, moved sliders override
-it through :func:`ci_sim.model.scenario.load_scenario` (``overrides={key.path: value}``), and
-the settings take effect when the user presses Reset (SolaraViz's controller). The seed
-box takes the same base seed as ``ci-sim run --seed``: the dashboard shows replication 0
-of that run, step by step.
+- **One strategy**: a starting point (a shipped scenario or the file given on the command
+  line, loaded whole: qualities and events), controls that change it (each shows its value and
+  a one-line meaning; a change starts the run again), interventions that apply a scenario
+  event at the month on screen, the partner network, the numbers with units and the plots.
+- **Compare strategies**: two or three scenarios with the same seed, months in step, one
+  legend, the gap so far in words and numbers, and a "how sure?" button (20 paired runs).
 
-The network view shares its layout and colours with the demo's GIFs (:mod:`ci_sim.viz.animation`):
-backbones at fixed places, partners gathered around the backbone they follow, factions
-haloed; the plots use the palette of :mod:`ci_sim.viz.plots`, so a backbone or a kind of hour
-has the same colour in the dashboard, the figures and the report.
+Play, a step, a pace (months per second) and "jump to year" drive both views. The whole run
+of each strategy is computed when it is chosen, so a month on screen costs only drawing the
+network (the line plots are drawn once per run and uncovered month by month).
 
-Only matplotlib components are used: the altair backend needs vega assets that are not
-bundled with solara-assets, and the dashboard must work with no network.
+The page is built from Solara's own components (vuetify controls, HTML, images as data
+URLs) so that nothing is fetched from the internet. Mesa's ``SolaraViz`` drives one model
+with its own controls (play interval, render interval, threads); the compare view and the
+trainer's words needed a page of its own, built on the same Solara.
 """
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import html
+import itertools
+import logging
 import os
+import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-import numpy as np
+import reacton.ipyvuetify as rv
 import solara
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
-from mesa import DataCollector
-from mesa.visualization import Slider, SolaraViz
-from mesa.visualization.utils import update_counter
+from solara.server import kernel_context
 
-from ci_sim.model.metrics import MODEL_METRICS
-from ci_sim.model.model import CollectiveImpactModel
-from ci_sim.model.scenario import COORDINATION_LEVELS, Scenario, ScenarioError, load_scenario
-from ci_sim.runs.runner import replication_seed
+from ci_sim.model.columns import metric_label
+from ci_sim.model.scenario import COORDINATION_LEVELS, ScenarioError, load_scenario
 from ci_sim.viz import animation
+from ci_sim.viz.dashboard_runs import (
+    CONTROLS,
+    DEFAULT_SCENARIO,
+    INTERVENTIONS,
+    NEUTRAL_GREY,
+    STRATEGY_STYLES,
+    Lane,
+    Plot,
+    control_defaults,
+    control_text,
+    coordination_words,
+    data_url,
+    format_metric,
+    gap_sentence,
+    how_sure,
+    number_rows,
+    number_unit,
+    outcome_plot,
+    plain_description,
+    plain_name,
+    points,
+    shipped_names,
+    time_plot,
+    trend_plot,
+    when,
+)
 from ci_sim.viz.dashboard_server import SCENARIO_ENV, TITLE, watch_parent
-from ci_sim.viz.plots import NEUTRAL_GREY, OKABE_ITO
 
-DEFAULT_SCENARIO = "single_backbone"
-MAX_BACKBONES = 12
-MAX_PARTNERS = 400
-
-#: Colours: the palette of the figures and GIFs (Okabe–Ito; Paul Tol's muted for nine
-#: backbones; :func:`ci_sim.viz.animation.backbone_colors`), so a backbone has the same colour
-#: everywhere; beyond nine backbones colours repeat and the numbers in the squares tell them
-#: apart.
-NO_BACKBONE = NEUTRAL_GREY
-CONVENER_COLOUR = animation.CONVENER_COLOUR
-#: Trend lines and the partner-time bands, as in :mod:`ci_sim.viz.plots`.
-TREND_COLOURS = {"alignment": OKABE_ITO[0], "mean_trust": OKABE_ITO[1], "engagement": OKABE_ITO[2]}
-HOURS_COLOURS = {
-    "hours_program": OKABE_ITO[2],
-    "hours_meetings": OKABE_ITO[0],
-    "hours_reporting": OKABE_ITO[5],
-    "hours_fundraising": OKABE_ITO[3],
-}
-#: Figure size (inches) and resolution: 672 x 432 pixels, shown scaled down to the width
-#: of a grid cell (about 410 pixels on a 1280-pixel screen), so text stays sharp and large
-#: relative to the plot; the aspect fits a SolaraViz grid cell.
-FIGSIZE, DPI = (5.6, 3.6), 120
-STYLE = {
-    "font.size": 11,
-    "axes.titlesize": 13,
-    "axes.titleweight": "bold",
-    "axes.labelsize": 11,
-    "legend.fontsize": 10,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-}
-
-
-# --------------------------------------------------------------------------- scenario
+#: Pace choices, months per second.
+PACES = [1, 2, 4, 8, 12]
+DEFAULT_PACE = 4
+#: Picture sizes in pixels (drawn 1:1; at 1280x720 the single view's main part fits).
+NETWORK_HEIGHT, NETWORK_MAX_WIDTH = 330, 560
+KEY_PLOT_SIZE = (540, 240)
+SIDE_PLOT_SIZE = (410, 240)
+#: Compare view, by the number of strategies: network (height, widest).
+COMPARE_NETWORK = {1: (300, 900), 2: (280, 460), 3: (220, 300)}
+COMPARE_PLOT_SIZE = (470, 240)
+VIEWS = {"One strategy": "one", "Compare strategies": "compare"}
+HEADING = "Collective impact: backbones, conveners and partners"
+NONE = "(none)"
 
 
 def base_scenario_name() -> str:
-    """The base scenario: ``$CI_SIM_DASHBOARD_SCENARIO`` or ``single_backbone``."""
+    """The starting scenario: ``$CI_SIM_DASHBOARD_SCENARIO`` or ``single_backbone``."""
     return os.environ.get(SCENARIO_ENV) or DEFAULT_SCENARIO
 
 
-def _specs(area) -> list:
-    return area.backbones if isinstance(area.backbones, list) else [area.backbones]
+def choices(base: str) -> list[str]:
+    """The starting points offered: the shipped scenarios, and the file given on the command line."""
+    names = shipped_names()
+    return names if base in names else [base, *names]
 
 
-def slider_defaults(base: Scenario) -> dict[str, Any]:
-    """The slider values that reproduce ``base`` (read from its first issue area)."""
-    area = base.issue_areas[0]
-    specs = _specs(area)
-    first = specs[0] if specs else None
-    return {
-        "backbones": sum(s.count for s in specs),
-        "neutrality": first.neutrality if first else 0.8,
-        "servant_leadership": first.servant_leadership if first else 0.8,
-        "conveners": bool(area.conveners.per_outcome or area.conveners.outcomes),
-        "partners": base.community.partners,
-        "coordination": area.coordination,
-    }
+def choice_label(name: str) -> str:
+    return plain_name(name) + (" (your file)" if Path(name).suffix else "")
 
 
-def slider_overrides(base: Scenario, **values: Any) -> dict[str, Any]:
-    """Overrides (dotted key path -> value) for the sliders moved away from ``base``.
-
-    A moved slider applies to every issue area. Sliders left at the base scenario's value
-    add nothing, so the untouched dashboard runs exactly the base scenario.
+class Session:
+    """What one browser page shows: the lanes, the month, play; shared by its threads.
 
     Args:
-        base: the validated base scenario.
-        **values: slider values (keys as in :func:`slider_defaults`; None: unchanged).
-
-    Returns:
-        A mapping for ``load_scenario(..., overrides=...)``.
-    """
-    start = slider_defaults(base)
-    moved = {k: v for k, v in values.items() if v is not None and v != start[k]}
-    out: dict[str, Any] = {}
-    if "partners" in moved:
-        out["community.partners"] = int(moved["partners"])
-    for i, area in enumerate(base.issue_areas):
-        key = f"issue_areas.{i}"
-        specs = _specs(area)
-        if "coordination" in moved:
-            out[f"{key}.coordination"] = moved["coordination"]
-        if isinstance(area.backbones, list) and "backbones" in moved:
-            # a count for a list of named backbones: one group modelled on the first one
-            spec = specs[0].model_dump(exclude={"name", "count"}) if specs else {}
-            spec["count"] = int(moved["backbones"])
-            spec["coordination"] = moved.get("coordination", area.coordination)
-            for name in ("neutrality", "servant_leadership"):
-                if name in moved:
-                    spec[name] = float(moved[name])
-            out[f"{key}.backbones"] = spec
-        else:
-            paths = [f"{key}.backbones.{j}" for j in range(len(specs))] if isinstance(area.backbones, list) else []
-            paths = paths or [f"{key}.backbones"]
-            for path, spec in zip(paths, specs, strict=True):
-                if "backbones" in moved:
-                    out[f"{path}.count"] = int(moved["backbones"])
-                for name in ("neutrality", "servant_leadership"):
-                    if name in moved:
-                        out[f"{path}.{name}"] = float(moved[name])
-                if "coordination" in moved and spec.coordination is not None:
-                    out[f"{path}.coordination"] = moved["coordination"]
-        if "conveners" in moved:
-            out[f"{key}.conveners.per_outcome"] = bool(moved["conveners"])
-            out[f"{key}.conveners.outcomes"] = None
-    return out
-
-
-def dashboard_scenario(base: str, **values: Any) -> tuple[Scenario, dict[str, Any], list[str]]:
-    """The scenario the dashboard runs: ``base`` with the moved sliders applied.
-
-    Args:
-        base: a scenario file or shipped name.
-        **values: slider values (see :func:`slider_overrides`).
-
-    Returns:
-        The validated scenario, the overrides applied, and notes for the user (e.g. events
-        that had to be dropped).
-
-    Raises:
-        ScenarioError: the base scenario is invalid.
-    """
-    base_sc = load_scenario(base)
-    overrides = slider_overrides(base_sc, **values)
-    if not overrides:
-        return base_sc, overrides, []
-    try:
-        return load_scenario(base, overrides), overrides, []
-    except ScenarioError as exc:
-        if not base_sc.events:
-            raise
-        # an event may name a backbone that the new count removes: run without the events
-        sc = load_scenario(base, {**overrides, "events": []})
-        why = f"{exc.path} = {exc.value!r}: {exc.allowed}"
-        return sc, overrides, [f"The scenario's events do not fit these settings and were left out ({why})."]
-
-
-def parse_seed(value: Any, default: int) -> tuple[int, list[str]]:
-    """A non-negative integer seed from the seed box (text), or ``default`` with a note."""
-    if value is None or str(value).strip() == "":
-        return default, []
-    try:
-        seed = int(str(value).strip())
-    except ValueError:
-        return default, [f"Seed {value!r} is not a whole number; using {default}."]
-    if seed < 0:
-        return default, [f"Seed {seed} is negative; using {default}."]
-    return seed, []
-
-
-# --------------------------------------------------------------------------- model
-
-
-def _outcome_reporter(k: int):
-    def reporter(m: CollectiveImpactModel) -> float:
-        return float(m.outcome[k])
-
-    return reporter
-
-
-class DashboardModel(CollectiveImpactModel):
-    """The ci-sim model built from slider values, recording its metrics every month.
-
-    SolaraViz re-creates the model on Reset by calling this class with the slider values
-    as keyword arguments, so the constructor takes only those (no ``scenario`` argument:
-    Mesa would pass its own kind of scenario there).
-
-    Args:
-        backbones: backbones per issue area.
-        neutrality: backbone neutrality (0 pushes its own program, 1 honest broker).
-        servant_leadership: share of credit the backbone gives away.
-        conveners: one convener per outcome, on or off.
-        partners: number of partner organizations.
-        coordination: coordination among an area's backbones (none ... joint).
-        base: the base scenario (file or shipped name).
-        rng: base seed (as ``ci-sim run --seed``); the model runs replication 0 of it.
-
-    Attributes:
-        datacollector: a Mesa DataCollector with every metric of :mod:`ci_sim.model.metrics`
-            (and ``outcome_<name>``), one row per month from month 0.
-        base_seed, horizon, notes: the seed used, the scenario's months, notes for the user.
-        overrides: the scenario changes made by the sliders (dotted key path -> value).
+        base: the starting scenario (file or shipped name).
     """
 
-    def __init__(
-        self,
-        backbones: int | None = None,
-        neutrality: float | None = None,
-        servant_leadership: float | None = None,
-        conveners: bool | None = None,
-        partners: int | None = None,
-        coordination: str | None = None,
-        base: str | None = None,
-        rng: int | str | None = None,
-    ):
-        base = base or base_scenario_name()
-        scenario, overrides, notes = dashboard_scenario(
-            base,
-            backbones=backbones,
-            neutrality=neutrality,
-            servant_leadership=servant_leadership,
-            conveners=conveners,
-            partners=partners,
-            coordination=coordination,
-        )
-        seed, seed_notes = parse_seed(rng, scenario.seed)
-        super().__init__(scenario, rng=replication_seed(seed, 0))
-        self.base_seed = seed
-        self.overrides = overrides
-        self.base_name = base
-        self.horizon = scenario.steps
-        self.notes = notes + seed_notes
-        reporters = dict(MODEL_METRICS)
-        reporters.update({f"outcome_{k}": _outcome_reporter(j) for j, k in enumerate(self.outcome_names)})
-        self.datacollector = DataCollector(model_reporters=reporters)
-        self.datacollector.collect(self)
+    def __init__(self, base: str):
+        self.lock = threading.RLock()
+        self.counter = itertools.count(1)
+        self.closed = False
+        self.playing = False
+        self.pace = DEFAULT_PACE
+        self.base = base
+        self.choices = choices(base)
+        start = load_scenario(base)
+        self.values: dict[str, Any] = control_defaults(start)
+        self.seed = start.seed
+        self.view = "one"
+        self.compare = [base, "nine_backbones" if base != "nine_backbones" else "single_backbone", NONE]
+        self.month = 0
+        self.error = ""
+        self.sure = ""
+        self.message = ""
+        self.single = Lane(base, None, self.seed)
+        self.lanes: list[Lane] = []
+        self.plots: dict[str, Any] = {}
+        self.pictures: dict[str, bytes] = {}
+        # drawing ahead: (month, generation, pictures); the generation changes with every
+        # other drawing, so a picture drawn ahead is used only for the lanes it was drawn from
+        self.ahead: tuple[int, int, dict[str, bytes]] | None = None
+        self.generation = 0
+        self._plot_single()
+        self.draw()
 
-    def step(self) -> None:
-        """One month, then record the metrics; stop at the scenario's horizon."""
-        super().step()
-        self.datacollector.collect(self)
-        self.running = self.steps < self.horizon
+    # ------------------------------------------------------------------ state changes
+    @property
+    def horizon(self) -> int:
+        lanes = [self.single] if self.view == "one" else self.lanes
+        return min(lane.horizon for lane in lanes)
 
+    def shown_lanes(self) -> list[Lane]:
+        return [self.single] if self.view == "one" else self.lanes
 
-# --------------------------------------------------------------------------- network picture
+    def _plot_single(self) -> None:
+        lane = self.single
+        self.plots = {
+            "outcomes": outcome_plot([lane], KEY_PLOT_SIZE, single=True),
+            "trends": trend_plot([lane], SIDE_PLOT_SIZE, single=True),
+            "time": time_plot(lane, SIDE_PLOT_SIZE),
+        }
 
+    def _plot_compare(self) -> None:
+        self.plots = {
+            "outcomes": outcome_plot(self.lanes, COMPARE_PLOT_SIZE, single=False),
+            "trends": trend_plot(self.lanes, COMPARE_PLOT_SIZE, single=False),
+        }
 
-def followed_backbone(model: CollectiveImpactModel) -> np.ndarray:
-    """Index of the backbone each partner gives most attention to (-1: none); see :mod:`ci_sim.viz.animation`."""
-    return animation.followed_backbone(model)
+    def _draw_month(self, month: int) -> dict[str, bytes]:
+        if self.view == "one":
+            return {"one": self.single.network_png(month, NETWORK_HEIGHT, NETWORK_MAX_WIDTH)}
+        size = COMPARE_NETWORK[len(self.lanes)]
+        return {str(n): lane.network_png(month, *size) for n, lane in enumerate(self.lanes)}
 
+    def draw(self) -> None:
+        """Draw the network(s) of the month on screen (taken from the drawing ahead when it is ready)."""
+        self.generation += 1
+        self.pictures = self._draw_month(self.month)
+        self._schedule_ahead()
 
-def backbone_label(model: CollectiveImpactModel, j: int) -> str:
-    """A short readable name: "Backbone 3", or "health 2" when there are several areas."""
-    name = model.backbone_names[j]
-    area = model.area_names[model.backbone_area[j]]
-    auto = f"{area}_backbone_"
-    if name.startswith(auto):
-        number = name[len(auto) :]
-        return f"Backbone {number}" if model.n_areas == 1 else f"{area} {number}"
-    return name.replace("_", " ")
+    def _schedule_ahead(self) -> None:
+        following, generation = self.month + 1, self.generation
+        if following <= self.horizon and not self.closed:
+            threading.Thread(target=self._draw_ahead, args=(following, generation), daemon=True).start()
 
+    def go(self, month: int) -> None:
+        """Show ``month`` (clipped to the run), then draw the next month ahead in the background."""
+        with self.lock:
+            self.month = max(0, min(int(month), self.horizon))
+            ahead = self.ahead
+            self.ahead = None
+            if ahead is not None and ahead[:2] == (self.month, self.generation):
+                self.pictures = ahead[2]
+                self._schedule_ahead()
+            else:
+                self.draw()
 
-def network_positions(model: CollectiveImpactModel) -> dict:
-    """Positions of partners (0..N-1) and backbones (("b", j)), kept on the model.
+    def _draw_ahead(self, month: int, generation: int) -> None:
+        """Draw ``month`` before it is asked for: a Step or Play then only has to send it."""
+        with self.lock:
+            if self.closed or generation != self.generation or self.month + 1 != month:
+                return  # the page moved on (or went away) meanwhile
+            self.ahead = (month, generation, self._draw_month(month))
 
-    The camp layout of :mod:`ci_sim.viz.animation` (the demo's GIFs): backbones fixed on a ring
-    per issue area, partners drawn to the backbone they follow, so camps show as clusters.
-    Each month starts from last month's positions and relaxes a little, so partners walk
-    from camp to camp instead of jumping. The layout has its own fixed seed: drawing never
-    touches the model's random streams.
-    """
-    cache = getattr(model, "_network_layout", None)
-    if cache is not None and cache[0] == model.steps:
-        return cache[1]
-    if cache is None:
-        pos = animation.relax_layout(model, None, iterations=80)
-    else:  # a few iterations per month since the last picture (a Play at a high render interval skips some)
-        pos = animation.relax_layout(model, cache[1], iterations=min(8 * (model.steps - cache[0]), 40))
-    model._network_layout = (model.steps, pos)
-    return pos
+    def restart(self, **changes: Any) -> None:
+        """Apply control changes (or a new starting point) and start the run again at month 0."""
+        with self.lock:
+            self.error = ""
+            if "base" in changes:
+                self.base = changes["base"]
+                start = load_scenario(self.base)
+                self.values = control_defaults(start)
+                self.seed = start.seed
+            for key, value in changes.items():
+                if key in self.values:
+                    self.values[key] = value
+            if "seed" in changes:
+                self.seed = changes["seed"]
+            try:
+                lane = Lane(self.base, dict(self.values), self.seed)
+            except ScenarioError as exc:
+                self.error = (
+                    f"These settings do not make a valid community: {exc.allowed} ({exc.path} = {exc.value!r})."
+                )
+                return
+            self.single = lane
+            self.month = 0
+            self.playing = False
+            self._plot_single()
+            self.draw()
 
+    def intervene(self, key: str) -> None:
+        """Apply intervention ``key`` at the month on screen (the run changes from the next month)."""
+        with self.lock:
+            if self.month >= self.single.horizon:
+                self.message = "The run is over: go back to an earlier month to intervene."
+                return
+            lane = self.single.intervene(key, self.month)
+            spec = next(i for i in INTERVENTIONS if i.key == key)
+            if lane is None:
+                self.message = f"{spec.label}: nothing to do at month {self.month}."
+                return
+            self.single = lane
+            self.message = f"{spec.label} at month {self.month}: {spec.meaning}."
+            self._plot_single()
+            self.draw()
 
-def draw_network(model: CollectiveImpactModel) -> Figure:
-    """The partner network: partners coloured by the backbone they follow, sized by engagement.
+    def set_compare(self, slot: int, name: str) -> None:
+        """Choose the strategy in ``slot`` (0–2) and build the compare view's lanes."""
+        with self.lock:
+            previous, self.compare[slot] = self.compare[slot], name
+            self.build_compare()
+            if self.error:  # keep the strategies on screen; the message says what was wrong
+                self.compare[slot] = previous
 
-    Backbones are numbered squares (size: followers), conveners diamonds under their
-    area's network (size: action-plan quality), labelled with their outcome; camps (tables
-    chosen first by at least 10% of an area's partners, the ``factions`` metric) have a halo.
-    """
-    pos = network_positions(model)
-    followed = followed_backbone(model)
-    colours = animation.backbone_colors(model.n_backbones)
-    partner_colour = [colours[j] if j >= 0 else NO_BACKBONE for j in followed]
-    xy = np.array([pos[i] for i in range(model.n_partners)])
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
-        ax = fig.add_subplot()
-        # a figure title: the axes are narrow (the legend takes the right) and would clip it
-        fig.suptitle(f"Who follows which backbone (month {model.steps})", fontsize=13, weight="bold")
-        ax.axis("off")
-        for j, centre, radius in animation.camp_halos(model, pos):
-            ax.add_patch(animation.halo_patch(centre, radius, animation.JOINT_COLOUR if j < 0 else colours[j]))
-        peers = xy[model.peer_edges]
-        ax.add_collection(LineCollection(peers, colors="#999999", linewidths=0.4, alpha=0.3, zorder=1))
-        ax.scatter(
-            xy[:, 0],
-            xy[:, 1],
-            s=(10 + 90 * model.engagement) / model.n_areas,  # several areas: smaller dots
-            c=partner_colour,
-            edgecolors="white",
-            linewidths=0.4,
-            zorder=2,
-        )
-        handles = []
-        counts = np.bincount(followed[followed >= 0], minlength=model.n_backbones)
-        for j in np.flatnonzero(model.backbone_active):
-            x, y = pos[("b", int(j))]
-            ax.scatter(
-                [x],
-                [y],
-                marker="s",
-                s=110 + 300 * counts[j] / max(model.partners_per_area[model.backbone_area[j]], 1),
-                c=colours[j],
-                edgecolors="black",
-                linewidths=1.2,
-                zorder=3,
-                alpha=1.0 if counts[j] else 0.35,
+    def build_compare(self) -> None:
+        with self.lock:
+            self.error = ""
+            self.sure = ""
+            names = [n for n in self.compare if n != NONE]
+            try:
+                lanes = [Lane(n, None, self.seed) for n in names]
+            except ScenarioError as exc:
+                self.error = f"That scenario cannot be used: {exc}"
+                return
+            self.lanes = lanes
+            self.month = min(self.month, self.horizon)
+            self._plot_compare()
+            self.draw()
+
+    def set_view(self, view: str) -> None:
+        with self.lock:
+            self.view = view
+            self.playing = False
+            self.month = 0
+            if view == "compare":
+                self.build_compare()
+            else:
+                self._plot_single()
+                self.draw()
+
+    def how_sure(self) -> None:
+        """Run the paired replications for the month on screen; set :attr:`sure` to the words."""
+        lanes, month = list(self.lanes), max(self.month, 1)
+        found = how_sure(lanes, month)
+        lines = []
+        for lane, s in zip(lanes[1:], found, strict=True):
+            lines.append(
+                f"{when(month).capitalize()}, {lane.label} minus {lanes[0].label}: outcomes "
+                f"{points(s['mean'])} percentage points on average over {s['n']} paired runs "
+                f"(95% interval {points(s['low'])} to {points(s['high'])})."
             )
-            ax.text(
-                x,
-                y,
-                str(j + 1),
-                ha="center",
-                va="center",
-                color=animation.ink_on(colours[j]),
-                fontsize=9,
-                weight="bold",
-                zorder=4,
-            )
-            handles.append(_legend_marker("s", colours[j], f"{backbone_label(model, j)}: {counts[j]}"))
-        if (followed < 0).any():
-            handles.append(_legend_marker("o", NO_BACKBONE, f"no backbone: {(followed < 0).sum()}"))
-        if model.n_areas > 1:
-            for area, name in enumerate(model.area_names):
-                x, y = animation.area_centre(model, area)
-                top = y + animation.area_extent(model, area)
-                ax.text(x, top, name, ha="center", va="bottom", fontsize=11, weight="bold")
-        _draw_conveners(ax, model)
-        handles.append(Line2D([], [], linestyle="none", label=" "))
-        handles.append(_legend_marker("o", "white", "partner (size: engagement)", edge="black"))
-        if model.backbone_active.any():
-            handles.append(_legend_marker("s", "white", "backbone (size: followers)", edge="black"))
-        if model.convener_active.any():
-            handles.append(_legend_marker("D", CONVENER_COLOUR, "convener (size: plan quality)"))
-        handles.append(animation.halo_patch((0, 0), 1, "#777777", label="camp (≥10% of partners)"))
-        ax.legend(
-            handles=handles,
-            title="Partners following",
-            loc="upper left",
-            bbox_to_anchor=(1.0, 1.0),
-            frameon=False,
-            fontsize=9,
-            title_fontsize=10,
-            handletextpad=0.3,
-            labelspacing=0.35,
-        )
-        ax.set_aspect("equal", adjustable="datalim")
-        ax.autoscale_view()
-    return fig
+        self.sure = " ".join(lines)
 
 
-def _legend_marker(marker: str, colour: str, label: str, edge: str = "none") -> Line2D:
-    return Line2D(
-        [], [], marker=marker, linestyle="none", markersize=8, color=colour, markeredgecolor=edge, label=label
+def release_memory() -> None:
+    """Collect a closed page's objects and hand the freed memory back to the system.
+
+    glibc keeps freed memory in its arenas, so without ``malloc_trim`` the server's resident
+    size only grows over a day of page loads even when every page's objects are gone.
+    """
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except OSError:  # not glibc
+            pass
+
+
+# --------------------------------------------------------------------------- HTML pieces
+
+
+def legend_html() -> str:
+    """The one legend of the network pictures."""
+    swatch = "<span class='ci-sw' style='background:{c};{extra}'></span>"
+    return (
+        "<div class='ci-legend'>"
+        "<b>Network:</b> dot colour = the backbone a partner follows "
+        f"({swatch.format(c=NEUTRAL_GREY, extra='border-radius:50%')}grey: none) · dot size = engagement · "
+        f"{swatch.format(c='#777', extra='')}numbered square = backbone (faded: nobody follows it) · "
+        f"{swatch.format(c=animation.CONVENER_COLOUR, extra='transform:rotate(45deg)')}diamond = convener · "
+        "soft circle = a camp (10% or more of partners at one backbone's table)</div>"
     )
 
 
-def _draw_conveners(ax, model: CollectiveImpactModel) -> None:
-    """Conveners as a row of diamonds under their area's network, labelled with the outcome."""
-    places = animation.convener_positions(model)
-    for area in range(model.n_areas):
-        active = np.flatnonzero(model.convener_active & (model.outcome_area == area))
-        if not active.size:
-            continue
-        xy = np.array([places[int(k)] for k in active])
-        ax.scatter(
-            xy[:, 0],
-            xy[:, 1],
-            marker="D",
-            s=30 + 250 * model.convener_plan[active],
-            c=CONVENER_COLOUR,
-            zorder=3,
-        )
-        if model.n_areas > 1:  # too many to label side by side: say how many
-            centre = animation.area_centre(model, area)[0]
-            ax.text(centre, xy[0, 1] - 0.2, f"{active.size} conveners", ha="center", va="top", fontsize=9)
-            continue
-        for n, ((x, y), k) in enumerate(zip(xy, active, strict=True)):
-            # alternate two label rows so that neighbouring outcome names do not overlap
-            ax.text(
-                x,
-                y - 0.15 - 0.28 * (n % 2),
-                animation.outcome_label(model.outcome_names[k], 13),
-                ha="center",
-                va="top",
-                fontsize=7,
-                color="#333333",
-                linespacing=0.95,
-            )
+def numbers_html(lane: Lane, month: int) -> str:
+    """The numbers panel: this month next to month 0, every number with its unit."""
+    rows = "".join(
+        f"<tr><th scope='row'>{html.escape(metric_label(m))} <span class='ci-unit'>{html.escape(number_unit(m))}"
+        f"</span></th><td><b>{format_metric(m, lane.value(m, month), short=True)}</b></td>"
+        f"<td>{format_metric(m, lane.value(m, 0), short=True)}</td></tr>"
+        for m in number_rows(lane.series)
+    )
+    return (
+        "<table class='ci-numbers' aria-label='Numbers this month and at the start'>"
+        f"<tr><th></th><th scope='col'>month {month}</th><th scope='col'>start</th></tr>{rows}</table>"
+    )
 
 
-# --------------------------------------------------------------------------- trend plots
+def status_text(month: int, horizon: int) -> str:
+    """The status line: "Month 14 of 120 · after 1 year 2 months", or "Ten years done" at the end."""
+    years = horizon / 12
+    if month >= horizon:
+        span = f"{years:g} years" if horizon % 12 == 0 else f"{horizon} months"
+        words = {"10 years": "Ten years"}.get(span, span.capitalize())
+        return f"{words} done: month {month} of {horizon}"
+    return f"Month {month} of {horizon} · {when(month)}"
 
 
-def draw_trends(
-    model: DashboardModel, title: str, series: dict[str, tuple[str, str]], ylabel: str, unit=False
-) -> Figure:
-    """A line plot of recorded metrics over the months so far.
-
-    Args:
-        model: the running model.
-        title: plot title.
-        series: column -> (label, colour).
-        ylabel: y-axis label.
-        unit: fix the y axis to [0, 1].
-    """
-    df = model.datacollector.get_model_vars_dataframe()
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
-        ax = fig.add_subplot()
-        for column, (label, colour) in series.items():
-            ax.plot(df.index, df[column], label=label, color=colour, linewidth=2.2)
-            ax.plot(df.index[-1:], df[column].iloc[-1:], "o", color=colour)
-        _month_axis(ax, model)
-        ax.set_title(title)
-        ax.set_ylabel(ylabel)
-        if unit:
-            ax.set_ylim(0, 1.02)
-        ax.legend(loc="lower right" if unit else "best")
-    return fig
+def network_img(data: bytes, size: tuple[int, int], alt: str) -> str:
+    w, h = size
+    return f"<img class='ci-net' src='{data_url(data)}' width='{w}' height='{h}' alt='{html.escape(alt)}'>"
 
 
-def draw_outcomes(model: DashboardModel) -> Figure:
-    """Change of each outcome since month 0 (thin) and their mean (thick)."""
-    df = model.datacollector.get_model_vars_dataframe()
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
-        ax = fig.add_subplot()
-        for j, name in enumerate(model.outcome_names):
-            col = df[f"outcome_{name}"]
-            ax.plot(
-                df.index, col - col.iloc[0], color="#9E9E9E", linewidth=0.9, label="each outcome" if j == 0 else None
-            )
-        ax.plot(df.index, df["outcome_improvement"], color=OKABE_ITO[3], linewidth=2.8, label="mean of the outcomes")
-        ax.plot(df.index[-1:], df["outcome_improvement"].iloc[-1:], "o", color=OKABE_ITO[3])
-        ax.axhline(0, color="black", linewidth=0.8)
-        _month_axis(ax, model)
-        ax.set_title("Outcomes: change since month 0")
-        ax.set_ylabel("change in outcome level (0–1 scale)")
-        ax.legend(loc="upper left")
-    return fig
+def network_alt(lane: Lane, month: int) -> str:
+    s = lane.series.iloc[month]
+    return (
+        f"Partner network of {lane.label} at month {month}: {plural(int(s['active_backbones']), 'active backbone')}, "
+        f"{plural(int(s['active_conveners']), 'convener')}, {plural(int(s['factions']), 'camp')}"
+    )
 
 
-def draw_partner_time(model: DashboardModel) -> Figure:
-    """How partners spend their hours: program work, fundraising, meetings, reporting."""
-    df = model.datacollector.get_model_vars_dataframe()
-    total = df["hours_capacity"].to_numpy()
-    parts = {
-        "program work": ("hours_program", HOURS_COLOURS["hours_program"]),
-        "meetings": ("hours_meetings", HOURS_COLOURS["hours_meetings"]),
-        "data reporting": ("hours_reporting", HOURS_COLOURS["hours_reporting"]),
-        "fundraising": ("hours_fundraising", HOURS_COLOURS["hours_fundraising"]),
-    }
-    with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=FIGSIZE, dpi=DPI, layout="constrained")
-        ax = fig.add_subplot()
-        shares = [100 * df[col].to_numpy() / total for col, _ in parts.values()]
-        ax.stackplot(df.index, *shares, labels=list(parts), colors=[c for _, c in parts.values()], alpha=0.85)
-        _month_axis(ax, model)
-        ax.set_ylim(0, 100)
-        ax.set_title("Partner time: where the hours go")
-        ax.set_ylabel("% of partner hours")
-        handles, labels = ax.get_legend_handles_labels()
-        ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    return fig
+def plural(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
 
 
-def _month_axis(ax, model: DashboardModel) -> None:
-    ax.set_xlabel("month")
-    ax.set_xlim(0, max(12, model.steps))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+CSS = """
+.ci-root { --ink: #1b1b1b; --muted: #3d3d3d; --line: #cfcfcf; --note: #7a3e00; font-size: 15px; color: var(--ink); }
+.theme--dark .ci-root { --ink: #f2f2f2; --muted: #d6d6d6; --line: #5a5a5a; --note: #ffc27a; }
+.ci-root h1 { font-size: 22px; line-height: 1.2; margin: 0; font-weight: 700; }
+.ci-root .ci-bar { display: flex; align-items: center; gap: 12px; flex-wrap: nowrap; min-height: 44px; }
+.ci-root .ci-bar .v-input { margin-top: 0; padding-top: 0; }
+.ci-root .ci-status { font-size: 17px; font-weight: 600; white-space: nowrap; }
+.ci-root .ci-done { color: var(--ink); background: rgba(0,158,115,0.25); padding: 2px 8px; border-radius: 4px; }
+.ci-root .ci-side { width: 260px; min-width: 260px; max-height: calc(100vh - 110px); overflow-y: auto;
+  padding-right: 6px; }
+.ci-root .ci-meaning { font-size: 14px; color: var(--muted); margin: -18px 0 6px 0; line-height: 1.25; }
+.ci-root .ci-note { color: var(--note); font-size: 14px; }
+.ci-root .ci-about { color: var(--muted); font-size: 14px; margin: 2px 0 6px 0; }
+.ci-root .ci-plot { position: relative; flex: none; }
+.ci-root .ci-plot img, .ci-root img.ci-net { display: block; background: #fff; }
+.ci-root .ci-cover { position: absolute; background: #fff; border-left: 2px solid #333; }
+.ci-root .ci-numbers { border-collapse: collapse; font-size: 15px; width: 100%; }
+.ci-root .ci-numbers th, .ci-root .ci-numbers td { padding: 1px 6px; border-bottom: 1px solid var(--line);
+  text-align: left; font-weight: normal; line-height: 1.3; }
+.ci-root .ci-numbers td { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.ci-root .ci-unit { font-size: 14px; color: var(--muted); }
+.ci-root .ci-legend { font-size: 14px; color: var(--muted); line-height: 1.3; margin-top: 4px; }
+.ci-root .ci-sw { display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 2px; vertical-align: -1px; }
+.ci-root .ci-gap { font-size: 17px; font-weight: 600; margin: 2px 0; }
+.ci-root .ci-lane h2 { font-size: 17px; margin: 0 0 2px 0; }
+.ci-root .ci-lane-numbers { font-size: 15px; }
+.ci-root h2.ci-side-head { font-size: 16px; margin: 6px 0 2px 0; }
+.ci-root .ci-head { margin-bottom: 2px; }
+.ci-root .v-label { color: var(--ink) !important; opacity: 1 !important; }
+.ci-root .v-input--is-disabled .v-label, .ci-root .v-btn--disabled { opacity: 1 !important; }
+"""
 
 
 # --------------------------------------------------------------------------- components
 
 
-def _figure_component(draw, name: str):
-    """A component showing ``draw(model)`` as a PNG, redrawn when the month changes."""
-
-    @solara.component
-    def FigureView(model: DashboardModel):
-        update_counter.get()
-        fig = solara.use_memo(lambda: draw(model), [model, model.steps])
-        solara.FigureMatplotlib(fig, format="png", dependencies=[model, model.steps])
-
-    FigureView.__name__ = name
-    return FigureView
-
-
-NetworkView = _figure_component(draw_network, "NetworkView")
-AlignmentTrustPlot = _figure_component(
-    lambda m: draw_trends(
-        m,
-        "Alignment, trust and engagement",
-        {
-            "alignment": ("alignment of agendas", TREND_COLOURS["alignment"]),
-            "mean_trust": ("trust in the backbone", TREND_COLOURS["mean_trust"]),
-            "engagement": ("engagement", TREND_COLOURS["engagement"]),
-        },
-        "0 = none, 1 = complete",
-        unit=True,
-    ),
-    "AlignmentTrustPlot",
-)
-OutcomesPlot = _figure_component(draw_outcomes, "OutcomesPlot")
-PartnerTimePlot = _figure_component(draw_partner_time, "PartnerTimePlot")
-
-
-def settings_text(scenario: Scenario) -> str:
-    """The slider settings a model runs with, in words (the sliders show no numbers)."""
-    v = slider_defaults(scenario)
-    return (
-        f"neutrality {v['neutrality']:.2f} · servant leadership {v['servant_leadership']:.2f} · "
-        f"conveners {'on' if v['conveners'] else 'off'} · coordination {v['coordination'].replace('_', ' ')}"
-    )
+@solara.component
+def ControlInput(control, value, on_value):
+    """One control: its value in the label, and its meaning underneath."""
+    label = f"{control.label}: {control_text(control, value)}"
+    if control.kind in ("int", "float"):
+        cast = int if control.kind == "int" else float
+        ReleaseSlider(label, cast(value), control.low, control.high, control.step, lambda v: on_value(cast(v)))
+    elif control.kind == "bool":
+        solara.Checkbox(label=label, value=bool(value), on_value=on_value)
+    else:
+        words = {coordination_words(c): c for c in COORDINATION_LEVELS}
+        solara.Select(
+            control.label,
+            values=list(words),
+            value=coordination_words(str(value)),
+            on_value=lambda w: on_value(words[w]),
+        )
+    if control.kind != "choice":
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(control.meaning), classes=["ci-meaning"])
 
 
 @solara.component
-def KeyNumbers(model: DashboardModel):
-    """This month's numbers next to month 0's, and how to use the controls."""
-    update_counter.get()
-    df = model.datacollector.get_model_vars_dataframe()
-    now, start = df.iloc[-1], df.iloc[0]
-    n_bb, n_conv = int(now["active_backbones"]), int(now["active_conveners"])
-    rows = [
-        ("Alignment of agendas", "alignment", "{:.2f}"),
-        ("Trust in the backbone", "mean_trust", "{:.2f}"),
-        ("Outcome improvement", "outcome_improvement", "{:+.3f}"),
-        ("Meeting hours / partner / month", "meeting_hours", "{:.1f}"),
-        ("Share of time fundraising", "fundraising_share", "{:.0%}"),
-        ("Data completeness", "data_completeness", "{:.2f}"),
-        ("Camps (factions)", "factions", "{:.0f}"),
-    ]
-    cells = "".join(
-        f"<tr><td>{label}</td><td class='num'><b>{fmt.format(now[c])}</b></td>"
-        f"<td class='num'>{fmt.format(start[c])}</td></tr>"
-        for label, c, fmt in rows
-    )
-    notes = "".join(f"<p class='note'><b>Note:</b> {html.escape(n)}</p>" for n in model.notes)
-    scenario = html.escape(Path(str(model.base_name)).stem)
-    about = html.escape(model.config.description or "")
-    settings = html.escape(settings_text(model.config))
-    if model.overrides:
-        changes = " ".join(f"--set {k}={v}" for k, v in model.overrides.items())
-        about = f"changed by the sliders, as <code>ci-sim run</code> {html.escape(changes)}"
-    solara.HTML(
-        tag="div",
-        unsafe_innerHTML=f"""
-<style>
-.ci-key {{ font-size: 14px; line-height: 1.35; padding: 0 12px; max-height: 385px; overflow-y: auto; }}
-.ci-key h3 {{ font-size: 19px; margin: 2px 0 4px 0; }}
-.ci-key table {{ border-collapse: collapse; margin: 6px 0; width: 100%; }}
-.ci-key th, .ci-key td {{ padding: 1px 10px; border-bottom: 1px solid #e0e0e0; text-align: left; }}
-.ci-key .num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-.ci-key .note {{ color: #8a4b00; }}
-.ci-key .settings {{ color: #333333; font-size: 13px; }}
-.ci-key .about {{ color: #555555; font-style: italic; font-size: 12px; margin-top: 2px; }}
-</style>
-<div class="ci-key">
-<h3>Month {model.steps} of {model.horizon}</h3>
-<div><b>{n_bb} active backbone{"" if n_bb == 1 else "s"}</b> · {n_conv} convener{"" if n_conv == 1 else "s"} ·
-{model.n_partners} partners</div>
-<div>scenario <code>{scenario}</code> · seed {model.base_seed}</div>
-<div class="settings">{settings}</div>
-<div class="about">{about}</div>
-<table><tr><th></th><th class="num">now</th><th class="num">month 0</th></tr>{cells}</table>
-<div>Move the sliders, then press <b>RESET</b> to start a new community with those settings;
-<b>STEP</b> advances one month, <b>&#9654;</b> plays.</div>{notes}
-</div>""",
+def ReleaseSlider(label: str, value: float, low: float, high: float, step: float, on_change):
+    """A slider that reports its value when let go.
+
+    Solara's sliders report every value on the way, and each change here starts a new run.
+    """
+    slider = rv.Slider(
+        v_model=value, label=label, min=low, max=high, step=step, thumb_label=False, hide_details=True, dense=False
     )
 
+    def listen():
+        widget = solara.get_widget(slider)
 
-def model_params(base: str | None = None) -> dict[str, Any]:
-    """The SolaraViz inputs, starting at the base scenario's values."""
-    base = base or base_scenario_name()
-    scenario = load_scenario(base)
-    start = slider_defaults(scenario)
-    return {
-        "base": base,
-        "rng": {"type": "InputText", "value": str(scenario.seed), "label": "Seed (as ci-sim run --seed)"},
-        "backbones": Slider(
-            "Backbones per issue area", value=start["backbones"], min=0, max=max(MAX_BACKBONES, start["backbones"])
-        ),
-        "neutrality": Slider(
-            "Backbone neutrality (1 = honest broker)", value=float(start["neutrality"]), min=0.0, max=1.0, step=0.05
-        ),
-        "servant_leadership": Slider(
-            "Servant leadership (gives credit away)",
-            value=float(start["servant_leadership"]),
-            min=0.0,
-            max=1.0,
-            step=0.05,
-        ),
-        "conveners": {"type": "Checkbox", "value": start["conveners"], "label": "Conveners: one per outcome"},
-        "partners": Slider(
-            "Partner organizations", value=start["partners"], min=20, max=max(MAX_PARTNERS, start["partners"]), step=10
-        ),
-        "coordination": {
-            "type": "Select",
-            "value": start["coordination"],
-            "values": list(COORDINATION_LEVELS),
-            "label": "Coordination among backbones",
-        },
-    }
+        def changed(_widget, _event, data):
+            on_change(data)
+
+        widget.on_event("change", changed)
+        return lambda: widget.on_event("change", changed, remove=True)
+
+    solara.use_effect(listen, [on_change])
+    return slider
 
 
-COMPONENTS = [NetworkView, AlignmentTrustPlot, OutcomesPlot, PartnerTimePlot, KeyNumbers]
-
-
-def initial_model(params: dict[str, Any]) -> DashboardModel:
-    """The model shown before the first Reset: the slider start values."""
-    values = {
-        k: (v.value if isinstance(v, Slider) else v["value"] if isinstance(v, dict) else v) for k, v in params.items()
-    }
-    return DashboardModel(**values)
+@solara.component
+def PlotView(plot: Plot, month: int, alt: str):
+    """A whole-run plot with the months after ``month`` covered; a month moves only the cover."""
+    w, h = plot.size
+    img = solara.use_memo(
+        lambda: f"<img src='{data_url(plot.png)}' width='{w}' height='{h}' alt='{html.escape(alt)}'>", [plot, alt]
+    )
+    x = plot.x_fraction(month + 0.5) * 100
+    shown = month < plot.months[1]
+    cover = (
+        f"left:{x:.2f}%;width:{100 * plot.right - x + 1.5:.2f}%;top:{100 * plot.top - 2:.2f}%;"
+        f"height:{100 * (plot.bottom - plot.top) + 2.5:.2f}%;display:{'block' if shown else 'none'}"
+    )
+    with solara.Div(classes=["ci-plot"], style={"width": f"{w}px", "height": f"{h}px"}):
+        solara.HTML(tag="div", unsafe_innerHTML=img)
+        solara.HTML(
+            tag="div", unsafe_innerHTML="", classes=["ci-cover"], style=cover, attributes={"aria-hidden": "true"}
+        )
 
 
 @solara.component
 def Page():
-    """The dashboard page; every browser session gets its own model."""
-    solara.Title(TITLE)  # the browser tab (the served <title> is set by dashboard_server too)
-    params = solara.use_memo(model_params, [])
-    model = solara.use_memo(lambda: initial_model(params), [])
-    SolaraViz(
-        model,
-        components=COMPONENTS,
-        model_params=params,
-        name="ci-sim: backbones, conveners and partners",
-        play_interval=150,
+    """The dashboard page; every browser page gets its own :class:`Session`."""
+    solara.Title(TITLE)
+    session = solara.use_memo(lambda: Session(base_scenario_name()), [])
+    version = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    busy = solara.use_reactive(False)
+
+    def refresh() -> None:
+        version.set(next(session.counter))
+
+    def close() -> None:  # the page went away: stop playing, let the session go
+        session.closed = True
+        session.playing = False
+        threading.Timer(2.0, release_memory).start()
+
+    solara.use_effect(lambda: close, [])
+
+    def play_loop(context) -> None:
+        with context:  # a plain thread: show its months in this page's kernel
+            while session.playing and not session.closed and session.month < session.horizon:
+                start = time.monotonic()
+                session.go(session.month + 1)
+                refresh()
+                time.sleep(max(0.0, 1.0 / session.pace - (time.monotonic() - start)))
+            session.playing = False
+            if not session.closed:
+                playing.set(False)
+                refresh()
+
+    def toggle_play() -> None:
+        if session.playing:
+            session.playing = False
+            playing.set(False)
+        else:
+            if session.month >= session.horizon:
+                session.go(0)
+            session.playing = True
+            playing.set(True)
+            # a thread of our own, not solara.lab.use_task: a task's store outlives the page
+            # (it kept every closed page's session alive)
+            context = kernel_context.get_current_context()
+            threading.Thread(target=play_loop, args=(context,), name="ci-sim-play", daemon=True).start()
+        refresh()
+
+    def act(fn, *args, **kwargs):
+        """A handler: stop playing, do ``fn``, show the result."""
+
+        def run(*more):
+            session.playing = False
+            playing.set(False)
+            try:
+                fn(*args, *more, **kwargs)
+            except Exception as exc:  # say it on the page rather than lose it in the server's log
+                logging.getLogger(__name__).exception("dashboard action failed")
+                session.error = f"That did not work: {exc}"
+            refresh()
+
+        return run
+
+    def sure() -> None:
+        """Run the paired replications in a thread, so the page says it is running them."""
+
+        def run(context) -> None:
+            with context:
+                try:
+                    session.how_sure()
+                except Exception as exc:  # say it on the page rather than lose it in the server's log
+                    logging.getLogger(__name__).exception("how sure? failed")
+                    session.sure = f"That did not work: {exc}"
+                if not session.closed:
+                    busy.set(False)
+                    refresh()
+
+        busy.set(True)
+        threading.Thread(target=run, args=(kernel_context.get_current_context(),), daemon=True).start()
+
+    month, horizon = session.month, session.horizon
+    done = month >= horizon
+    with solara.Column(classes=["ci-root"], style={"padding": "2px 12px", "gap": "2px"}):
+        solara.Style(CSS)
+        with solara.Row(classes=["ci-bar"], style={"gap": "14px"}):
+            solara.HTML(tag="h1", unsafe_innerHTML=html.escape(HEADING))
+            view = {v: k for k, v in VIEWS.items()}[session.view]
+            solara.ToggleButtonsSingle(
+                value=view, values=list(VIEWS), on_value=act(lambda v: session.set_view(VIEWS[v]))
+            )
+        with solara.Row(classes=["ci-bar"]):
+            solara.Button(
+                "❚❚ Pause" if playing.value else "▶ Play",
+                on_click=toggle_play,
+                color="primary",
+                attributes={"aria-label": "Pause" if playing.value else "Play"},
+            )
+            solara.Button("Step +1 month", on_click=act(lambda: session.go(session.month + 1)), disabled=done)
+            solara.Select(
+                "Pace",
+                values=[f"{p} months a second" for p in PACES],
+                value=f"{session.pace} months a second",
+                on_value=lambda v: setattr(session, "pace", int(v.split()[0])),
+                style={"max-width": "180px"},
+            )
+            solara.Select(
+                "Jump to",
+                values=JUMPS[: horizon // 12 + 1],
+                value=None,
+                on_value=act(lambda v: session.go(12 * JUMPS.index(v))),
+                style={"max-width": "120px"},
+            )
+            status = html.escape(status_text(month, horizon))
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=f"<span class='{'ci-done' if done else ''}'>{status}</span>",
+                classes=["ci-status"],
+                attributes={"role": "status", "aria-live": "polite"},
+            )
+        with solara.Row(style={"gap": "14px", "align-items": "flex-start", "flex-wrap": "nowrap"}):
+            with solara.Column(classes=["ci-side"], style={"gap": "0"}):
+                if session.view == "one":
+                    SingleControls(session, act, version.value)
+                else:
+                    CompareControls(session, act, sure, busy, version.value)
+            if session.view == "one":
+                SingleMain(session, version.value)
+            else:
+                CompareMain(session, version.value)
+
+
+JUMPS = ["start"] + [f"year {y}" for y in range(1, 101)]
+
+
+@solara.component
+def SingleControls(session: Session, act, version: int):
+    lane = session.single
+    labels = {choice_label(n): n for n in session.choices}
+    solara.Select(
+        "Starting point (a whole scenario)",
+        values=list(labels),
+        value=choice_label(session.base),
+        on_value=act(lambda label: session.restart(base=labels[label])),
     )
+    solara.HTML(
+        tag="div", unsafe_innerHTML=html.escape(plain_description(lane.scenario.description)), classes=["ci-about"]
+    )
+    for note in lane.notes:
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(note), classes=["ci-note"])
+    if session.error:
+        solara.HTML(
+            tag="div", unsafe_innerHTML=html.escape(session.error), classes=["ci-note"], attributes={"role": "alert"}
+        )
+    solara.HTML(tag="h2", unsafe_innerHTML="Settings (a change starts again)", classes=["ci-side-head"])
+    for control in CONTROLS:
+        ControlInput(control, session.values[control.key], act(lambda v, k=control.key: session.restart(**{k: v})))
+    solara.InputText(
+        "Seed: the same seed gives the same run",
+        value=str(session.seed),
+        on_value=act(lambda v: session.restart(seed=int(v)) if str(v).strip().isdigit() else None),
+    )
+    solara.HTML(tag="h2", unsafe_innerHTML=f"Interventions now (month {session.month})", classes=["ci-side-head"])
+    for spec in INTERVENTIONS:
+        solara.Button(
+            spec.label,
+            on_click=act(session.intervene, spec.key),
+            disabled=session.month >= lane.horizon,
+            outlined=True,
+            style={"margin": "2px 0"},
+        )
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(spec.meaning), classes=["ci-about"])
+    if session.message:
+        solara.HTML(
+            tag="div", unsafe_innerHTML=html.escape(session.message), classes=["ci-note"], attributes={"role": "status"}
+        )
+
+
+@solara.component
+def CompareControls(session: Session, act, sure, busy, version: int):
+    solara.HTML(tag="h2", unsafe_innerHTML="Strategies (same seed)", classes=["ci-side-head"])
+    for slot in range(3):
+        names = session.choices + [n for n in [session.compare[slot]] if n not in session.choices]
+        labels = {choice_label(n): n for n in names}
+        if slot == 2:
+            labels[NONE] = NONE
+        solara.Select(
+            f"Strategy {slot + 1}",
+            values=list(labels),
+            value=choice_label(session.compare[slot]) if session.compare[slot] != NONE else NONE,
+            on_value=act(lambda label, s=slot, labels=labels: session.set_compare(s, labels[label])),
+        )
+    solara.InputText(
+        "Or a scenario file for strategy 3 (path)",
+        value="",
+        on_value=act(lambda path: session.set_compare(2, path.strip()) if path.strip() else None),
+    )
+    if session.error:
+        solara.HTML(
+            tag="div", unsafe_innerHTML=html.escape(session.error), classes=["ci-note"], attributes={"role": "alert"}
+        )
+    solara.HTML(tag="h2", unsafe_innerHTML="How sure?", classes=["ci-side-head"])
+    solara.Button(
+        "How sure? (20 paired runs)", on_click=sure, disabled=busy.value or len(session.lanes) < 2, outlined=True
+    )
+    text = "Running 20 paired runs…" if busy.value else session.sure
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=html.escape(text or "The same 20 seeds for every strategy, at the month on screen."),
+        classes=["ci-about", "ci-sure"],
+        attributes={"role": "status", "aria-live": "polite"},
+    )
+
+
+@solara.component
+def SingleMain(session: Session, version: int):
+    lane, month = session.single, session.month
+    s = lane.series.iloc[month]
+    head = (
+        f"<div class='ci-head'><b>{plural(int(s['active_backbones']), 'active backbone')}</b> · "
+        f"{plural(int(s['active_conveners']), 'convener')} · {lane.scenario.community.partners} partners · "
+        f"seed {lane.seed}</div>"
+    )
+    size = lane.network_size(NETWORK_HEIGHT, NETWORK_MAX_WIDTH)
+    with solara.Column(style={"gap": "4px"}):
+        with solara.Row(style={"gap": "14px", "flex-wrap": "nowrap"}):
+            solara.HTML(
+                tag="div", unsafe_innerHTML=network_img(session.pictures["one"], size, network_alt(lane, month))
+            )
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=head + numbers_html(lane, month) + legend_html(),
+                style="flex: 1; min-width: 300px; max-width: 620px",
+            )
+        with solara.Row(style={"gap": "14px", "flex-wrap": "nowrap"}):
+            PlotView(session.plots["outcomes"], month, "Outcomes: change since month 0, in percentage points")
+            PlotView(session.plots["trends"], month, "Alignment, trust and engagement, 0 to 1")
+        PlotView(
+            session.plots["time"], month, "Partner time: share of hours on program, meetings, reporting, fundraising"
+        )
+
+
+@solara.component
+def CompareMain(session: Session, version: int):
+    lanes, month = session.lanes, session.month
+    with solara.Column(style={"gap": "4px"}):
+        with solara.Row(style={"gap": "12px", "flex-wrap": "nowrap"}):
+            for n, lane in enumerate(lanes):
+                size = lane.network_size(*COMPARE_NETWORK[len(lanes)])
+                colour, _ = STRATEGY_STYLES[n % len(STRATEGY_STYLES)]
+                s = lane.series.iloc[month]
+                numbers = (
+                    f"<div class='ci-lane-numbers'>outcomes <b>{points(s['outcome_improvement'])}</b> percentage points"
+                    f" · alignment <b>{s['alignment']:.2f}</b> (0–1) · {plural(int(s['factions']), 'camp')}"
+                    f" · {plural(int(s['active_backbones']), 'backbone')}</div>"
+                )
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=(
+                        f"<h2><span class='ci-sw' style='background:{colour}'></span>{html.escape(lane.label)}</h2>"
+                        + network_img(session.pictures[str(n)], size, network_alt(lane, month))
+                        + numbers
+                    ),
+                    classes=["ci-lane"],
+                    style=f"width: {max(size[0], 260)}px",
+                )
+        solara.HTML(tag="div", unsafe_innerHTML=legend_html())
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(gap_sentence(lanes, month)) + ".", classes=["ci-gap"])
+        with solara.Row(style={"gap": "14px", "flex-wrap": "nowrap"}):
+            PlotView(
+                session.plots["outcomes"],
+                month,
+                "Outcomes of each strategy: change since month 0, in percentage points",
+            )
+            PlotView(session.plots["trends"], month, "Alignment of each strategy, 0 to 1")
 
 
 # a server started by `ci-sim dashboard` stops when that command dies, even by SIGKILL

@@ -42,6 +42,23 @@ TITLE = "ci-sim dashboard"
 #: Seconds between the server's checks that its parent is alive (where PR_SET_PDEATHSIG is missing).
 WATCH_PERIOD = 1.0
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+#: Seconds a page that lost its connection keeps its state on the server. Headless Chromium
+#: closed by Playwright (``page.close(run_before_unload=True)``) did not deliver Solara's close
+#: message here (the server logged a disconnect, never the close), so this bounds what a day of
+#: page loads can hold.
+KERNEL_CULL_SECONDS = 60
+#: Flags for a headless Chromium that looks at the dashboard offline (the browser test and
+#: benchmarks/bench_dashboard.py): no sandbox or GPU in containers, nothing fetched in the background.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -102,6 +119,12 @@ def solara_env(scenario: str | Path) -> dict[str, str]:
     env["SOLARA_THEME_TITLE"] = TITLE  # the page's <title>; Solara's default is "Solara ☀️"
     env[PARENT_ENV] = str(os.getpid())
     env.setdefault("MPLBACKEND", "Agg")
+    # every page runs in its own threads; glibc's default of 8 arenas per core lets a server
+    # of many short visits hold on to memory it has freed
+    env.setdefault("MALLOC_ARENA_MAX", "2")
+    # a page that lost its connection keeps its state this long (Solara's default: 24 hours);
+    # a closed tab is let go at once by its close message, when the browser delivers it
+    env.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", f"{KERNEL_CULL_SECONDS}s")
     # Solara warns on every plain-http visit to a name other than "localhost"; it is expected here
     quiet = "ignore:Cookies with samesite=none:UserWarning"
     env["PYTHONWARNINGS"] = ",".join(w for w in (env.get("PYTHONWARNINGS"), quiet) if w)

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from ci_sim.experiments.compare import NEEDS_TWO
 from ci_sim.runs.results import atomic_write
 from ci_sim.viz import plots
 from ci_sim.viz.indicators import FUNCTIONS
+from ci_sim.viz.words import plain_description
 
 CSS = """
 :root { --ink: #1d2430; --muted: #5b6472; --line: #d9dde3; --soft: #f4f6f8; --accent: #0072B2; }
@@ -50,7 +53,18 @@ td.ind { color: var(--muted); font-style: italic; }
 .small { font-size: 0.9em; color: var(--muted); }
 code { background: var(--soft); padding: 1px 4px; border-radius: 3px; }
 ul.scen li { margin-bottom: 6px; }
-@media print { body { font-size: 12pt; } }
+img.still { display: none; }
+@media print {
+  body { font-size: 12pt; }
+  /* an animation prints as a still of its final month (a printer shows a GIF's first frame) */
+  .gifs img.anim { display: none; }
+  .gifs img.still { display: block; width: 100%; }
+  /* no heading alone at a page foot; figures and table rows stay whole */
+  h1, h2, h3 { break-after: avoid-page; page-break-after: avoid; }
+  h2 + *, h3 + * { break-before: avoid-page; page-break-before: avoid; }
+  .keep { break-inside: avoid-page; page-break-inside: avoid; }
+  figure, tr { break-inside: avoid-page; page-break-inside: avoid; }
+}
 """
 
 
@@ -96,6 +110,15 @@ def cell(mean: float, lo: float, hi: float, digits: int, signed: bool = False, b
     )
 
 
+def final_frame_uri(path: Path) -> str:
+    """The last frame of a GIF as a PNG ``data:`` URI (the still a printed report shows)."""
+    with Image.open(path) as gif:
+        gif.seek(gif.n_frames - 1)
+        out = io.BytesIO()
+        gif.convert("RGB").save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
 def figure(path: Path, alt: str, caption: str) -> str:
     return f'<figure><img src="{data_uri(path)}" alt="{esc(alt)}"><figcaption>{caption}</figcaption></figure>'
 
@@ -119,8 +142,8 @@ def _clear(row: pd.Series, at_least: float = 0.0) -> bool:
 
 
 def _points(x: float) -> str:
-    """An outcome change on the 0–1 scale as points on a 0–100 scale."""
-    return f"{100 * abs(x):.1f} point{'s' if round(100 * abs(x), 1) != 1 else ''}"
+    """An outcome change on the 0–1 scale in percentage points (as the dashboard says it)."""
+    return f"{100 * abs(x):.1f} percentage point{'s' if round(100 * abs(x), 1) != 1 else ''}"
 
 
 _NUMBER_WORDS = "zero one two three four five six seven eight nine ten eleven twelve".split()
@@ -191,7 +214,7 @@ def story_paragraphs(compare: pd.DataFrame, info: Mapping) -> list[str]:
         paras.append(
             f"<b>{esc(titles[base])}.</b> Partners' agendas converge: alignment reaches {b_al['mean']:.2f} "
             f"(0 means everyone pulls their own way, 1 one shared agenda), partners' trust in the backbone "
-            f"reaches {b_tr['mean']:.2f}, and the outcomes improve by {_points(b_out['mean'])} on a 0–100 scale."
+            f"reaches {b_tr['mean']:.2f}, and the outcomes improve by {_points(b_out['mean'])}."
         )
     for name, title in titles.items():
         if name == base:
@@ -342,13 +365,16 @@ def build_report(
     years = info["steps"] / 12
     span = f"{years:.0f} years" if years >= 2 else f"{info['steps']} months"
     scen = "".join(
-        f"<li><b>{esc(d['title'])}</b> (<code>{esc(n)}</code>): {esc(d['description'])}</li>"
+        f"<li><b>{esc(d['title'])}</b>: {esc(plain_description(d['description']))}</li>"
         for n, d in info["scenarios"].items()
     )
     gif_html = "".join(
-        f'<figure><img src="{data_uri(path)}" alt="Animated partner network: {esc(titles.get(n, n))}">'
+        f'<figure><img class="anim" src="{data_uri(path)}" alt="Animated partner network: {esc(titles.get(n, n))}">'
+        f'<img class="still" src="{final_frame_uri(path)}" alt="Partner network in the final month: '
+        f'{esc(titles.get(n, n))}">'
         f"<figcaption><b>{esc(titles.get(n, n))}</b>: replication {rep} (the one closest to the median "
-        f"outcome improvement), one frame every {info['frame_every']} months.</figcaption></figure>"
+        f"outcome improvement), one frame every {info['frame_every']} months (printed: the final month)."
+        "</figcaption></figure>"
         for n, (path, rep) in gifs.items()
     )
     fig_ts = figure(
@@ -357,7 +383,7 @@ def build_report(
         "Lines are the mean over the simulations, shaded bands the 95% confidence interval of that mean. "
         "Alignment: how close partners' agendas are to their common agenda (0–1). Trust: partners' trust in "
         "the backbone they follow (0–1). Outcome improvement: the average gain of "
-        f"{_the_outcomes(info)} since the start, on a 0–1 scale (0.10 = 10 points).",
+        f"{_the_outcomes(info)} since the start, in percentage points (from 0.40 to 0.50 is 10 percentage points).",
     )
     fig_hours = figure(
         figures["hours"],
@@ -391,8 +417,8 @@ group can discuss them; its numbers are not predictions for any real community.<
 </section>
 
 <section>
-<h2>What happens over {esc(span)}</h2>
-{fig_ts}
+<div class="keep"><h2>What happens over {esc(span)}</h2>
+{fig_ts}</div>
 </section>
 
 <section>
@@ -407,8 +433,8 @@ the first choice of at least 10% of the partners.</p>
 </section>
 
 <section>
-<h2>Where a partner's month goes</h2>
-{fig_hours}
+<div class="keep"><h2>Where a partner's month goes</h2>
+{fig_hours}</div>
 </section>
 
 <section>
