@@ -561,7 +561,7 @@ def decompose(
     Example:
       ci-sim decompose single_backbone nine_backbones -r 10
       ci-sim decompose single_backbone nine_backbones --channels attention,agendas --month 60
-      ci-sim decompose single_backbone nine_backbones --metrics outcome_improvement --shapley
+      ci-sim decompose single_backbone nine_backbones --channels trust,agendas,engagement --shapley
     """
     from ci_sim.experiments.compare import check_comparable, check_metrics, load_entries
     from ci_sim.experiments.decompose import (
