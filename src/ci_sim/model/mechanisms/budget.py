@@ -36,7 +36,19 @@ from ci_sim.model.mechanisms.common import jit
 #: R: how much of the rivalry among an area's backbones survives each coordination level
 RIVALRY_BY_COORDINATION = np.array([1.0, 1.0, 0.5, 0.0])
 JOINT = 3
-SPLIT_BY_VISIBILITY, ONE_AGREED = 0, 1  # funders' rules (2: joint)
+SPLIT_BY_VISIBILITY, ONE_AGREED = 0, 1  # funders' rules, in scenario.FUNDER_RULES order (2: joint)
+
+
+@jit
+def visibility_effort(P, servant: float, rivalry: float) -> float:
+    """Visibility effort of an active backbone, v = (1 - sigma)(v_0 + v_r r); 0 with visibility contests off."""
+    return (1.0 - servant) * (P.visibility_base + P.visibility_rival * rivalry) * P.visibility_contests_on
+
+
+@jit
+def visibility_pull(P, weight: float, legitimacy: float, visibility: float) -> float:
+    """Funders' pull under ``split_by_visibility``: u = f L (1 + psi v)."""
+    return weight * legitimacy * (1.0 + P.funding_visibility * visibility)
 
 
 @jit
@@ -68,10 +80,10 @@ def budget(S, P) -> None:
         a = area[b]
         on = 1.0 if active[b] else 0.0
         r[b] = (1.0 - m[b] / max(N_a[a], 1.0)) * RIVALRY_BY_COORDINATION[coordination[a]] * on
-        v[b] = (1.0 - S.servant[b]) * (P.visibility_base + P.visibility_rival * r[b]) * on * P.visibility_contests_on
+        v[b] = visibility_effort(P, S.servant[b], r[b]) * on
         rule = S.funder_rule[a]
         if rule == SPLIT_BY_VISIBILITY:
-            u[b] = S.funding_weight[b] * S.legitimacy[b] * (1.0 + P.funding_visibility * v[b]) * on
+            u[b] = visibility_pull(P, S.funding_weight[b], S.legitimacy[b], v[b]) * on
         elif rule == ONE_AGREED:
             u[b] = S.funding_weight[b] * S.legitimacy[b] if b == agreed[a] else 0.0
         else:

@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ci_sim.model.mechanisms.budget import RIVALRY_BY_COORDINATION
+from ci_sim.model.mechanisms.budget import (
+    ONE_AGREED,
+    RIVALRY_BY_COORDINATION,
+    SPLIT_BY_VISIBILITY,
+    visibility_effort,
+    visibility_pull,
+)
 from ci_sim.model.mechanisms.events import absorb
 from ci_sim.model.scenario import SECTORS
 
@@ -41,7 +47,6 @@ if TYPE_CHECKING:
 
 #: sectors whose organizations can claim the backbone role (funders fund, businesses sell)
 CLAIMANT_SECTORS = ("nonprofit", "school_district", "public_agency", "higher_ed", "community_group")
-SPLIT_BY_VISIBILITY, ONE_AGREED, JOINT_RULE = 0, 1, 2
 
 
 def review(m: CollectiveImpactModel, month: int) -> bool:
@@ -108,12 +113,11 @@ def expected_gain(m: CollectiveImpactModel, a: int, servant: float) -> float:
     members = np.flatnonzero((m.backbone_area == a) & m.backbone_active)
     n = members.size
     rivalry = (1.0 - 1.0 / (n + 1)) * RIVALRY_BY_COORDINATION[m.coordination[a]]
-    visibility = (1.0 - servant) * (prm.visibility_base + prm.visibility_rival * rivalry)
-    visibility *= m.switches.visibility_contests
+    visibility = visibility_effort(m.P, servant, rivalry)
     pool = m.pool[a] * m.funder_factor[a]
     rule = m.funder_rule[a]
     if rule == SPLIT_BY_VISIBILITY:
-        u = prm.legitimacy_self_declared * (1.0 + prm.funding_visibility * visibility)
+        u = visibility_pull(m.P, 1.0, prm.legitimacy_self_declared, visibility)
         money = pool * u / (m.pull[members].sum() + u) if u > 0 else 0.0
     elif rule == ONE_AGREED:
         money = pool if n == 0 else 0.0

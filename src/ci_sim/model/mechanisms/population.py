@@ -38,22 +38,28 @@ from ci_sim.model.mechanisms.common import jit
 
 
 @jit
+def mean_by_outcome(values: np.ndarray, k_of: np.ndarray, out: np.ndarray) -> None:
+    """``out[k]``: the mean of ``values[j]`` over the indicators j of outcome k (``k_of[j] = k``)."""
+    counts = np.zeros(out.shape[0])
+    out[:] = 0.0
+    for j in range(values.shape[0]):
+        out[k_of[j]] += values[j]
+        counts[k_of[j]] += 1.0
+    for k in range(out.shape[0]):
+        out[k] /= counts[k]
+
+
+@jit
 def measure(S, sampling: np.ndarray) -> None:
     """Measure every indicator: ``S.indicator_measured`` M_j and the outcomes' mean ``S.measured``.
 
     ``sampling``: shape (J,), standard normal eps_j (zeros for exact measurement).
     """
     Y, M, k_of, n_a = S.indicator_level, S.indicator_measured, S.indicator_outcome, S.cohort
-    counts = np.zeros(S.measured.shape[0])
-    S.measured[:] = 0.0
     for j in range(Y.shape[0]):
-        k = k_of[j]
-        se = np.sqrt(Y[j] * (1.0 - Y[j]) / n_a[S.outcome_area[k]])
+        se = np.sqrt(Y[j] * (1.0 - Y[j]) / n_a[S.outcome_area[k_of[j]]])
         M[j] = min(max(Y[j] + sampling[j] * se, 0.0), 1.0)
-        S.measured[k] += M[j]
-        counts[k] += 1.0
-    for k in range(counts.shape[0]):
-        S.measured[k] /= counts[k]
+    mean_by_outcome(M, k_of, S.measured)
 
 
 @jit
@@ -78,15 +84,13 @@ def update_population(S, P, month: int, drift: np.ndarray, shock: np.ndarray, sa
     levels_at(S, month if P.counterfactual_on else 0)
     if month % 12 == 0:
         measure(S, sampling)
-        results_seen(S, P)
+        results_seen(S)
 
 
 @jit
 def levels_at(S, months: int) -> None:
     """True levels Y_j after ``months`` months of trend tau_j, and the outcomes' means y_k."""
     Y, k_of = S.indicator_level, S.indicator_outcome
-    counts = np.zeros(S.outcome.shape[0])
-    S.outcome[:] = 0.0
     for j in range(Y.shape[0]):
         k = k_of[j]
         level = (
@@ -96,14 +100,11 @@ def levels_at(S, months: int) -> None:
             + S.indicator_sensitivity[j] * S.effect[k]
         )
         Y[j] = min(max(level, 0.0), 1.0)
-        S.outcome[k] += Y[j]
-        counts[k] += 1.0
-    for k in range(counts.shape[0]):
-        S.outcome[k] /= counts[k]
+    mean_by_outcome(Y, k_of, S.outcome)
 
 
 @jit
-def results_seen(S, P) -> None:
+def results_seen(S) -> None:
     """``S.results_seen`` R_a: the share of the area's indicators improving, signed, times completeness C_a."""
     A = S.results_seen.shape[0]
     improving = np.zeros(A)
