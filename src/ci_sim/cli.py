@@ -72,6 +72,24 @@ class _FiniteFloat(click.FloatRange):
 #: exit status after Ctrl-C (128 + SIGINT, as shells report it)
 EXIT_INTERRUPTED = 130
 
+#: ``--posterior``: run, compare and sweep draw each replication's parameters from a posterior
+_posterior_option = click.option(
+    "--posterior",
+    metavar="NAME|FILE",
+    help="Draw each replication's calibrated parameters from a posterior (shipped name, e.g. strive, or a "
+    "posterior.parquet of `ci-sim calibrate`); replication i uses the same draw and seed in every scenario.",
+)
+
+
+def _load_posterior(spec):
+    """The posterior of ``--posterior`` (None without it)."""
+    if not spec:
+        return None
+    from ci_sim.runs.posterior import load_posterior
+
+    return load_posterior(spec)
+
+
 #: ``--allow-dropped-events``: the commands that take --steps share it
 _allow_dropped = click.option(
     "--allow-dropped-events",
@@ -106,13 +124,23 @@ def main() -> None:
     """
 
 
-def run_replications(scenario, replications: int, seed: int, steps: int | None, quiet: bool, label: str):
-    """Run replications 0..R-1 of ``scenario`` (serially), with a progress bar."""
+def run_replications(
+    scenario, replications: int, seed: int, steps: int | None, quiet: bool, label: str, posterior=None
+):
+    """Run replications 0..R-1 of ``scenario`` (serially), with a progress bar.
+
+    Returns:
+        ``(i, result, values)`` per replication; ``values`` are the parameters drawn from
+        ``posterior`` for it ({} without one).
+    """
+    from ci_sim.runs.posterior import replication_scenarios
     from ci_sim.runs.runner import replication_seed, run_scenario  # the compiled step loads only to run
 
+    scenarios = replication_scenarios(scenario, posterior, seed, replications)
     results = []
     for i in tqdm(range(replications), desc=label, unit="run", disable=quiet, file=sys.stderr):
-        results.append((i, run_scenario(scenario, replication_seed(seed, i), steps=steps)))
+        sc, values = scenarios[i]
+        results.append((i, run_scenario(sc, replication_seed(seed, i), steps=steps), values))
     return results
 
 
@@ -138,8 +166,9 @@ def run_replications(scenario, replications: int, seed: int, steps: int | None, 
     "--agent-period", type=click.IntRange(min=0), help="Also write agents.parquet, sampling partners every N steps."
 )
 @_allow_dropped
+@_posterior_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no table.")
-def run(scenario, replications, steps, seed, out, overrides, agent_period, allow_dropped_events, quiet):
+def run(scenario, replications, steps, seed, out, overrides, agent_period, allow_dropped_events, posterior, quiet):
     """Run a scenario's replications; write summary.csv, timeseries.parquet, manifest.json.
 
     SCENARIO is a YAML file, or the name of a shipped scenario (see `ci-sim scenarios`).
@@ -148,8 +177,12 @@ def run(scenario, replications, steps, seed, out, overrides, agent_period, allow
     Example:
       ci-sim run scenarios/nine_backbones.yaml --replications 20
       ci-sim run single_backbone -r 5 --set community.partners=300 --out results/big
+      ci-sim run strive_cincinnati -r 20 --posterior strive
     """
     sc = load_scenario(scenario, list(overrides), steps=steps, drop_late_events=allow_dropped_events)
+    post = _load_posterior(posterior)
+    if post is not None:
+        post.check(sc, sc.name)
     steps = sc.steps  # --steps is now the scenario's horizon (checked against its events)
     if agent_period is not None:
         sc = sc.model_copy(update={"output": sc.output.model_copy(update={"agent_period": agent_period})})
@@ -158,11 +191,11 @@ def run(scenario, replications, steps, seed, out, overrides, agent_period, allow
     out = out or default_out_dir(sc.name)
     check_new_dir(out)  # before any run, not after them
     started, t0 = datetime.now(UTC), time.perf_counter()
-    results = run_replications(sc, reps, base_seed, steps, quiet, sc.name)
-    summary = pd.DataFrame([{"replication": i, "seed": r.seed, **r.final} for i, r in results])
-    series = pd.concat([r.timeseries.assign(replication=i, seed=r.seed) for i, r in results], ignore_index=True)
+    results = run_replications(sc, reps, base_seed, steps, quiet, sc.name, post)
+    summary = pd.DataFrame([{"replication": i, "seed": r.seed, **v, **r.final} for i, r, v in results])
+    series = pd.concat([r.timeseries.assign(replication=i, seed=r.seed) for i, r, _ in results], ignore_index=True)
     series = series[["replication", "seed", *[c for c in series.columns if c not in ("replication", "seed")]]]
-    agents = [r.agents.assign(replication=i) for i, r in results if not r.agents.empty]
+    agents = [r.agents.assign(replication=i) for i, r, _ in results if not r.agents.empty]
     with staged_dir(out) as tmp:  # the folder appears complete or not at all
         write_csv(summary, tmp / "summary.csv")
         write_parquet(series, tmp / "timeseries.parquet")
@@ -177,6 +210,7 @@ def run(scenario, replications, steps, seed, out, overrides, agent_period, allow
                 replications=reps,
                 steps=steps or sc.steps,
                 seeds=summary["seed"].tolist(),
+                posterior=post.describe() if post is not None else None,
                 started=started.isoformat(),
                 ended=datetime.now(UTC).isoformat(),
                 wall_seconds=round(time.perf_counter() - t0, 3),
@@ -184,6 +218,10 @@ def run(scenario, replications, steps, seed, out, overrides, agent_period, allow
             tmp / "manifest.json",
         )
     _note_dropped(sc.name, sc)
+    if post is not None:
+        click.echo(
+            f"parameters drawn from posterior {post.name} ({len(post.params)} parameters; intervals include them)"
+        )
     if not quiet:
         from ci_sim.experiments.compare import NEEDS_TWO, mean_ci, metric_bounds
 
@@ -423,9 +461,21 @@ def _paired_run_options(default_out: str):
     "--replications", "-r", type=click.IntRange(min=2), help="Replications per scenario (default 20, or the file's)."
 )
 @click.option("--metric", "metrics", multiple=True, help="Metric to compare (repeatable; default: the key metrics).")
+@_posterior_option
 @_paired_run_options("results/compare/<UTC time>/")
 def compare(
-    scenarios, replications, seed, steps, overrides, metrics, workers, scheduler, out, allow_dropped_events, quiet
+    scenarios,
+    replications,
+    seed,
+    steps,
+    overrides,
+    metrics,
+    posterior,
+    workers,
+    scheduler,
+    out,
+    allow_dropped_events,
+    quiet,
 ):
     """Compare strategies with common random numbers; print a table and write compare.csv.
 
@@ -444,6 +494,7 @@ def compare(
       ci-sim compare single_backbone nine_backbones backbone_with_conveners -r 20
       ci-sim compare experiments/strategies.yaml --out results/strategies
       ci-sim compare nine_backbones consolidation --set community.partners=300
+      ci-sim compare single_backbone nine_backbones --posterior strive
     """
     from ci_sim.experiments.compare import (
         check_comparable,
@@ -461,11 +512,14 @@ def compare(
     reps = replications or (spec.replications if spec else 20)
     base_seed = seed if seed is not None else (spec.seed if spec else entries[0][1].seed)
     metrics = check_metrics(entries, list(metrics) or KEY_METRICS)
+    post = _load_posterior(posterior)
+    for label, sc in entries if post is not None else ():
+        post.check(sc, label)
     out = out or default_out_dir("compare")
     check_new_dir(out)  # before any run, not after them
     evaluator = make_evaluator(workers, scheduler)
     started, t0 = datetime.now(UTC), time.perf_counter()
-    summary, series = run_comparison(entries, reps, base_seed, steps, evaluator, progress=not quiet)
+    summary, series = run_comparison(entries, reps, base_seed, steps, evaluator, progress=not quiet, posterior=post)
     table = compare_table(summary, metrics, seed=base_seed, differences=differences)
     with staged_dir(out) as tmp:  # the folder appears complete or not at all
         write_comparison(
@@ -480,10 +534,11 @@ def compare(
             started,
             time.perf_counter() - t0,
             differences=differences,
+            posterior=post,
         )
     for label, sc in entries:
         _note_dropped(label, sc)
-    click.echo(format_table(table, metrics, differences))
+    click.echo(format_table(table, metrics, differences, posterior=post.name if post is not None else None))
     click.echo(f"results in {out}")
 
 
@@ -691,6 +746,7 @@ def _sweep_options(fn):
             help="...and at least this often: about the most work a kill can lose.",
         ),
         _allow_dropped,
+        _posterior_option,
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
     ]
     for option in reversed(options):
@@ -698,7 +754,27 @@ def _sweep_options(fn):
     return fn
 
 
-def _resume_command(command: str, experiment: Path, overrides, workers, scheduler, allow_dropped, out) -> str:
+def _with_posterior(exp, posterior):
+    """Attach ``--posterior`` to a loaded experiment; say which of its parameters factors override."""
+    post = _load_posterior(posterior)
+    if post is None:
+        return exp
+    from ci_sim.model.scenario import validate_scenario
+
+    post.check(validate_scenario(exp.base, exp.source), exp.spec.base)
+    exp.posterior = post
+    if exp.overridden_by_factors:
+        click.echo(
+            f"note: factor(s) {', '.join(exp.overridden_by_factors)} also in posterior {post.name}: the factor's "
+            "values are run, not the posterior's draw (recorded in the manifest)",
+            err=True,
+        )
+    return exp
+
+
+def _resume_command(
+    command: str, experiment: Path, overrides, workers, scheduler, allow_dropped, posterior, out
+) -> str:
     """The command line that finishes an interrupted sweep, with ``--resume --out OUT``.
 
     The same experiment and options: they decide the sweep's fingerprint, which a resume checks.
@@ -712,6 +788,8 @@ def _resume_command(command: str, experiment: Path, overrides, workers, schedule
         args += ["--scheduler", scheduler]
     if allow_dropped:
         args.append("--allow-dropped-events")
+    if posterior:
+        args += ["--posterior", posterior]
     return shlex.join([*args, "--resume", "--out", str(out)])
 
 
@@ -765,7 +843,17 @@ def _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_se
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
 @_sweep_options
 def sweep(
-    experiment, workers, scheduler, resume, out, overrides, flush_rows, flush_seconds, allow_dropped_events, quiet
+    experiment,
+    workers,
+    scheduler,
+    resume,
+    out,
+    overrides,
+    flush_rows,
+    flush_seconds,
+    allow_dropped_events,
+    posterior,
+    quiet,
 ):
     """Run every point x replication of an experiment, streaming one row per run to Parquet.
 
@@ -784,11 +872,16 @@ def sweep(
       ci-sim sweep experiments/backbones_sweep.yaml --workers 2
       ci-sim sweep experiments/backbones_sweep.yaml --resume --out results/backbones_sweep/20261122T101500.000000Z
       ci-sim sweep experiments/sobol_main.yaml --scheduler tcp://10.0.0.5:8786 --set samples=512
+      ci-sim sweep experiments/backbones_sweep.yaml --posterior strive
     """
     from ci_sim.experiments.experiment import load_experiment
 
-    exp = load_experiment(experiment, list(overrides), drop_late_events=allow_dropped_events)
-    again = partial(_resume_command, "sweep", experiment, overrides, workers, scheduler, allow_dropped_events)
+    exp = _with_posterior(
+        load_experiment(experiment, list(overrides), drop_late_events=allow_dropped_events), posterior
+    )
+    again = partial(
+        _resume_command, "sweep", experiment, overrides, workers, scheduler, allow_dropped_events, posterior
+    )
     _, summary = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds, again)
     if summary.failed:
         sys.exit(EXIT_RUNS_FAILED)
@@ -813,6 +906,7 @@ def sensitivity(
     flush_rows,
     flush_seconds,
     allow_dropped_events,
+    posterior,
     quiet,
     from_dir,
 ):
@@ -846,14 +940,18 @@ def sensitivity(
     from ci_sim.experiments.sweep import read_runs
     from ci_sim.viz.plots import plot_second_order, plot_sensitivity
 
-    exp = load_experiment(experiment, list(overrides), drop_late_events=allow_dropped_events)
+    exp = _with_posterior(
+        load_experiment(experiment, list(overrides), drop_late_events=allow_dropped_events), posterior
+    )
     require_analysable(exp)
     if from_dir is not None:
         check_sweep_folder(exp, from_dir)
         out = out or from_dir
         check_out_dir(out, "--out", may_hold_files=True)  # sensitivity.csv and figures go here
     else:
-        again = partial(_resume_command, "sensitivity", experiment, overrides, workers, scheduler, allow_dropped_events)
+        again = partial(
+            _resume_command, "sensitivity", experiment, overrides, workers, scheduler, allow_dropped_events, posterior
+        )
         out, _ = _run_sweep(exp, out, workers, scheduler, resume, quiet, flush_rows, flush_seconds, again)
     runs = read_runs(from_dir or out)
     try:
@@ -886,6 +984,91 @@ def sensitivity(
     if failed:
         click.echo(f"error: {failed} run(s) failed; the indices use each point's successful replications", err=True)
         sys.exit(EXIT_RUNS_FAILED)
+
+
+@main.command()
+@click.argument("calibration", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--workers", "-w", type=click.IntRange(min=1), help="Local processes (default: all cores; 1: single-core)."
+)
+@click.option(
+    "--scheduler", metavar="ADDRESS|local", help="Run on Dask: 'local' or tcp://HOST:PORT (pyabc's Dask sampler)."
+)
+@click.option(
+    "--deterministic",
+    is_flag=True,
+    help="pyabc's single-core sampler: the same file and seed give the same posterior, number for number.",
+)
+@click.option("--resume", is_flag=True, help="Continue the interrupted calibration in --out from its history.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: results/calibrate/<name>/<UTC time>/); must be new without --resume.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No per-generation messages.")
+def calibrate(calibration, workers, scheduler, deterministic, resume, out, quiet):
+    """Calibrate mechanism parameters by ABC-SMC (pyabc) against observed patterns.
+
+    CALIBRATION is a YAML file (experiments/calibrate_strive.yaml): base scenario(s), priors
+    over parameters by key path, targets (a share as successes of trials, a level or a trend,
+    with their uncertainty), population size, generations and stopping rules. Writes
+    posterior.parquet (samples and weights: use it with --posterior), posterior_summary.csv
+    (median, 90% interval and its width against the prior's), generations.csv,
+    predictive.csv, predictions.csv (patterns NOT fitted), figures/ and manifest.json, and
+    history.db (pyabc's history: --resume continues from it).
+
+    Parallel samplers accept particles in the order they finish: two parallel calibrations
+    agree in distribution, not digit for digit. --deterministic reproduces by seed.
+
+    \b
+    Example:
+      ci-sim calibrate experiments/calibrate_strive.yaml --workers 2
+      ci-sim calibrate experiments/calibrate_strive.yaml --deterministic --out results/cal
+      ci-sim calibrate experiments/calibrate_strive.yaml --resume --out results/cal
+    """
+    from ci_sim.experiments.calibration import check_resume, load_calibration, run_calibration
+    from ci_sim.viz.calibration import plot_calibration
+
+    cal = load_calibration(calibration)
+    if scheduler and scheduler != "local" and "://" not in scheduler and ":" not in scheduler:
+        raise ScenarioError("--scheduler", "", scheduler, "'local' or a Dask scheduler address, tcp://HOST:PORT")
+    if resume:
+        if out is None:
+            raise ScenarioError("--resume", "--out", None, "the folder of the calibration to continue (--out DIR)")
+        check_resume(cal, out)
+    else:
+        out = out or default_out_dir("calibrate", cal.spec.name)
+        check_new_dir(out)
+        if out.exists():  # an empty folder the user made: the calibration creates it afresh
+            out.rmdir()
+    click.echo(
+        f"{cal.spec.name}: ABC-SMC, {cal.spec.population} particles x at most {cal.spec.generations} "
+        f"generations; results go to {out}",
+        err=True,
+    )
+    try:
+        result = run_calibration(
+            cal, out, workers=workers, scheduler=scheduler, deterministic=deterministic, resume=resume, quiet=quiet
+        )
+    except KeyboardInterrupt:
+        again = shlex.join(["ci-sim", "calibrate", str(calibration), "--resume", "--out", str(out)])
+        click.echo(
+            f"\ninterrupted (Ctrl-C): finished generations are kept in {out / 'history.db'}\n"
+            f"to continue, run:\n  {again}",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+    figures = plot_calibration(cal, result.posterior, result.predictive, result.generations, out / "figures")
+    click.echo(
+        f"{cal.spec.name}: {len(result.generations)} generations, {result.simulations} simulations, "
+        f"{result.seconds:.0f} s; final threshold {result.generations['epsilon'].iloc[-1]:.3g}"
+    )
+    click.echo("posterior (median [90% interval]; width / prior's):")
+    for r in result.summary.itertuples():
+        click.echo(f"  {r.parameter:<40} {r.median:.4g} [{r.q05:.4g}, {r.q95:.4g}]; {r.width_ratio:.2f}")
+    click.echo("figures: " + ", ".join(str(f) for f in figures))
+    click.echo(f"results in {out}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -248,10 +248,12 @@ def write_comparison(
     started: datetime,
     seconds: float,
     differences: Sequence[str] = (),
+    posterior=None,
 ) -> None:
     """Write ``compare.csv``, ``summary.csv``, ``timeseries.parquet`` and ``manifest.json``.
 
-    ``differences`` (from :func:`check_comparable`) are recorded in the manifest.
+    ``differences`` (from :func:`check_comparable`) and the ``posterior`` used (its
+    description) are recorded in the manifest.
     """
     write_csv(table, out / "compare.csv")
     write_csv(summary, out / "summary.csv")
@@ -268,6 +270,8 @@ def write_comparison(
             steps=steps or entries[0][1].steps,
             seeds=[replication_seed(base_seed, i) for i in range(replications)],
             bootstrap_resamples=BOOTSTRAP_RESAMPLES,
+            posterior=posterior.describe() if posterior is not None else None,
+            parameter_uncertainty=POSTERIOR_LEGEND if posterior is not None else None,
             started=started.isoformat(),
             ended=datetime.now(UTC).isoformat(),
             wall_seconds=round(seconds, 3),
@@ -291,22 +295,35 @@ def run_comparison(
     evaluator,
     progress: bool = True,
     desc: str = "compare",
+    posterior=None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every scenario's replications with common random numbers.
 
-    ``desc`` names the progress bar (the command running).
+    ``desc`` names the progress bar (the command running). With a ``posterior``
+    (:class:`ci_sim.runs.posterior.Posterior`), replication ``i`` of every scenario takes the
+    parameters of the same posterior draw (:meth:`~ci_sim.runs.posterior.Posterior.draw` of the
+    base seed and ``i``) and the same seed: paired across strategies, so the intervals include
+    parameter uncertainty and the differences stay paired.
 
     Returns:
         ``summary`` (scenario, replication, seed, final metrics) and ``timeseries``
         (scenario, replication, seed, step, metrics), both in (scenario, replication) order.
     """
-    tasks = [(label, sc, i, replication_seed(seed, i), steps) for label, sc in entries for i in range(replications)]
+    from ci_sim.runs.posterior import replication_scenarios
+
+    per_rep = {label: replication_scenarios(sc, posterior, seed, replications) for label, sc in entries}
+    tasks = [
+        (label, per_rep[label][i][0], i, replication_seed(seed, i), steps)
+        for label, _ in entries
+        for i in range(replications)
+    ]
     finals, series = {}, {}
     with evaluator as executor:
         futures = [executor.submit(_one, t) for t in tasks]
         for future in tqdm(futures, desc=desc, unit="run", disable=not progress, file=sys.stderr):
             label, rep, result = future.result()
-            finals[label, rep] = {"scenario": label, "replication": rep, "seed": result.seed, **result.final}
+            drawn = per_rep[label][rep][1]
+            finals[label, rep] = {"scenario": label, "replication": rep, "seed": result.seed, **drawn, **result.final}
             ts = result.timeseries.copy()
             ts.insert(0, "seed", result.seed)
             ts.insert(0, "replication", rep)
@@ -551,20 +568,32 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.1e}"
 
 
-def format_table(table: pd.DataFrame, metrics: Sequence[str], differences: Sequence[str] = ()) -> str:
+#: the legend's line when parameters are drawn from a posterior
+POSTERIOR_LEGEND = (
+    "intervals include parameter uncertainty: replication i draws its parameters from the posterior "
+    "(the same draw and seed in every scenario)"
+)
+
+
+def format_table(
+    table: pd.DataFrame, metrics: Sequence[str], differences: Sequence[str] = (), posterior: str | None = None
+) -> str:
     """The terminal table, then the plain-language lines of the first metric.
 
     Per metric, each scenario's mean [95% CI] and its difference to the baseline [bootstrap
     95% CI] with the effect size (Cohen's d); a legend says how to read them. ``differences``
     (:func:`check_comparable`) are stated first, where they cannot be missed. Intervals that
     cannot be estimated (one replication) read :data:`NEEDS_TWO`; an effect size over a zero
-    spread reads "n/a".
+    spread reads "n/a". With ``posterior`` (its name) the legend says the intervals include
+    parameter uncertainty.
     """
     from ci_sim.model.metrics import metric_label
 
     names = list(dict.fromkeys(table["scenario"]))
     baseline = names[0]
     lines = []
+    if posterior:
+        lines += [f"PARAMETERS: drawn from posterior {posterior}; {POSTERIOR_LEGEND}.", ""]
     if differences:
         lines.append("NOTE: the scenarios differ in more than the strategy; the differences below include this:")
         lines += [f"  {d}" for d in differences]
@@ -595,6 +624,8 @@ def format_table(table: pd.DataFrame, metrics: Sequence[str], differences: Seque
         "0.8 large); n/a when the SD is ~0 (replications\nidentical up to rounding, or |d| > 1000). compare.csv has "
         "the relative differences and d_z too."
     )
+    if posterior:
+        lines.append(f"parameters: posterior {posterior}; {POSTERIOR_LEGEND}.")
     lines.append("")
     first = table[(table.metric == metrics[0]) & (table.scenario != baseline)]
     if len(first):

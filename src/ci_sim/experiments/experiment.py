@@ -38,7 +38,7 @@ import hashlib
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -167,10 +167,37 @@ class Experiment:
     points: pd.DataFrame
     sample: np.ndarray | None = None
     drop_late_events: bool = False
+    posterior: Any = None
 
     @property
     def factor_paths(self) -> list[str]:
         return [f.path for f in self.spec.factors]
+
+    @property
+    def posterior_paths(self) -> list[str]:
+        """The posterior's parameters that the runs draw (those no factor sets)."""
+        if self.posterior is None:
+            return []
+        return [p for p in self.posterior.params if p not in self.overridden_by_factors]
+
+    @property
+    def overridden_by_factors(self) -> list[str]:
+        """Posterior parameters that a factor also sets: the factor's value is run, not the draw."""
+        if self.posterior is None:
+            return []
+
+        def matches(pattern: str, path: str) -> bool:
+            a, b = pattern.split("."), path.split(".")
+            return len(a) == len(b) and all(x in ("*", y) for x, y in zip(a, b, strict=True))
+
+        return [p for p in self.posterior.params if any(matches(p, f) for f in self.factor_paths)]
+
+    def posterior_values(self, replication: int) -> dict[str, float]:
+        """The posterior draw of ``replication`` (the same at every point: paired), without the factors' paths."""
+        if self.posterior is None:
+            return {}
+        keep = set(self.posterior_paths)
+        return {p: v for p, v in self.posterior.draw(self.spec.seed, replication).items() if p in keep}
 
     @property
     def n_runs(self) -> int:
@@ -200,7 +227,7 @@ class Experiment:
                 if run_id in skip:
                     continue
                 over = over if over is not None else self.overrides(point)
-                yield RunTask(run_id, point, rep, self.run_seed(point, rep), over)
+                yield RunTask(run_id, point, rep, self.run_seed(point, rep), over, self.posterior_values(rep))
 
     def fingerprint(self) -> str:
         """A hash of everything that decides the runs' numbers (a resume must match it)."""
@@ -212,6 +239,7 @@ class Experiment:
                 "points": self.points.to_dict("list"),
                 "seeds": SEEDING,
                 **({"drop_late_events": True} if self.drop_late_events else {}),
+                **({"posterior": self.posterior.sha256()} if self.posterior is not None else {}),
             },
             sort_keys=True,
             default=str,
@@ -229,6 +257,8 @@ class Experiment:
             "n_points": len(self.points),
             "n_runs": self.n_runs,
             "drop_late_events": self.drop_late_events,
+            "posterior": self.posterior.describe() if self.posterior is not None else None,
+            "posterior_overridden_by_factors": self.overridden_by_factors,
             "fingerprint": self.fingerprint(),
         }
 
@@ -242,6 +272,7 @@ class RunTask:
     replication: int
     seed: int
     overrides: dict[str, Any]
+    posterior: dict[str, float] = field(default_factory=dict)
 
 
 def _plain(value: Any) -> Any:

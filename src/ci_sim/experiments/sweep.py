@@ -59,6 +59,7 @@ from tqdm import tqdm
 
 from ci_sim.experiments.experiment import Experiment, RunTask
 from ci_sim.model.scenario import ScenarioError, _drop_late_events, apply_overrides, validate_scenario
+from ci_sim.runs.posterior import with_values
 from ci_sim.runs.results import check_out_dir, manifest, write_json, write_parquet
 from ci_sim.runs.runner import run_scenario
 
@@ -148,6 +149,7 @@ def evaluate(
         "status": "ok",
         "error": "",
         **task.overrides,
+        **task.posterior,
     }
     series = None
     try:
@@ -155,6 +157,8 @@ def evaluate(
         if drop_late_events:
             data = _drop_late_events(data)
         scenario = validate_scenario(data, source)
+        if task.posterior:
+            scenario = with_values(scenario, task.posterior, f"{source} (posterior draw)")
         result = run_scenario(scenario, task.seed, timeseries=keep_timeseries, agent_period=0)
         final = result.final
         row.update({m: float(final[m]) for m in metrics})
@@ -318,10 +322,11 @@ def recorded_counts(out: str | Path) -> dict[str, int]:
 
 def run_schema(exp: Experiment) -> tuple[list[str], dict[str, Any]]:
     """Columns and dtypes of ``runs/`` parts (the same in every part: one Parquet schema)."""
-    columns = [*ID_COLUMNS, *exp.factor_paths, *exp.spec.metrics]
+    columns = [*ID_COLUMNS, *exp.factor_paths, *exp.posterior_paths, *exp.spec.metrics]
     dtypes: dict[str, Any] = {"run_id": np.int64, "point": np.int64, "replication": np.int64, "seed": np.int64}
     dtypes |= {"status": object, "error": object}
     dtypes |= {p: exp.points[p].dtype for p in exp.factor_paths}
+    dtypes |= dict.fromkeys(exp.posterior_paths, np.float64)
     dtypes |= dict.fromkeys(exp.spec.metrics, np.float64)
     return columns, dtypes
 
@@ -458,6 +463,8 @@ def run_sweep(
             runs_ran=summary.ran,
             runs_ok=summary.ok,
             runs_failed=summary.failed,
+            posterior=exp.posterior.describe() if exp.posterior is not None else None,
+            posterior_overridden_by_factors=exp.overridden_by_factors,
             started=started.isoformat(),
             ended=datetime.now(UTC).isoformat(),
             wall_seconds=round(seconds, 3),
