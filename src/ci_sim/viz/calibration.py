@@ -33,7 +33,8 @@ def plot_calibration(cal, post: pd.DataFrame, pred: pd.DataFrame, gens: pd.DataF
     fig, axes = plt.subplots(1, len(priors), figsize=(3.6 * len(priors), 3.0), squeeze=False)
     for ax, p in zip(axes[0], priors, strict=True):
         pv.plot_kde_1d(df, w, x=p.label, xmin=p.range[0], xmax=p.range[1], ax=ax, label="posterior")
-        ax.axhline(1 / (p.range[1] - p.range[0]), color="grey", ls="--", lw=1, label="prior (uniform)")
+        if p.distribution == "uniform":
+            ax.axhline(1 / (p.range[1] - p.range[0]), color="grey", ls="--", lw=1, label="prior (uniform)")
         ax.set_title(p.path, fontsize=8)
         ax.set_xlabel(p.label)
     axes[0][0].legend(fontsize=7)
@@ -44,7 +45,7 @@ def plot_calibration(cal, post: pd.DataFrame, pred: pd.DataFrame, gens: pd.DataF
     if len(priors) > 1:
         grid = pv.plot_kde_matrix(df, w, limits=limits)
         fig = grid.flat[0].figure if hasattr(grid, "flat") else plt.gcf()
-        fig.suptitle(f"{cal.spec.name}: posterior pairs")
+        fig.suptitle(f"{cal.spec.name}: posterior pairs", y=1.02)
         paths.append(_save(fig, folder / "pairs.png"))
 
     keys = cal.target_keys()
@@ -74,6 +75,6 @@ def plot_calibration(cal, post: pd.DataFrame, pred: pd.DataFrame, gens: pd.DataF
 
 
 def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
