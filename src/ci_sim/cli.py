@@ -269,10 +269,11 @@ def scenarios(folder):
 def validate(files, overrides):
     """Check scenario, experiment and strategies files without running anything.
 
-    Each file is recognised from its keys (strategies: a strategies file; factors: an
-    experiment; otherwise a scenario) and checked the way the command that reads it would
-    (run or compare, sweep or sensitivity, compare). Every file is checked and each
-    problem gets one line on stderr. Exit status 0 if all are valid, 2 if any is not.
+    Each file is recognised from its keys (strategies: a strategies file; checks: a
+    robustness file; factors: an experiment; otherwise a scenario) and checked the way the
+    command that reads it would (run or compare, robustness, sweep or sensitivity,
+    compare). Every file is checked and each problem gets one line on stderr. Exit status 0
+    if all are valid, 2 if any is not.
 
     \b
     Example:
@@ -302,6 +303,11 @@ def _validate_one(path: Path, overrides: list[str]) -> str:
         entries, _ = load_entries([path], overrides)
         check_comparable(entries)
         return f"strategies: {len(entries)} scenario(s)"
+    if isinstance(raw, dict) and "checks" in raw:
+        from ci_sim.experiments.robustness import load_robustness
+
+        rob = load_robustness(path, overrides)
+        return f"robustness {rob.spec.name}: {len(rob.checks)} checks, {len(rob.points)} point(s), {rob.n_runs} run(s)"
     if isinstance(raw, dict) and "factors" in raw:
         from ci_sim.experiments.experiment import load_experiment
 
@@ -698,6 +704,91 @@ def decompose(
         _note_dropped(label, sc)
     click.echo(format_decomposition(table, labels, notes=notes))
     click.echo(f"results in {out}")
+
+
+@main.command()
+@click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override the file (samples=8, replications=2) or every arm's scenario (steps=60); repeatable.",
+)
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Local processes (default: all cores; 1: serial).")
+@click.option("--scheduler", metavar="ADDRESS|local", help="Run on Dask: 'local' or tcp://HOST:PORT.")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: results/robustness/<name>/<UTC time>/).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def robustness(experiment, overrides, workers, scheduler, out, quiet):
+    """Where in the parameter space do the stylized facts hold? A Latin hypercube of paired checks.
+
+    EXPERIMENT is a robustness file (experiments/robustness_sf.yaml): factors with ranges, a
+    design, replications and the checks (stylized facts SF1-SF9 by name, or written out). At
+    every design point each check's two arms run with the same seeds; the check holds there
+    when the mean paired difference A - B is > 0. Per check: the share of the points where it
+    holds with a Wilson 95% CI and, where it fails somewhere, PRIM boxes (EMA Workbench) saying
+    where. Writes robustness.csv, points.csv, prim_boxes.csv, runs.parquet,
+    figures/robustness.png and .svg, and manifest.json.
+
+    \b
+    Example:
+      ci-sim robustness experiments/robustness_sf.yaml --workers 2
+      ci-sim robustness experiments/robustness_sf.yaml --set samples=20 --set replications=2
+    """
+    from ci_sim.experiments.evaluators import make_evaluator
+    from ci_sim.experiments.robustness import (
+        boxes_frame,
+        format_robustness,
+        load_robustness,
+        point_table,
+        prim_boxes,
+        robustness_table,
+        run_robustness,
+        write_robustness,
+    )
+
+    rob = load_robustness(experiment, list(overrides))
+    out = out or default_out_dir("robustness", rob.spec.name)
+    check_new_dir(out)  # before any run, not after them
+    evaluator = make_evaluator(workers, scheduler)
+    click.echo(
+        f"{rob.spec.name}: {len(rob.checks)} checks, {len(rob.arms)} arms x {len(rob.points)} points x "
+        f"{rob.spec.replications} replications = {rob.n_runs} runs",
+        err=True,
+    )
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    runs = run_robustness(rob, evaluator, progress=not quiet)
+    points = point_table(rob, runs)
+    boxes = prim_boxes(rob, points)
+    table = robustness_table(rob, points, runs, boxes)
+    from ci_sim.viz.plots import plot_robustness  # matplotlib loads only now
+
+    with staged_dir(out) as tmp:  # the folder appears complete or not at all
+        plot_robustness(table, points, boxes_frame(boxes), tmp / "figures")
+        write_robustness(
+            tmp,
+            rob,
+            runs,
+            points,
+            table,
+            boxes,
+            evaluator=getattr(evaluator, "label", type(evaluator).__name__),
+            workers=getattr(evaluator, "workers", None),
+            started=started.isoformat(),
+            ended=datetime.now(UTC).isoformat(),
+            wall_seconds=round(time.perf_counter() - t0, 3),
+        )
+    click.echo(format_robustness(table, rob.spec.replications))
+    click.echo(f"results in {out}")
+    failed = int((runs["status"] == "error").sum())
+    if failed:
+        click.echo(f"error: {failed} run(s) failed; their tracebacks are in {out / 'runs.parquet'}", err=True)
+        sys.exit(EXIT_RUNS_FAILED)
 
 
 #: exit status of a sweep that finished but recorded failed runs (1 stays "ci-sim crashed")

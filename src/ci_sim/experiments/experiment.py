@@ -143,7 +143,7 @@ class ExperimentSpec(_Strict):
 
 
 #: the keys ``--set`` addresses in the experiment itself; any other path goes to its base
-EXPERIMENT_KEYS = frozenset(ExperimentSpec.model_fields)
+EXPERIMENT_KEYS: tuple[str, ...] = tuple(ExperimentSpec.model_fields)
 
 
 @dataclass
@@ -288,12 +288,15 @@ def _resolve_base(base: str, folder: Path, source: str) -> Path:
     )
 
 
-def apply_experiment_overrides(raw: dict[str, Any], overrides: Sequence[str] | Mapping[str, Any]) -> dict[str, Any]:
+def apply_experiment_overrides(
+    raw: dict[str, Any], overrides: Sequence[str] | Mapping[str, Any], keys: Sequence[str] = EXPERIMENT_KEYS
+) -> dict[str, Any]:
     """Apply ``--set`` overrides to raw experiment data.
 
     A path whose first key is an experiment key (``samples``, ``replications``, ``seed``,
-    ``factors.0.levels``...) changes the experiment; any other path (``steps``,
-    ``community.partners``...) changes the base scenario, as if added to ``set:``.
+    ``factors.0.levels``...; ``keys``, the file format's own keys) changes the experiment; any
+    other path (``steps``, ``community.partners``...) changes the base scenario, as if added to
+    ``set:``.
 
     Raises:
         ScenarioError: a malformed override or a path that does not exist.
@@ -307,7 +310,7 @@ def apply_experiment_overrides(raw: dict[str, Any], overrides: Sequence[str] | M
             if not isinstance(raw["set"], dict):
                 raise ScenarioError("--set", "set", raw["set"], "set: is a mapping of key paths to values")
             raw["set"][rest] = value
-        elif head in EXPERIMENT_KEYS:
+        elif head in keys:
             _set_plain(raw, key, value)
         else:
             raw.setdefault("set", {})
@@ -354,19 +357,34 @@ def load_experiment(
         ScenarioError: with the key path of the first problem (the CLI exits 2). A problem
             that an override brings in names that ``--set`` option, not the file.
     """
+    return load_blaming_overrides(lambda over: _load_experiment(path, over, drop_late_events), path, overrides)
+
+
+def load_blaming_overrides(load, path, overrides, keys: Sequence[str] = EXPERIMENT_KEYS):
+    """``load(overrides)``; if that fails but ``load(None)`` does not, blame the ``--set`` option.
+
+    Args:
+        load: loads the file with the given overrides (or none).
+        path: the file, for messages.
+        overrides: the ``--set`` options.
+        keys: the file format's own keys (named in a message about an unknown key).
+
+    Raises:
+        ScenarioError: naming the file when the file itself is at fault, else the option.
+    """
     try:
-        return _load_experiment(path, overrides, drop_late_events)
+        return load(overrides)
     except ScenarioError as exc:
         if not overrides:
             raise
         try:
-            _load_experiment(path, None, drop_late_events)
+            load(None)
         except ScenarioError:
             raise exc from None  # the file itself is at fault: its message names the file
-        raise _blame_overrides(exc, overrides, str(path)) from None
+        raise _blame_overrides(exc, overrides, str(path), keys) from None
 
 
-def _blame_overrides(exc: ScenarioError, overrides, source: str) -> ScenarioError:
+def _blame_overrides(exc: ScenarioError, overrides, source: str, keys=EXPERIMENT_KEYS) -> ScenarioError:
     """Name the ``--set`` option that made a valid experiment file invalid."""
     pairs = overrides.items() if isinstance(overrides, Mapping) else [o.partition("=")[::2] for o in overrides]
     changed = {str(k).strip(): f"--set {str(k).strip()}={v}" for k, v in pairs}
@@ -374,7 +392,7 @@ def _blame_overrides(exc: ScenarioError, overrides, source: str) -> ScenarioErro
     if "would never happen" in allowed and "--allow-dropped-events" not in allowed:
         allowed += "; to run without them say so: --allow-dropped-events"
     if exc.path.startswith("set.") and ("no such key" in allowed or allowed.startswith("unknown key")):
-        allowed += f"; or one of the experiment's own keys: {', '.join(ExperimentSpec.model_fields)}"
+        allowed += f"; or one of the file's own keys: {', '.join(keys)}"
     for key, option in changed.items():
         for path in (exc.path, exc.path.removeprefix("set.")):
             if path and (path == key or path.startswith(key + ".") or key.startswith(path + ".")):

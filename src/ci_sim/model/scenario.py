@@ -330,6 +330,9 @@ class Parameters(_Strict):
         1.5, le=20, description="value a table or group must give per share of free hours it takes (attendance choice)"
     )
     attend_stake: NonNeg = Field(0.5, le=5, description="worth of a seat where an even share of the money is steered")
+    attend_engagement: Unit = Field(
+        0.2, description="participation threshold e_min: below it a partner's tables and groups are worth nothing"
+    )
     max_tables: int = Field(2, ge=1, le=50, description="most backbone tables a partner sits at")
     table_hours: NonNeg = Field(3.0, description="hours/month per backbone table attended")
     working_group_hours: NonNeg = Field(2.0, description="hours/month per working group attended")

@@ -1034,7 +1034,7 @@ def plot_sweep(folder: Path, out_dir: Path) -> list[Path]:
 
 
 def detect_kinds(folder: Path) -> list[str]:
-    """What produced ``folder``, from its files: any of sensitivity, compare, decompose, sweep, run."""
+    """What produced ``folder``, from its files: any of sensitivity, compare, decompose, robustness, sweep, run."""
     folder = Path(folder)
     kinds = []
     if (folder / "sensitivity.csv").is_file():
@@ -1043,6 +1043,8 @@ def detect_kinds(folder: Path) -> list[str]:
         kinds.append("compare")
     if (folder / "decomposition.csv").is_file():
         kinds.append("decompose")
+    if (folder / "robustness.csv").is_file():
+        kinds.append("robustness")
     if (folder / "runs").is_dir() and (
         (folder / "experiment.json").is_file() or any((folder / "runs").glob("*.parquet"))
     ):
@@ -1072,7 +1074,7 @@ def plot_results(folder: Path, out_dir: Path | None = None) -> list[Path]:
     if not kinds:
         raise PlotError(
             f"{folder}: not a results folder; expected timeseries.parquet (run), compare.csv (compare), "
-            "decomposition.csv (decompose), "
+            "decomposition.csv (decompose), robustness.csv (robustness), "
             "experiment.json + runs/ (sweep) or sensitivity.csv (sensitivity)"
         )
     out_dir = Path(out_dir) if out_dir is not None else folder / "figures"
@@ -1086,8 +1088,86 @@ def plot_results(folder: Path, out_dir: Path | None = None) -> list[Path]:
             paths += plot_compare(folder, out_dir)
         elif kind == "decompose":
             paths += plot_decompose(folder, out_dir)
+        elif kind == "robustness":
+            boxes = pd.read_csv(folder / "prim_boxes.csv")
+            paths += plot_robustness(
+                pd.read_csv(folder / "robustness.csv"), pd.read_csv(folder / "points.csv"), boxes, out_dir
+            )
         elif kind == "sweep":
             paths += plot_sweep(folder, out_dir)
         else:
             paths += plot_run(folder, out_dir)
     return paths
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def plot_robustness(table: pd.DataFrame, points: pd.DataFrame, boxes: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """The share of the parameter space where each check holds, and where the least robust one fails.
+
+    Left: one bar per check (coloured by its stylized fact), the share of the design points
+    where it holds with its Wilson 95% interval, and a tick at the share where it holds
+    clearly (paired CI above 0). Right, if some check fails somewhere and PRIM found a box:
+    the design points of the check holding least, on the box's first two restricted factors
+    (or its one factor against the mean paired difference), failing points in red, the box
+    shaded. Writes ``robustness.png`` and ``.svg``.
+
+    Args:
+        table: ``robustness.csv`` (:func:`ci_sim.experiments.robustness.robustness_table`).
+        points: ``points.csv`` (:func:`ci_sim.experiments.robustness.point_table`).
+        boxes: ``prim_boxes.csv`` (:func:`ci_sim.experiments.robustness.boxes_frame`).
+        out_dir: folder to write into (created if needed).
+
+    Raises:
+        PlotError: the table lacks columns or is empty.
+    """
+    need = {"check", "fact", "share", "share_lo", "share_hi", "share_clear"}
+    if not need <= set(table.columns) or table.empty:
+        raise PlotError(f"robustness table lacks column(s) {sorted(need - set(table.columns))} or is empty")
+    worst = boxes.merge(table[["check", "share"]], on="check").sort_values(["share", "check"]) if len(boxes) else None
+    fig, axes = subplots(1 if worst is None else 2, 6.4, max(3.0, 0.7 + 0.32 * len(table)), max_cols=2)
+    ax = axes[0]
+    facts = list(dict.fromkeys(table["fact"]))
+    colors = dict(zip(facts, categorical_colors(len(facts)), strict=True))
+    y = np.arange(len(table))[::-1]
+    share = table["share"].to_numpy(float)
+    err = np.vstack([share - table["share_lo"].to_numpy(float), table["share_hi"].to_numpy(float) - share])
+    ax.barh(y, share, color=[colors[f] for f in table["fact"]], alpha=0.85)
+    ax.errorbar(share, y, xerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=3, lw=1)
+    ax.plot(table["share_clear"].to_numpy(float), y, "|", color="black", markersize=10, label="holds clearly")
+    ax.set_yticks(y, table["check"])
+    ax.set_xlim(0, 1.02)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel("share of the parameter space where the check holds\n(Wilson 95% CI; tick: paired CI above 0)")
+    ax.grid(axis="y", visible=False)
+    ax.set_title("Stylized facts over the parameter space", fontsize=12)
+    if worst is not None:
+        _prim_panel(axes[1], worst, points)
+    return save_figure(fig, out_dir, "robustness")
+
+
+def _prim_panel(ax, worst: pd.DataFrame, points: pd.DataFrame) -> None:
+    """The design points of the least robust check with PRIM's first box."""
+    check = worst["check"].iloc[0]
+    box = worst[(worst["check"] == check) & (worst["box"] == worst["box"].min())]
+    part = points[(points["check"] == check) & points["holds"].notna()]
+    fails = part["holds"] == 0
+    x_name = box["factor"].iloc[0]
+    y_name = box["factor"].iloc[1] if len(box) > 1 else "diff"
+    for mask, color, label in ((~fails, OKABE_ITO[2], "holds"), (fails, OKABE_ITO[3], "fails")):
+        ax.scatter(part.loc[mask, x_name], part.loc[mask, y_name], s=14, color=color, label=label)
+    lim = box.set_index("factor")
+    x0, x1 = lim.at[x_name, "low"], lim.at[x_name, "high"]
+    if y_name == "diff":
+        ax.axvspan(x0, x1, color=OKABE_ITO[3], alpha=0.12, label="PRIM box")
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_ylabel("mean paired difference A − B")
+    else:
+        y0, y1 = lim.at[y_name, "low"], lim.at[y_name, "high"]
+        ax.fill_between([x0, x1], y0, y1, color=OKABE_ITO[3], alpha=0.12, label="PRIM box")
+        ax.set_ylabel(factor_label(y_name))
+    ax.set_xlabel(factor_label(x_name))
+    first = box.iloc[0]
+    ax.set_title(f"where {check} fails (box 1: coverage {first['coverage']:.0%}, density {first['density']:.0%})")
+    ax.legend(fontsize=9)

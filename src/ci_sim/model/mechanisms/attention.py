@@ -17,7 +17,12 @@ engagement, the backbone's share of its attention relative to its most attended 
 in the backbone and the stake the backbone holds (its budget against the mean of the area's
 active backbones, up to 2: a seat where money is steered is worth having even without trust)::
 
-    val_ib = e_i (pi_ib / max_b' pi_ib') (tau_ib + k_st min(2, M_b / Mbar_a)),     free_i = c_i (1 - phi_i)
+    val_ib = [e_i >= e_min] e_i (pi_ib / max_b' pi_ib') (tau_ib + k_st min(2, M_b / Mbar_a)),   free_i = c_i (1 - phi_i)
+
+The participation threshold ``e_min`` (``attend_engagement``, default 0.2; 0 switches it off) is
+the engagement below which a partner is a member on paper only: nothing the partnership offers
+is worth its hours, however many it has free. Without it the cost ``c_att h / free`` vanishes for
+partners with many free hours, and such partners kept their seats down to engagement 0.05.
 
 (in a ``joint`` area the table is one: its worth uses the partner's mean trust ``sum_b pi_ib tau_ib``).
 Commitments are weighed in decreasing worth, each against the hours still free once the more
@@ -85,9 +90,10 @@ def choose_tables(
 ) -> int:
     """Partner i's tables T_ib and groups G_ib by attendance choice; returns the number of tables.
 
-    Commitments are taken in decreasing worth val_ib, each while it is worth the share of the
-    hours still free that it takes (a table h_tab, a backbone's groups h_wg per outcome of
-    interest, from the previous month); one joint table or set of groups costs its hours once.
+    Commitments are taken in decreasing worth val_ib (0 below the participation threshold e_min,
+    so such a partner takes none), each while it is worth the share of the hours still free that
+    it takes (a table h_tab, a backbone's groups h_wg per outcome of interest, from the previous
+    month); one joint table or set of groups costs its hours once.
     """
     pi, tau, V, T, G = S.attention, S.trust, S.valid, S.attend, S.in_groups
     B = pi.shape[1]
@@ -95,13 +101,14 @@ def choose_tables(
     for k in range(S.interest.shape[1]):
         groups += S.interest[i, k]
     group_hours = P.working_group_hours * max(groups, 1.0)
+    engaged = 1.0 if S.engagement[i] >= P.attend_engagement else 0.0  # participation threshold e_min
     for b in range(B):
         T[i, b] = False
         G[i, b] = False
         value[b] = 0.0
         if V[i, b] and top > 0:
             trust = mean_trust if joint[b] else tau[i, b]
-            value[b] = S.engagement[i] * (trust + stake[b]) * pi[i, b] / top
+            value[b] = engaged * S.engagement[i] * (trust + stake[b]) * pi[i, b] / top
     free = S.capacity[i] * (1.0 - S.fundraising[i])
     tables, joint_table, joint_groups = 0, False, False
     any_joint = False

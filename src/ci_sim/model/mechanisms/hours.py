@@ -5,7 +5,8 @@ With ``J_i`` a partner of a joint area that has a backbone:
 
 - tables ``n_tab_i = 1`` if J_i, else ``sum_b T_ib``;
 - working groups ``n_grp_i = sum_k iota_ik l_ik``, with ``l_ik = 1`` if k has a convener or J_i
-  (with ``mechanisms.attendance_choice``, a convened group only if ``e_i f_k >= c_att h_wg / free_i``:
+  (with ``mechanisms.attendance_choice``, a convened group only if ``e_i >= e_min`` and
+  ``e_i f_k >= c_att h_wg / free_i``:
   then i is a member of k's convened group, ``cm_ik``, which mechanisms 4, 8 and 10 read),
   else ``sum_b G_ib``, one group per backbone whose groups it attends (mechanism 1);
 - data systems ``n_sys_i = max_b R_ib`` if the area shares data (kappa >= 1), else ``sum_b R_ib``, with
@@ -65,7 +66,10 @@ def hours(S, P) -> None:
             S.convened[i, k] = False
             if iota[i, k]:
                 if z[k]:
-                    worth = not P.attendance_choice_on or S.engagement[i] * S.convener_facilitation[k] >= group_cost
+                    e = S.engagement[i]
+                    worth = not P.attendance_choice_on or (
+                        e >= P.attend_engagement and e * S.convener_facilitation[k] >= group_cost
+                    )
                     S.convened[i, k] = worth and active[i]
                     attended = 1.0 if worth else 0.0
                 else:  # one group per backbone whose groups it attends (all of the partner's area)
