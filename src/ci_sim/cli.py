@@ -303,6 +303,13 @@ def _validate_one(path: Path, overrides: list[str]) -> str:
         entries, _ = load_entries([path], overrides)
         check_comparable(entries)
         return f"strategies: {len(entries)} scenario(s)"
+    if isinstance(raw, dict) and "priors" in raw:
+        from ci_sim.experiments.calibration import load_calibration
+
+        if overrides:
+            raise ScenarioError("--set", "", overrides[0], "no --set for a calibration file: edit the file")
+        cal = load_calibration(path)
+        return f"calibration {cal.spec.name}: {len(cal.spec.priors)} parameter(s), {len(cal.target_keys())} target(s)"
     if isinstance(raw, dict) and "checks" in raw:
         from ci_sim.experiments.robustness import load_robustness
 
