@@ -9,7 +9,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import SCENARIOS
 
+from ci_sim import MODEL_VERSION
 from ci_sim.cli import main
+from ci_sim.model.scenario import FORMAT_VERSION
 
 CONTRACT = [
     "alignment",
@@ -42,7 +44,9 @@ def test_run_writes_the_contracted_files(tmp_path):
     agents = pd.read_parquet(out / "agents.parquet")
     assert sorted(agents["step"].unique()) == [0, 6, 12] and len(agents) == 3 * 3 * 150
     man = json.loads((out / "manifest.json").read_text())
-    assert {"ci_sim", "python", "mesa", "numpy"} <= set(man["versions"])
+    assert {"ci_sim", "model_version", "python", "mesa", "numpy"} <= set(man["versions"])
+    assert man["versions"]["model_version"] == MODEL_VERSION and man["posterior"] is None
+    assert man["scenario"]["format"] == FORMAT_VERSION
     assert len(man["scenario_sha256"]) == 64 and man["seeds"] == summary["seed"].tolist()
     assert man["scenario"]["issue_areas"][0]["backbones"]["count"] == 9
     assert man["wall_seconds"] > 0 and man["started"] <= man["ended"]

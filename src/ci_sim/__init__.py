@@ -29,10 +29,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # pyproject.toml and CITATION.cff say the same (tests/test_citation.py)
 
 #: public name -> module that defines it (loaded on first access, PEP 562)
 _EXPORTS = {
+    "MODEL_VERSION": "ci_sim.model",
     "RunResult": "ci_sim.runs.runner",
     "build_model": "ci_sim.runs.runner",
     "replication_seed": "ci_sim.runs.runner",
@@ -52,6 +53,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "MODEL_VERSION",
     "CollectiveImpactModel",
     "DaskEvaluator",
     "ProcessPoolEvaluator",
@@ -75,6 +77,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time the names load l
     from ci_sim.experiments.evaluators import DaskEvaluator, ProcessPoolEvaluator, SerialEvaluator, make_evaluator
     from ci_sim.experiments.experiment import load_experiment
     from ci_sim.experiments.sweep import read_runs, read_timeseries, run_sweep
+    from ci_sim.model import MODEL_VERSION
     from ci_sim.model.model import CollectiveImpactModel
     from ci_sim.model.scenario import Scenario, ScenarioError, load_scenario
     from ci_sim.runs.runner import RunResult, build_model, replication_seed, run_scenario

@@ -20,8 +20,17 @@ import click
 import pandas as pd
 from tqdm import tqdm
 
+from ci_sim import __version__
+from ci_sim.model import MODEL_VERSION
 from ci_sim.model.columns import KEY_METRICS
-from ci_sim.model.scenario import ScenarioError, load_scenario, shipped_scenario_dir
+from ci_sim.model.scenario import (
+    FORMAT_VERSION,
+    ScenarioError,
+    load_scenario,
+    scenario_format,
+    shipped_scenario_dir,
+    validate_scenario,
+)
 from ci_sim.runs.results import (
     check_new_dir,
     check_out_dir,
@@ -113,7 +122,11 @@ def _note_dropped(label: str, sc) -> None:
 
 
 @click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="ci-sim")
+@click.version_option(
+    version=__version__,  # this checkout's, also when run from a source tree (installed metadata may be older)
+    prog_name="ci-sim",
+    message=f"%(prog)s %(version)s (model {MODEL_VERSION}, docs/ODD.md; scenario format {FORMAT_VERSION})",
+)
 def main() -> None:
     """ci-sim: simulate collective-impact partnerships (backbones, conveners, partners).
 
@@ -321,7 +334,54 @@ def _validate_one(path: Path, overrides: list[str]) -> str:
         exp = load_experiment(path, overrides)
         return f"experiment {exp.spec.name}: {exp.spec.design}, {len(exp.points)} point(s), {exp.n_runs} run(s)"
     sc = load_scenario(path, overrides)
-    return f"{sc.name}: {len(sc.issue_areas)} area(s), {sc.community.partners} partners"
+    text = f"{sc.name}: {len(sc.issue_areas)} area(s), {sc.community.partners} partners"
+    written = scenario_format(raw, str(path)) if isinstance(raw, dict) else FORMAT_VERSION
+    if written < FORMAT_VERSION:
+        text += f"; format {written}, read as format {FORMAT_VERSION} (`ci-sim upgrade --in-place {path}` writes it)"
+    return text
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the upgraded file here (a new file)."
+)
+@click.option("--in-place", is_flag=True, help="Replace each file by its upgraded text.")
+def upgrade(files, out, in_place):
+    """Rewrite scenario files of an older format in the current one.
+
+    Without --out or --in-place the upgraded text is printed. The `format` line is set and
+    the rest of the file (comments too) is kept whenever the upgrade changes no other key.
+    A file already in the current format is left as it is. Every file is checked before
+    anything is written.
+
+    \b
+    Example:
+      ci-sim upgrade my_partnership.yaml --out my_partnership_v2.yaml
+      ci-sim upgrade --in-place scenarios/*.yaml
+    """
+    from ci_sim.model.scenario import _load_yaml, upgrade_scenario_text
+    from ci_sim.runs.results import atomic_write
+
+    if out is not None and (in_place or len(files) > 1):
+        raise ScenarioError("--out", "", str(out), "one FILE and no --in-place (--in-place rewrites several)")
+    if out is not None and out.exists():
+        raise ScenarioError("--out", "", str(out), "a new file (files are never overwritten; or use --in-place)")
+    if out is not None:
+        check_out_dir(out.parent, "--out", may_hold_files=True)
+    texts = {}
+    for f in files:  # an invalid file (missing, too large, not a scenario, too new) stops all before any write
+        validate_scenario(_load_yaml(f), str(f))
+        texts[f] = upgrade_scenario_text(f.read_text(encoding="utf-8"), str(f))
+    for f, text in texts.items():
+        if text is None:
+            click.echo(f"{f}: already format {FORMAT_VERSION}; left as it is", err=True)
+        elif out is None and not in_place:
+            click.echo(text, nl=False)
+        else:
+            target = out or f
+            atomic_write(target, lambda p, text=text: p.write_text(text, encoding="utf-8"))
+            click.echo(f"{f}: upgraded to format {FORMAT_VERSION} in {target}", err=True)
 
 
 @main.command()

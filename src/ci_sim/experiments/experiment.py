@@ -59,6 +59,7 @@ from ci_sim.model.scenario import (
     _Strict,
     apply_overrides,
     shipped_scenario_dir,
+    upgrade_scenario_data,
     validate_scenario,
 )
 from ci_sim.runs.seeds import replication_seed
@@ -426,6 +427,7 @@ def _load_experiment(path, overrides, drop_late_events: bool) -> Experiment:
     base = _load_yaml(base_path)
     if not isinstance(base, dict):
         raise ScenarioError(source, "base", spec.base, "a scenario file (a YAML mapping)")
+    base = upgrade_scenario_data(base, str(base_path))  # one fingerprint whatever format the file is in
     try:
         base = apply_overrides(base, spec.set, source=source)
     except ScenarioError as exc:
@@ -468,6 +470,7 @@ _NO_EFFECT = {
     "seed": "another key path: each run's seed comes from the experiment's seed (SeedSequence of point and "
     "replication); for more seeds raise the experiment's replications",
     "replications": "another key path: a sweep runs the experiment's replications per point, not the scenario's",
+    "format": "another key path: the scenario file format changes how a file is read, never a run's numbers",
 }
 
 

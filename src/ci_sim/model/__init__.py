@@ -7,3 +7,9 @@
 - :mod:`ci_sim.model.agents`: the Mesa agents, views onto rows of the state;
 - :mod:`ci_sim.model.metrics`: model-level measures, small named functions of the state.
 """
+
+#: The version of the model that docs/ODD.md describes (stated at its top; a test keeps the two
+#: equal). It changes when the model's equations, schedule or defaults change, which the package
+#: version alone does not say: 1.x was ci-sim 0.1; 2.0 is the realism revision (issue 11:
+#: population indicators, results feedback, grants, attendance choice, jockeying).
+MODEL_VERSION = "2.0"

@@ -4,7 +4,9 @@ A scenario is plain data (YAML) describing one community: its partners, its issu
 with their outcomes, backbones and conveners, the events that change a run midway, and the
 mechanism parameters. Everything is validated before anything runs; every problem is
 reported as a :class:`ScenarioError` naming the file, the key path, the bad value and what
-is allowed, so the CLI can exit with status 2 and write nothing.
+is allowed, so the CLI can exit with status 2 and write nothing. A file says which format it
+is written in (``format``, :data:`FORMAT_VERSION`); an older one is upgraded when read
+(:func:`upgrade_scenario_data`), a newer one refused.
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ EDUCATION_OUTCOMES = [
     "postsecondary_completion",
     "employment",
 ]
+
+#: The scenario file format this ci-sim reads and writes: the top-level key ``format``. A file
+#: without it is format 1 (written before the key existed, ci-sim 0.1); older formats are
+#: upgraded on reading (:data:`UPGRADES`), newer ones refused. Raise it, and add an upgrade,
+#: when a key is renamed, removed or changes meaning; adding a key with a default does not need it.
+FORMAT_VERSION = 2
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
@@ -557,6 +565,12 @@ class Output(_Strict):
 class Scenario(_Strict):
     """A whole scenario: the community, its issue areas, events and parameters."""
 
+    format: int = Field(
+        FORMAT_VERSION,
+        ge=FORMAT_VERSION,
+        le=FORMAT_VERSION,
+        description="the scenario file format; older files are upgraded when read (upgrade_scenario_data)",
+    )
     name: Name
     description: str = ""
     steps: int = Field(120, ge=1, le=10_000)
@@ -1021,14 +1035,106 @@ def model_in_annotation(annotation: Any) -> Any:
     return None
 
 
+#: How each older scenario format becomes the next: format -> (what changed, upgrade of the raw mapping).
+UPGRADES: dict[int, tuple[str, Any]] = {
+    1: (
+        "no key was renamed or removed and none changed meaning; format 2 only added keys, each with a "
+        "default (format itself, population, funders, more mechanisms and parameters), so a format-1 "
+        "file is read as it is",
+        lambda data: data,
+    ),
+}
+
+
+def scenario_format(data: dict[str, Any], source: str) -> int:
+    """The format a raw scenario mapping is written in: its ``format`` key, 1 without one.
+
+    Raises:
+        ScenarioError: ``format`` is not a whole number, is below 1, or is newer than
+            :data:`FORMAT_VERSION` (the file was written for a newer ci-sim).
+    """
+    if "format" not in data:
+        return 1
+    value = data["format"]
+    known = ", ".join(map(str, range(1, FORMAT_VERSION + 1)))
+    if type(value) is not int or value < 1:
+        raise ScenarioError(
+            source,
+            "format",
+            value,
+            f"a whole number, the scenario format: one of {known} ({FORMAT_VERSION} is this ci-sim's own)",
+        )
+    if value > FORMAT_VERSION:
+        from ci_sim import __version__
+
+        raise ScenarioError(
+            source,
+            "format",
+            value,
+            f"a format this ci-sim ({__version__}) reads: {known}; the file was written for a newer ci-sim: "
+            "upgrade ci-sim (pip install --upgrade ci-sim) to run it",
+        )
+    return value
+
+
+def upgrade_scenario_data(data: dict[str, Any], source: str = "<scenario>") -> dict[str, Any]:
+    """Raw scenario data of any known format as the current one (``format`` first; a copy if upgraded).
+
+    Each step applies :data:`UPGRADES`; a file already in :data:`FORMAT_VERSION` is returned as it is.
+
+    Raises:
+        ScenarioError: see :func:`scenario_format`.
+    """
+    found = scenario_format(data, source)
+    if found == FORMAT_VERSION:
+        return data
+    for step in range(found, FORMAT_VERSION):
+        data = UPGRADES[step][1](data)
+    return {"format": FORMAT_VERSION, **{k: v for k, v in data.items() if k != "format"}}
+
+
+def upgrade_scenario_text(text: str, source: str = "<scenario>") -> str | None:
+    """A scenario file's text in the current format, or None if it already is (``ci-sim upgrade``).
+
+    The ``format`` line is set (or put before the first key, after any leading comments) and
+    the rest of the text is kept, comments too, when that reads back as the upgraded data;
+    otherwise (an upgrade that changes keys, a file written as one flow mapping) the upgraded
+    data are written out as YAML, without the comments.
+
+    Raises:
+        ScenarioError: the text is not YAML, not a mapping, or its format is not one this ci-sim reads.
+    """
+    data = parse_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ScenarioError(source, "", data, "a scenario is a YAML mapping with at least 'name' and 'issue_areas'")
+    if scenario_format(data, source) == FORMAT_VERSION:
+        return None
+    upgraded = upgrade_scenario_data(data, source)
+    line = f"format: {FORMAT_VERSION}\n"
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, x in enumerate(lines) if re.match(r"format\s*:", x)), None)
+    if at is not None:
+        lines[at] = line
+    else:
+        lines.insert(next((i for i, x in enumerate(lines) if x.strip() and not x.lstrip().startswith("#")), 0), line)
+    edited = "".join(lines)
+    try:
+        if parse_yaml(edited, source) == upgraded:
+            return edited
+    except ScenarioError:
+        pass
+    return yaml.safe_dump(upgraded, sort_keys=False, allow_unicode=True)
+
+
 def validate_scenario(data: Any, source: str = "<scenario>") -> Scenario:
-    """Validate raw data into a :class:`Scenario`.
+    """Validate raw data into a :class:`Scenario`, upgrading an older format first.
 
     Raises:
         ScenarioError: the first problem, with its key path.
     """
     if not isinstance(data, dict):
         raise ScenarioError(source, "", data, "a scenario is a YAML mapping with at least 'name' and 'issue_areas'")
+    data = upgrade_scenario_data(data, source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:

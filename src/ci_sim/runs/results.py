@@ -185,14 +185,16 @@ def git_commit() -> str | None:
 
 
 def versions() -> dict[str, str]:
-    """Versions of ci_sim, Python and the numerical stack."""
+    """Versions of ci_sim, of the model it implements (docs/ODD.md), of Python and the numerical stack."""
     import mesa
     import numpy
 
     import ci_sim
+    from ci_sim.model import MODEL_VERSION
 
     return {
         "ci_sim": ci_sim.__version__,
+        "model_version": MODEL_VERSION,
         "python": platform.python_version(),
         "mesa": mesa.__version__,
         "numpy": numpy.__version__,
@@ -200,12 +202,20 @@ def versions() -> dict[str, str]:
     }
 
 
-def manifest(**fields: Any) -> dict[str, Any]:
-    """A manifest: versions, git commit, command line, plus the caller's fields."""
+def manifest(*, posterior: Any = None, **fields: Any) -> dict[str, Any]:
+    """A manifest: versions, git commit, command line, the posterior used, plus the caller's fields.
+
+    Args:
+        posterior: what describes the posterior the parameters were drawn from (``--posterior``:
+            its file, hash, ...), recorded as given; None (``null`` in the file) when the run used
+            the scenario's own values.
+        **fields: the caller's entries (scenario, seeds, timings...).
+    """
     return {
         "versions": versions(),
         "git_commit": git_commit(),
         "command_line": sys.argv,
         "platform": platform.platform(),
+        "posterior": posterior,
         **fields,
     }
