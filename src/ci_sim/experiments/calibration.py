@@ -17,7 +17,7 @@ value and what is allowed) declares, as data::
     population: 200                     # particles per generation
     generations: 8                      # at most
     min_epsilon: 0.5                    # stop when the acceptance threshold falls below it
-    max_simulations: 40000              # ... or when this many particles were simulated
+    max_simulations: 40000              # ... or after the generation that passed this many simulations
     seed: 2026
     predictive: 200                     # posterior-predictive draws per scenario
     predictions:                        # not fitted: what the posterior predicts elsewhere
@@ -229,7 +229,9 @@ class CalibrationSpec(_Strict):
     generations: int = Field(10, ge=1, le=100, description="at most this many generations")
     min_epsilon: float = Field(0.0, ge=0, description="stop once the acceptance threshold is below it")
     min_acceptance: float = Field(0.0, ge=0, le=1, description="stop once a generation accepts a smaller share")
-    max_simulations: int = Field(1_000_000, ge=1, description="stop once this many particles were simulated")
+    max_simulations: int = Field(
+        1_000_000, ge=1, description="stop after the generation in which this many particles were simulated in all"
+    )
     seed: int = Field(2026, ge=0)
     predictive: int = Field(100, ge=0, le=100_000, description="posterior-predictive draws per scenario")
     predictions: list[Prediction] = Field(default_factory=list)
