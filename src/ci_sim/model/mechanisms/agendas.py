@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ci_sim.model.mechanisms.common import jit, sat
+from ci_sim.model.mechanisms.common import area_mass, in_area, jit, sat
 
 VISION = 0  # column of h_bf
 
@@ -71,11 +71,19 @@ def update_agendas(S, P) -> None:
                 for k in range(K):
                     if S.convened[j, k]:
                         weight[k] += e[j]
+                        if S.partner_area2[j] >= 0:  # a two-area member brings its agenda in k's area, a_j|a(k)
+                            a = S.outcome_area[k]
+                            mass = max(area_mass(x[j], S.outcome_area, a), 1e-12)
+                            for q in range(K):
+                                if S.outcome_area[q] == a:
+                                    group_mean[k, q] += e[j] * x[j, q] / mass
+                            continue
                         for q in range(K):
                             group_mean[k, q] += e[j] * x[j, q]
         for k in range(K):
             for q in range(K):
                 group_mean[k, q] /= max(weight[k], 1e-12)
+
     backbones = np.empty(K)  # sum_b pi_ib p_b
     peers = np.empty(K)  # n_i
     groups = np.empty(K)  # the groups' mean agenda
@@ -106,8 +114,17 @@ def update_agendas(S, P) -> None:
                     backbones[k] += pi[i, b] * p[b, k]
         peers[:] = 0.0
         for edge in range(indptr[i], indptr[i + 1]):
+            j = indices[edge]
+            if S.partner_area2[j] >= 0 and not (in_area(S, i, S.partner_area[j]) and in_area(S, i, S.partner_area2[j])):
+                # a two-area peer speaks of the area the two share: a_j|a
+                a = S.partner_area[j] if in_area(S, i, S.partner_area[j]) else S.partner_area2[j]
+                mass = max(area_mass(x[j], S.outcome_area, a), 1e-12)
+                for k in range(K):
+                    if S.outcome_area[k] == a:
+                        peers[k] += P_ij[edge] * x[j, k] / mass
+                continue
             for k in range(K):
-                peers[k] += P_ij[edge] * x[indices[edge], k]
+                peers[k] += P_ij[edge] * x[j, k]
         for k in range(K):
             heard = (1 - g_i) * peers[k] + g_i * groups[k]
             new[i, k] = (

@@ -75,15 +75,24 @@ def update_measurement(S, P) -> None:
             for b in range(B):
                 target += pi[i, b] * support[b]
         d[i] += P.data_rate * (target - d[i])
-        reports = False
+        reports, reports2 = False, False  # to a system of its home area, of its second area
         for b in range(B):
             if T[i, b] or G[i, b]:
                 reach[b] += d[i]
-                reports = True
+                if area[b] == partner_area[i]:
+                    reports = True
+                else:
+                    reports2 = True
         if reports:
             reach_shared[partner_area[i]] += d[i]
         else:
             own_best[partner_area[i]] = max(own_best[partner_area[i]], d[i])
+        a2 = S.partner_area2[i]
+        if a2 >= 0:  # a two-area partner counts in the reach of both of its areas
+            if reports2:
+                reach_shared[a2] += d[i]
+            else:
+                own_best[a2] = max(own_best[a2], d[i])
     best = np.zeros(A)
     for b in range(B):
         a = area[b]

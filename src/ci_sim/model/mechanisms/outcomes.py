@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ci_sim.model.mechanisms.common import jit, sat, tv
+from ci_sim.model.mechanisms.common import area_mass, jit, sat, tv, tv_area
 
 POLICY = 4  # column of H_bf
 
@@ -49,14 +49,26 @@ def update_practice(S, P) -> None:
         safe = max(E_k[k], 1e-12)
         centre[:] = 0.0
         plan = 0.0
+        area = S.outcome_area[k]
         for i in range(N):
             plan += E[i, k] * q_hat[i, k]
+            if S.partner_area2[i] >= 0:  # a two-area partner's agenda in k's area, a_i|a(k)
+                if E[i, k] > 0:
+                    mass = area_mass(a[i], S.outcome_area, area)
+                    for j in range(K):
+                        if S.outcome_area[j] == area:
+                            centre[j] += E[i, k] * a[i, j] / mass
+                continue
             for j in range(K):
                 centre[j] += E[i, k] * a[i, j]
         for j in range(K):
             centre[j] /= safe
         spread = 0.0
         for i in range(N):
+            if S.partner_area2[i] >= 0:
+                if E[i, k] > 0:
+                    spread += E[i, k] * tv_area(a[i], centre, S.outcome_area, area)
+                continue
             spread += E[i, k] * tv(a[i], centre)
         S.coherence[k] = 1.0 - spread / safe if E_k[k] > 0 else 0.0
         S.plan_effective[k] = plan / safe

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ci_sim.model.mechanisms.common import jit, sat, tv
+from ci_sim.model.mechanisms.common import jit, partner_mean, sat, tv, tv_area
 
 ALIGNED, ENGAGEMENT = 1, 3  # columns of H_bf
 
@@ -98,16 +98,19 @@ def update_trust_engagement(S, P) -> None:
     )
     for i in range(N):
         served = 0.0
-        cr = credit[S.partner_area[i]]
+        two = S.partner_area2[i] >= 0
         for b in range(B):
             if not V[i, b]:
                 continue
-            d_own = tv(a[i], g[b])
+            cr = credit[S.backbone_area[b]]  # (the results of the backbone's area)
+            # a two-area partner's distances: of its agenda in the backbone's area, a_i|a(b)
+            d_own = tv_area(a[i], g[b], S.outcome_area, S.backbone_area[b]) if two else tv(a[i], g[b])
             fair = 1.0 - (1.0 - nu[b]) * d_own  # nu + (1 - nu)(1 - d)
             service = fair * support[b]
             served += pi[i, b] * service
             if dynamic:
-                far = max(0.0, 1.0 - c_dist * max(0.0, tv(a[i], p[b]) - eps))
+                d_promoted = tv_area(a[i], p[b], S.outcome_area, S.backbone_area[b]) if two else tv(a[i], p[b])
+                far = max(0.0, 1.0 - c_dist * max(0.0, d_promoted - eps))
                 target = kept[b] * (tau_0 + gamma_c * sigma[b] * service * cr) * ((1.0 - c_uneq) + c_uneq * fair) * far
                 tau[i, b] += rho * (min(max(target, 0.0), 1.0) - tau[i, b])
         if P.engagement_on and partner_active[i]:
@@ -127,7 +130,7 @@ def update_trust_engagement(S, P) -> None:
                 P.engagement_base
                 + P.engagement_trust * (trust - 0.5)
                 + P.engagement_support * max(served, convened)
-                + P.engagement_results * seen[S.partner_area[i]]
+                + P.engagement_results * partner_mean(S, i, seen)
                 - P.burnout_cost * max(0.0, mu[i] - P.burnout_tolerance)
             )
             e[i] += P.engagement_rate * (min(max(target, 0.0), 1.0) - e[i])
