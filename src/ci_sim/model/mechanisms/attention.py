@@ -111,8 +111,14 @@ def choose_tables(
     B = pi.shape[1]
     tables_a, joint_table, joint_groups, interests = scratch[0], scratch[1], scratch[2], scratch[3]
     scratch[:, :] = 0.0
-    for k in range(S.interest.shape[1]):  # outcomes of interest (last month), per area
-        interests[S.outcome_area[k]] += S.interest[i, k]
+    if S.partner_area2[i] < 0:  # outcomes of interest (last month), per area
+        groups = 0.0
+        for k in range(S.interest.shape[1]):
+            groups += S.interest[i, k]
+        interests[S.partner_area[i]] = groups
+    else:
+        for k in range(S.interest.shape[1]):
+            interests[S.outcome_area[k]] += S.interest[i, k]
     engaged = 1.0 if S.engagement[i] >= P.attend_engagement else 0.0  # participation threshold e_min
     for b in range(B):
         T[i, b] = False

@@ -55,7 +55,8 @@ def hours(S, P) -> None:
     B = T.shape[1]
     A = K_a.shape[0]
     theta, h_tab, h_wg, h_rep = P.interest_threshold, P.table_hours, P.working_group_hours, P.report_hours
-    tables_a = np.zeros(A)  # per area of the partner: sum_b T_ib, sum_b R_ib, has a backbone, one table
+    tables_a = np.zeros(A)  # per area of the partner: sum_b T_ib, sum_b G_ib, sum_b R_ib, has a backbone, one table
+    groups_a = np.zeros(A)
     reports_a = np.zeros(A)
     joint_a = np.zeros(A, dtype=np.bool_)
     mass = np.ones(A)  # sum_{k in a} x_ik for a two-area partner (1: a one-area partner's agenda as it is)
@@ -65,15 +66,23 @@ def hours(S, P) -> None:
         n_areas = 2 if areas[1] >= 0 else 1
         for r in range(n_areas):
             a = areas[r]
-            tables_a[a], reports_a[a], joint_a[a] = 0.0, 0.0, False
+            tables_a[a], groups_a[a], reports_a[a], joint_a[a] = 0.0, 0.0, 0.0, False
             if n_areas == 2:
                 mass[a] = area_mass(x[i], outcome_area, a)
-        for b in range(B):
-            a = S.backbone_area[b]
-            if V[i, b]:  # (valid: b is of one of the partner's areas)
-                tables_a[a] += T[i, b]
+        if n_areas == 1:  # every valid backbone is of the home area (the fast loop of one-area partners)
+            a = areas[0]
+            for b in range(B):
+                groups_a[a] += G[i, b]
                 reports_a[a] += T[i, b] or G[i, b]
-                joint_a[a] = True  # has a backbone in a
+            tables_a[a], joint_a[a] = S.n_tables[i], S.has_backbone[i]
+        else:
+            for b in range(B):
+                a = S.backbone_area[b]
+                if V[i, b]:  # (valid: b is of one of the partner's areas)
+                    tables_a[a] += T[i, b]
+                    groups_a[a] += G[i, b]
+                    reports_a[a] += T[i, b] or G[i, b]
+                    joint_a[a] = True  # has a backbone in a
         for r in range(n_areas):
             a = areas[r]
             joint_a[a] = (kappa[a] == JOINT or not P.duplicated_meetings_on) and joint_a[a]
@@ -95,11 +104,7 @@ def hours(S, P) -> None:
                     S.convened[i, k] = worth and active[i]
                     attended = 1.0 if worth else 0.0
                 else:  # one group per backbone of k's area whose groups it attends
-                    attended = 0.0
-                    for b in range(B):
-                        if S.backbone_area[b] == a:
-                            attended += G[i, b]
-                    attended = min(attended, 1.0) if joint_a[a] else attended
+                    attended = min(groups_a[a], 1.0) if joint_a[a] else groups_a[a]
                 groups += attended
                 distinct += min(attended, 1.0)
         n_grp[i] = groups

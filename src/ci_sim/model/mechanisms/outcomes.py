@@ -44,32 +44,41 @@ def update_practice(S, P) -> None:
         for k in range(K):
             E[i, k] = e[i] * (own * a[i, k] + (aligned[i] * iota[i, k] / max(groups, 1.0)))
             E_k[k] += E[i, k]
+    one = np.empty(N, dtype=np.bool_)  # a partner of one area (two-area partners: loops of their own, below)
+    two = False
+    for i in range(N):
+        one[i] = S.partner_area2[i] < 0
+        two = two or S.partner_area2[i] >= 0
     centre = np.zeros(K)
     for k in range(K):
         safe = max(E_k[k], 1e-12)
         centre[:] = 0.0
         plan = 0.0
-        area = S.outcome_area[k]
         for i in range(N):
             plan += E[i, k] * q_hat[i, k]
-            if S.partner_area2[i] >= 0:  # a two-area partner's agenda in k's area, a_i|a(k)
-                if E[i, k] > 0:
+            if not one[i]:
+                continue
+            for j in range(K):
+                centre[j] += E[i, k] * a[i, j]
+        if two:  # two-area partners' agendas in k's area, a_i|a(k) (after the loop above, kept as it was)
+            area = S.outcome_area[k]
+            for i in range(N):
+                if not one[i] and E[i, k] > 0:
                     mass = area_mass(a[i], S.outcome_area, area)
                     for j in range(K):
                         if S.outcome_area[j] == area:
                             centre[j] += E[i, k] * a[i, j] / mass
-                continue
-            for j in range(K):
-                centre[j] += E[i, k] * a[i, j]
         for j in range(K):
             centre[j] /= safe
         spread = 0.0
         for i in range(N):
-            if S.partner_area2[i] >= 0:
-                if E[i, k] > 0:
-                    spread += E[i, k] * tv_area(a[i], centre, S.outcome_area, area)
+            if not one[i]:
                 continue
             spread += E[i, k] * tv(a[i], centre)
+        if two:
+            for i in range(N):
+                if not one[i] and E[i, k] > 0:
+                    spread += E[i, k] * tv_area(a[i], centre, S.outcome_area, S.outcome_area[k])
         S.coherence[k] = 1.0 - spread / safe if E_k[k] > 0 else 0.0
         S.plan_effective[k] = plan / safe
         S.effort[k] = E_k[k] / S.fair_effort[k]
