@@ -11,6 +11,7 @@ convened working group hear each other, so part of a member's peer influence com
 groups' engagement-weighted mean agendas, and being convened adds weight on others::
 
     cv_i = sum_k cm_ik f_k / max(sum_k iota_ik, 1),   abar^grp_k = sum_j cm_jk e_j a_j / sum_j cm_jk e_j
+    (the plain mean of the members if every member has e_j = 0)
     n_i  = (1 - g cv_i) sum_j P_ij a_j + g cv_i sum_k cm_ik f_k abar^grp_k / sum_k cm_ik f_k
 
 (cm_ik: active partner i attends outcome k's convened group, mechanism 5).
@@ -83,6 +84,18 @@ def update_agendas(S, P) -> None:
         for k in range(K):
             for q in range(K):
                 group_mean[k, q] /= max(weight[k], 1e-12)
+            if weight[k] == 0.0:  # every member disengaged (e_j = 0): their plain mean keeps the group on the simplex
+                members = 0.0
+                for j in range(N):
+                    if active[j] and S.convened[j, k]:
+                        members += 1.0
+                        two = S.partner_area2[j] >= 0
+                        mass = max(area_mass(x[j], S.outcome_area, S.outcome_area[k]), 1e-12) if two else 1.0
+                        for q in range(K):
+                            if not two or S.outcome_area[q] == S.outcome_area[k]:
+                                group_mean[k, q] += x[j, q] / mass
+                for q in range(K):
+                    group_mean[k, q] /= max(members, 1.0)
 
     backbones = np.empty(K)  # sum_b pi_ib p_b
     peers = np.empty(K)  # n_i

@@ -1,7 +1,10 @@
 r"""Mechanism 1: attention and tables (docs/ODD.md §7.1).
 
-Validity :math:`V_{ib} = 1` if partner *i* and backbone *b* are active and in the same area;
-:math:`\text{has}_i = \max_b V_{ib}`. Attention over the valid backbones::
+Validity :math:`V_{ib} = 1` if partner *i* and backbone *b* are active and b's area is one of
+i's (its home area, or its second area ``a2(i)`` for a partner active in two);
+:math:`\text{has}_i = \max_b V_{ib}`. A two-area partner's attention and free hours are shared
+by both areas' backbones; ``max_tables`` and the joint table count per area (ODD §7.1).
+Attention over the valid backbones::
 
     pi_ib = V_ib max(tau_ib, 1e-9)^beta / sum_b' V_ib' max(tau_ib', 1e-9)^beta      (0 without a backbone)
 

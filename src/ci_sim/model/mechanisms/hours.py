@@ -1,6 +1,9 @@
 r"""Mechanism 5: hours (docs/ODD.md §7.5).
 
-Interest: partner i joins outcome k's working group if ``iota_ik = [a(k) = a(i)] [a_ik K_a >= theta_int]``.
+Interest: partner i joins outcome k's working group if
+``iota_ik = [a(k) in {a(i), a2(i)}] [(a_i|a(k))_k K_a >= theta_int]``
+(``a_i|a``: its agenda restricted to area a and renormalized; ``a_i`` itself for a one-area partner).
+For a partner active in two areas, tables, ``J_i`` and data systems are counted per area and added.
 With ``J_i`` a partner of a joint area that has a backbone:
 
 - tables ``n_tab_i = 1`` if J_i, else ``sum_b T_ib``;

@@ -12,6 +12,7 @@ its reach (a community-wide picture needs one system)::
     reach_b = sum_i R_ib d_i / max(N_a, 1)                 (kappa = 0)
     reach_a = sum_{i in a} R_i d_i / max(N_a, 1)           (kappa >= 1: the shared system)
 
+(a partner active in two areas counts in the reach of each, by the systems of that area it reports to)
 where partner i reports to the systems of the backbones it works with, ``R_ib = T_ib or G_ib``
 (tables or working groups, mechanism 1), and ``R_i = max_b R_ib``.
     C_a = max_{b in a, active} Q_b reach    if the area has an active backbone,

@@ -11,6 +11,7 @@ on its own priorities; all times engagement (program hours from the previous mon
     es_k   = E_k / (sum_{i in a(k)} c_i / K_a)                       effort share against an even split
     abar_k = sum_i E_ik a_i / E_k
     coh_k  = 1 - sum_i E_ik TV(a_i, abar_k) / E_k   (0 if E_k = 0)   mutually reinforcing activities
+             (a two-area partner enters abar_k and coh_k with its agenda in k's area, a_i|a(k))
     qbar_k = sum_i E_ik q-hat_ik / E_k                                effective plan quality
     Pi_a   = 1 + b_pol sat(coh^ask_a sum_{b in a} H_bP, H_pol)       policy work
 

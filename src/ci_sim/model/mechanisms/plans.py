@@ -18,7 +18,8 @@ Convener-run groups (one table per outcome, open to every interested partner)::
 
 Yearly update with new data (months 12, 24, ...): ``q_k += u_q C_a (1 - q_k) z_k`` and
 ``P_bk += u_q C_a (1 - P_bk)`` for active backbones. The plan partner i works to for outcome k
-is ``q_k`` if k has a convener, else ``sum_b pi_ib P_bk``.
+is ``q_k`` if k has a convener, else ``sum_b pi_ib P_bk`` (for a partner active in two areas,
+divided by its attention to the backbones of k's area).
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ With ``qbar_a`` the area's mean effective plan quality (from the previous month'
     phi_i   <- phi_i + rho_r (phi_i(0) (1 - alpha_a(i) [n_grp_i > 0]) - phi_i)
 
 Partners in an action plan (at least one working group) raise less money themselves as
-more funding flows through aligned channels.
+more funding flows through aligned channels (a two-area partner: ``(1 - w_i) alpha_a(i) + w_i alpha_a2(i)``;
+in the grants below its capacity and fundraising hours count ``1 - w_i`` in its home area and ``w_i`` in its second).
 
 Funders' backbone money responds to the coherence of the ask and to the results they see
 (``mechanisms.funder_response``; results only with ``mechanisms.results_feedback``): the pool

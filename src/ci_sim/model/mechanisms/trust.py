@@ -1,5 +1,9 @@
 r"""Mechanism 10: trust, legitimacy and engagement (docs/ODD.md §7.10).
 
+A partner active in two areas is compared with a backbone by its agenda in the backbone's area,
+``TV_a(b)(a_i, .)`` in place of ``TV(a_i, .)``, and sees the results of the backbone's area
+(credit ``cr_a(b)``; in engagement, the (1 - w, w) mean of its areas' ``R_a``).
+
 Support per follower and the service partner i receives (better near a biased backbone's programme)::
 
     sup_b = sat(h_bA + h_bE, H_sup),    srv_ib = sup_b [nu_b + (1 - nu_b)(1 - TV(a_i, g_b))]
