@@ -82,8 +82,8 @@ def update_agendas(S, P) -> None:
                         for q in range(K):
                             group_mean[k, q] += e[j] * x[j, q]
         for k in range(K):
-            for q in range(K):
-                group_mean[k, q] /= max(weight[k], 1e-12)
+            for q in range(K):  # (by the weight itself however small: a floor would shrink the mean off the simplex)
+                group_mean[k, q] = group_mean[k, q] / weight[k] if weight[k] > 0 else 0.0
             if weight[k] == 0.0:  # every member disengaged (e_j = 0): their plain mean keeps the group on the simplex
                 members = 0.0
                 for j in range(N):
