@@ -56,6 +56,22 @@ CASES = {
         "-5",
         "greater than or equal to 1",
     ),
+    "second area with one area": (
+        "name: x\ncommunity: {second_area_share: 0.2}\nissue_areas: [{name: education}]\n",
+        [],
+        FILE,
+        "community.second_area_share",
+        "0.2",
+        "only with two issue areas or more",
+    ),
+    "second area weight above one half": (
+        "name: x\ncommunity: {second_area_weight: 0.7}\nissue_areas: [{name: education}]\n",
+        [],
+        FILE,
+        "community.second_area_weight",
+        "0.7",
+        "less than or equal to 0.5",
+    ),
     "negative backbone count": (
         "name: x\nissue_areas: [{name: education, backbones: [{name: a}, {name: b, count: -1}]}]\n",
         [],

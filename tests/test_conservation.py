@@ -9,8 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import shipped, small
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ci_sim import build_model, run_scenario
+from ci_sim.model.scenario import validate_scenario
 
 MONEY_OUT = ["money_overhead", "money_staff", "money_convening", "money_grants", "money_unspent"]
 HOURS_OUT = ["hours_fundraising", "hours_meetings", "hours_reporting", "hours_program"]
@@ -135,3 +138,59 @@ def run_row(model) -> dict[str, float]:
     from ci_sim.model.metrics import metric_names, model_metrics
 
     return dict(zip(metric_names(model), model_metrics(model), strict=True))
+
+
+# ---------------------------------------------------------------- partners active in two areas
+
+
+@st.composite
+def two_area_scenarios(draw):
+    """Scenarios with two or three areas and a share of partners active in two of them."""
+    n_areas = draw(st.integers(2, 3))
+    areas = []
+    for a in range(n_areas):
+        k = draw(st.integers(1, 4))
+        areas.append(
+            {
+                "name": f"area{a}",
+                "outcomes": [f"a{a}k{i}" for i in range(k)],
+                "backbones": [{"name": f"a{a}b{j}"} for j in range(draw(st.integers(0, 3)))],
+                "coordination": draw(st.sampled_from(["none", "shared_data", "shared_agenda", "joint"])),
+                "conveners": {"per_outcome": draw(st.booleans())},
+                "funding": {"program_grants": draw(st.floats(0, 1e6))},
+            }
+        )
+    return {
+        "name": "two_areas",
+        "steps": draw(st.integers(2, 24)),
+        "community": {
+            "partners": draw(st.integers(2, 80)),
+            "second_area_share": draw(st.floats(0.01, 1.0)),
+            "second_area_weight": draw(st.floats(0.01, 0.5)),
+        },
+        "issue_areas": areas,
+        "funders": {"shared_pool": draw(st.booleans())},
+        "parameters": {"table_hours": draw(st.floats(0, 60)), "max_tables": draw(st.integers(1, 4))},
+        "mechanisms": {
+            m: draw(st.booleans()) for m in ("attendance_choice", "duplicated_meetings", "fragmented_data", "attention")
+        },
+    }
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=two_area_scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_hours_and_money_balance_with_two_area_partners(data, seed):
+    """A two-area partner has one stock of hours: fundraising, meetings of both areas, reporting
+    and program hours add up to its capacity, none negative; the money ledger still balances."""
+    sc = validate_scenario(data)
+    model = build_model(sc, seed)
+    assert (model.partner_area2 >= 0).any() or sc.community.partners * sc.community.second_area_share < 0.5
+    for _ in range(sc.steps):
+        model.step()
+        L = model.last
+        used = L.fundraising_hours + L.meeting_hours + L.report_hours + L.program_hours
+        np.testing.assert_allclose(used, model.capacity * model.partner_active, rtol=1e-12, atol=1e-9)
+        assert min(L.meeting_hours.min(), L.report_hours.min(), L.program_hours.min()) >= -1e-9
+        assert (L.duplicate_hours <= L.meeting_hours + 1e-9).all()
+        row = run_row(model)
+        assert abs(row["money_in"] - sum(row[k] for k in MONEY_OUT)) <= 1e-6 * max(row["money_in"], 1.0)

@@ -1,5 +1,6 @@
 """Invariants over random valid scenarios (hypothesis): trust, engagement, data quality and
-outcomes stay in [0, 1], agendas stay on their area's simplex, nothing is NaN."""
+outcomes stay in [0, 1], agendas stay on their areas' simplex (two areas for a partner active
+in two), partners attend only their areas' backbones, nothing is NaN."""
 
 from __future__ import annotations
 
@@ -89,6 +90,9 @@ def scenarios(draw):
         "outcome_noise": draw(st.floats(0, 0.2)),
     }
     mechanisms = {m: draw(st.booleans()) for m in ("attention", "trust", "engagement", "agendas", "outcome_noise")}
+    mechanisms["attendance_choice"] = draw(st.booleans())
+    # partners active in two areas (possible with two areas or more)
+    second = draw(st.sampled_from([0.0]) | unit) if n_areas > 1 else 0.0
     data = {
         "name": "random",
         "mechanisms": mechanisms,
@@ -96,6 +100,8 @@ def scenarios(draw):
         "community": {
             "partners": draw(st.integers(1, 60)),
             "network": {"kind": draw(st.sampled_from(["small_world", "random", "scale_free"]))},
+            "second_area_share": second,
+            "second_area_weight": draw(st.floats(0.01, 0.5)),
         },
         "issue_areas": areas,
         "events": [],
@@ -132,8 +138,15 @@ def check_state(model) -> None:
     assert np.isfinite(a).all()
     assert (a >= -1e-12).all()
     np.testing.assert_allclose(a.sum(axis=1), 1.0, atol=1e-9)
-    outside = model.partner_area[:, None] != model.outcome_area[None, :]
-    assert np.abs(a[outside]).max(initial=0) == 0, "agenda outside the partner's area"
+    outside = (model.partner_area[:, None] != model.outcome_area[None, :]) & (
+        model.partner_area2[:, None] != model.outcome_area[None, :]
+    )
+    assert np.abs(a[outside]).max(initial=0) == 0, "agenda outside the partner's areas"
+    # a partner works only with backbones of its areas
+    mine = (model.partner_area[:, None] == model.backbone_area[None, :]) | (
+        model.partner_area2[:, None] == model.backbone_area[None, :]
+    )
+    assert not (model.attention > 0)[~mine].any() and not model.last.attend[~mine].any()
     assert np.isfinite(model_metrics(model)).all()
 
 

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from ci_sim.model.mechanisms.common import tv_matrix
+from ci_sim.model.mechanisms.common import tv_area, tv_matrix
 from ci_sim.model.scenario import COORDINATION_LEVELS, FUNDER_RULES, SECTORS, Scenario
 
 LEGITIMACY_FIELDS = {
@@ -69,6 +69,36 @@ def partners(sc: Scenario, draw: np.random.Generator) -> dict:
     }
 
 
+def second_areas(sc: Scenario, s: dict, draw: np.random.Generator) -> dict:
+    """Partners active in a second issue area (ODD §5): ``partner_area2`` [N] (-1: none) and ``second_weight`` [N].
+
+    ``round(second_area_share N)`` partners, drawn without replacement, each with a second area
+    other than its home area, drawn in proportion to the areas' shares. Draws come from their
+    own stream (``second_area``), so that every other draw of a run is the same with and without
+    two-area partners (common random numbers). ``second_weight`` is w for a two-area partner,
+    0 otherwise; ``partners_per_area`` N_a counts a two-area partner in both of its areas.
+    """
+    n, n_areas = sc.community.partners, len(sc.issue_areas)
+    home = s["partner_area"]
+    second = np.full(n, -1, dtype=np.int64)
+    count = int(round(sc.community.second_area_share * n))
+    if count and n_areas > 1:
+        shares = np.array([a.share if a.share is not None else 1.0 / n_areas for a in sc.issue_areas])
+        who = np.sort(draw.choice(n, size=count, replace=False))
+        u = draw.random(count)
+        for i, x in zip(who, u, strict=True):
+            p = np.where(np.arange(n_areas) == home[i], 0.0, shares)
+            second[i] = min(int(np.searchsorted(np.cumsum(p / p.sum()), x, side="right")), n_areas - 1)
+    weight = np.where(second >= 0, sc.community.second_area_weight, 0.0)
+    per_area = s["partners_per_area"] + np.bincount(second[second >= 0], minlength=n_areas)
+    return {"partner_area2": second, "second_weight": weight, "partners_per_area": per_area}
+
+
+def in_area(s: dict, a: int) -> np.ndarray:
+    """Mask [N] of the partners active in area ``a`` (home or second area)."""
+    return (s["partner_area"] == a) | (s["partner_area2"] == a)
+
+
 def backbone_specs(sc: Scenario) -> list[tuple[int, dict]]:
     """(area index, backbone spec) for every backbone of the scenario, in file order."""
     return [(i, b) for i, a in enumerate(sc.issue_areas) for b in a.backbone_list()]
@@ -103,19 +133,21 @@ def area_graph(n: int, net, rnd: random.Random) -> nx.Graph:
     return nx.barabasi_albert_graph(n, max(1, degree // 2), seed=rnd)
 
 
-def peer_network(sc: Scenario, partner_area: np.ndarray, draw: np.random.Generator) -> dict:
+def peer_network(sc: Scenario, s: dict, draw: np.random.Generator) -> dict:
     """One graph per area (partners influence agendas within their area), row-normalized: P_ij.
 
+    A two-area partner is a node of both areas' graphs (``s``: what :func:`partners` and
+    :func:`second_areas` returned); two partners linked in both graphs count the tie twice.
     A partner without peers keeps its own agenda as the peer term (P_ii = 1).
 
     Returns:
         ``peer_edges`` (E, 2), ``peer_matrix`` (scipy CSR, N x N) and its CSR arrays.
     """
-    n = partner_area.shape[0]
+    n = s["partner_area"].shape[0]
     rnd = random.Random(int(draw.integers(2**63)))  # networkx draws from a Python Random seeded by the stream
     parts = []
     for a in range(len(sc.issue_areas)):
-        members = np.flatnonzero(partner_area == a)
+        members = np.flatnonzero(in_area(s, a))
         sub = area_graph(len(members), sc.community.network, rnd)
         parts.append(members[np.array(list(sub.edges()), dtype=np.int64).reshape(-1, 2)])  # (a list first: 5x faster)
     edges = np.concatenate(parts)
@@ -150,6 +182,14 @@ def partner_state(sc: Scenario, s: dict, streams: dict) -> dict:
     profiles = dirichlet(np.repeat(area_mask[:, None, :], len(SECTORS), axis=1), streams["agendas"])
     alpha = prm.agenda_concentration * profiles[s["partner_area"], s["partner_sector"]] + 0.05 * mask_k
     agenda0 = dirichlet(alpha, streams["agendas"])
+    two = np.flatnonzero(s["partner_area2"] >= 0)
+    if two.size:  # (1 - w) a_home + w a_second, the second drawn alike from its own stream
+        a2 = s["partner_area2"][two]
+        alpha2 = prm.agenda_concentration * profiles[a2, s["partner_sector"][two]] + 0.05 * (
+            a2[:, None] == outcome_area[None, :]
+        )
+        w = s["second_weight"][two, None]
+        agenda0[two] = (1 - w) * agenda0[two] + w * dirichlet(alpha2, streams["second_area"])
     on_area = (outcome_area[None, :] == s["backbone_area"][:, None]).astype(float)
     own_agenda = dirichlet(prm.backbone_focus * on_area, streams["backbones"])
     m = prm.openness_mean
@@ -157,8 +197,13 @@ def partner_state(sc: Scenario, s: dict, streams: dict) -> dict:
     capacity = sc.community.capacity_hours * np.exp(streams["partners"].normal(-0.045, 0.3, size=n))
     # initial trust: homophilous (closeness of agendas) and scaled by legitimacy of origin
     dist = tv_matrix(agenda0, own_agenda)
+    for i in two:  # a two-area partner's distance to a backbone: of its agenda in the backbone's area
+        for j, area_j in enumerate(s["backbone_area"]):
+            dist[i, j] = tv_area(agenda0[i], own_agenda[j], outcome_area, area_j)
     trust0 = s["legitimacy"][None, :] * (prm.trust_base + prm.trust_homophily * (0.5 - dist))
-    same_area = s["partner_area"][:, None] == s["backbone_area"][None, :]
+    same_area = (s["partner_area"][:, None] == s["backbone_area"][None, :]) | (
+        s["partner_area2"][:, None] == s["backbone_area"][None, :]
+    )
     trust = np.clip(trust0 + streams["trust"].normal(0, 0.03, size=(n, b)), 0, 1) * same_area
     engagement = np.clip(prm.engagement_base + streams["partners"].normal(0, 0.05, size=n), 0, 1)
     sector = np.array(SECTORS)[s["partner_sector"]]
@@ -168,7 +213,11 @@ def partner_state(sc: Scenario, s: dict, streams: dict) -> dict:
     )
     outcome0 = streams["outcomes"].uniform(0.3, 0.6, size=len(outcome_area))
     shares = np.array([getattr(prm, f) for f in FUNCTION_EFFORTS])
-    capacity_area = np.bincount(s["partner_area"], weights=capacity, minlength=n_areas)
+    # a two-area partner's capacity counts (1 - w) in its home area and w in its second
+    capacity_area = np.bincount(s["partner_area"], weights=capacity * (1 - s["second_weight"]), minlength=n_areas)
+    if two.size:
+        capacity_area += np.bincount(s["partner_area2"][two], weights=capacity[two] * s["second_weight"][two],
+                                     minlength=n_areas)  # fmt: skip
     return {
         "partner_active": np.ones(n, dtype=np.bool_),
         "agenda0": agenda0,

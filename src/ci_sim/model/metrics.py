@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ci_sim.model.columns import KEY_METRICS, METRIC_LABELS, METRIC_NAMES, metric_label, metric_unit
-from ci_sim.model.mechanisms.common import jit, tv
+from ci_sim.model.mechanisms.common import area_mass, jit, tv, tv_area
 
 if TYPE_CHECKING:
     from ci_sim.model.model import CollectiveImpactModel
@@ -31,13 +31,27 @@ PROOF_POINT = 0.6
 
 @jit
 def area_consensus(S) -> np.ndarray:
-    """Each area's consensus: the mean agenda of its partners, shape (A, K)."""
+    """Each area's consensus: the mean agenda of its partners, shape (A, K).
+
+    A partner active in two areas counts in both, with its agenda in each, ``a_i|a`` (ODD §2.2).
+    """
     x, area, N_a = S.agenda, S.partner_area, S.partners_per_area
     N, K = x.shape
     c = np.zeros((N_a.shape[0], K))
     for i in range(N):
         for k in range(K):
             c[area[i], k] += x[i, k]
+    for i in range(N):
+        a2 = S.partner_area2[i]
+        if a2 >= 0:  # move the partner's second-area part out of its home area's sum, as a_i|a for each
+            home = area[i]
+            m_home, m_2 = area_mass(x[i], S.outcome_area, home), area_mass(x[i], S.outcome_area, a2)
+            for k in range(K):
+                c[home, k] -= x[i, k]
+                if S.outcome_area[k] == home and m_home > 0:
+                    c[home, k] += x[i, k] / m_home
+                if S.outcome_area[k] == a2 and m_2 > 0:
+                    c[a2, k] += x[i, k] / m_2
     for a in range(c.shape[0]):
         for k in range(K):
             c[a, k] /= max(N_a[a], 1.0)
@@ -45,24 +59,53 @@ def area_consensus(S) -> np.ndarray:
 
 
 @jit
-def distance_from_consensus(S) -> np.ndarray:
-    """Each partner's total-variation distance from its area's consensus, shape (N,), in [0, 1]."""
+def area_distances(S) -> tuple[np.ndarray, np.ndarray]:
+    """Each partner's distances from its home area's consensus and from its second area's, two arrays (N,).
+
+    Total-variation distances in [0, 1], of a_i|a for a two-area partner; the second is 0 for a
+    partner of one area.
+    """
     c = area_consensus(S)
     x, area = S.agenda, S.partner_area
     d = np.empty(x.shape[0])
+    d2 = np.zeros(x.shape[0])
     for i in range(x.shape[0]):
         d[i] = tv(x[i], c[area[i]])
+    for i in range(x.shape[0]):  # (apart: the loop above stays as fast as without two-area partners)
+        a2 = S.partner_area2[i]
+        if a2 >= 0:
+            d[i] = tv_area(x[i], c[area[i]], S.outcome_area, area[i])
+            d2[i] = tv_area(x[i], c[a2], S.outcome_area, a2)
+    return d, d2
+
+
+@jit
+def distance_from_consensus(S) -> np.ndarray:
+    """Each partner's distance from its area's consensus, shape (N,), in [0, 1].
+
+    For a partner active in two areas, ``(1 - w_i) d_home + w_i d_second`` (w_i: ``second_weight``).
+    """
+    d, d2 = area_distances(S)
+    w = S.second_weight
+    for i in range(d.shape[0]):
+        if S.partner_area2[i] >= 0:
+            d[i] = (1.0 - w[i]) * d[i] + w[i] * d2[i]
     return d
 
 
 @jit
 def alignment(S) -> float:
-    """1 − mean total-variation distance of partner agendas from their area's consensus, in [0, 1]."""
-    d = distance_from_consensus(S)
+    """1 − mean total-variation distance of partner agendas from their area's consensus, in [0, 1].
+
+    The mean runs over (partner, area) pairs: a partner active in two areas counts in both.
+    """
+    d, d2 = area_distances(S)
     total = 0.0
     for i in range(d.shape[0]):  # (in partner order, as before)
         total += d[i]
-    return 1.0 - total / d.shape[0]
+    for i in range(d2.shape[0]):
+        total += d2[i]
+    return 1.0 - total / S.partners_per_area.sum()
 
 
 @jit
@@ -129,8 +172,8 @@ def nonprofit_fundraising_share(S) -> float:
 
 @jit
 def partner_weighted(x: np.ndarray, S) -> float:
-    """Mean of a per-area quantity over partners (each area weighted by its partners)."""
-    return (x * S.partners_per_area).sum() / S.partner_area.shape[0]
+    """Mean of a per-area quantity over partners (each area weighted by N_a; a two-area partner counts in both)."""
+    return (x * S.partners_per_area).sum() / S.partners_per_area.sum()
 
 
 @jit

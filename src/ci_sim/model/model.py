@@ -43,7 +43,7 @@ from ci_sim.model import initialize
 from ci_sim.model.agents import BackboneAgent, ConvenerAgent, PartnerAgent
 from ci_sim.model.mechanisms import jockeying
 from ci_sim.model.mechanisms.agendas import influence_weights
-from ci_sim.model.mechanisms.common import tv_matrix
+from ci_sim.model.mechanisms.common import tv_area, tv_matrix
 from ci_sim.model.mechanisms.events import apply_due_events
 from ci_sim.model.mechanisms.resources import pay_grants
 from ci_sim.model.scenario import SECTORS, Scenario
@@ -58,7 +58,9 @@ from ci_sim.model.state import (
 )
 
 #: one random stream per component, spawned from the model's generator (common random numbers)
-STREAMS = ("partners", "agendas", "backbones", "network", "trust", "outcomes", "noise", "population", "jockeying")
+#: (``second_area`` last: the streams before it are the same whether or not it exists)
+STREAMS = ("partners", "agendas", "backbones", "network", "trust", "outcomes", "noise", "population", "jockeying",
+           "second_area")  # fmt: skip
 FUNCTIONS = ("vision", "aligned", "measurement", "engagement", "policy", "resources")
 
 
@@ -88,8 +90,9 @@ class CollectiveImpactModel(Model):
         self.switches = scenario.mechanisms
         s = initialize.areas(scenario)
         s |= initialize.partners(scenario, self.streams["partners"])
+        s |= initialize.second_areas(scenario, s, self.streams["second_area"])
         s |= initialize.backbones(scenario)
-        s |= initialize.peer_network(scenario, s["partner_area"], self.streams["network"])
+        s |= initialize.peer_network(scenario, s, self.streams["network"])
         s |= initialize.partner_state(scenario, s, self.streams)
         s |= initialize.population(scenario, s, self.streams["population"])
         s |= initialize.derived_arrays(len(s["partner_area"]), len(s["backbone_area"]), len(s["outcome_area"]),
@@ -215,9 +218,11 @@ class CollectiveImpactModel(Model):
         g = initialize.dirichlet(prm.backbone_focus * (self.outcome_area == a)[None, :], self.streams["backbones"])
         legit = getattr(prm, initialize.LEGITIMACY_FIELDS[origin])
         dist = tv_matrix(self.agenda, g)[:, 0]
+        for i in np.flatnonzero(self.partner_area2 >= 0):  # two-area partners: their agenda in area a
+            dist[i] = tv_area(self.agenda[i], g[0], self.outcome_area, a)
         trust0 = legit * (prm.trust_base + prm.trust_homophily * (0.5 - dist))
         trust0 = np.clip(trust0 + self.streams["trust"].normal(0, 0.03, size=self.n_partners), 0, 1)
-        column = {"trust": trust0 * (self.partner_area == a)}
+        column = {"trust": trust0 * self.in_area(a)}
         row = {"own_agenda": g[0], "neutrality": neutrality, "servant": servant_leadership, "in_kind": in_kind,
                "funding_weight": funding_weight, "legitimacy": legit, "backbone_active": True,
                "backbone_area": a}  # fmt: skip
@@ -261,6 +266,10 @@ class CollectiveImpactModel(Model):
             self._graph = nx.empty_graph(self.n_partners)
             self._graph.add_edges_from(self.peer_edges.tolist())
         return self._graph
+
+    def in_area(self, area: int) -> np.ndarray:
+        """Mask (N,) of the partners active in area ``area`` (index): home or second area."""
+        return (self.partner_area == area) | (self.partner_area2 == area)
 
     def backbones_in(self, area: str) -> list[BackboneAgent]:
         """Active backbones of an issue area."""

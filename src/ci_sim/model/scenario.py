@@ -175,6 +175,19 @@ class Community(_Strict):
     )
     capacity_hours: float = Field(40.0, gt=0, le=400, description="mean hours/month a partner gives to the work")
     network: Network = Field(default_factory=Network)
+    second_area_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of partners active in a second issue area (docs/ODD.md §5, §7.1); needs two areas or "
+        "more; 0: every partner works in one area",
+    )
+    second_area_weight: float = Field(
+        0.3,
+        gt=0.0,
+        le=0.5,
+        description="w: the share of a two-area partner's initial agenda and capacity that goes to its second area",
+    )
 
     @field_validator("sector_mix")
     @classmethod
@@ -614,6 +627,12 @@ class Scenario(_Strict):
                 if b["name"] in bnames:
                     raise _PathError(f"issue_areas.{i}.backbones", b["name"], "backbone names must be unique")
                 bnames[b["name"]] = area.name
+        if self.community.second_area_share > 0 and len(self.issue_areas) < 2:
+            raise _PathError(
+                "community.second_area_share",
+                self.community.second_area_share,
+                "partners can be active in a second area only with two issue areas or more (use 0 with one area)",
+            )
         shares = [a.share for a in self.issue_areas]
         if any(s is not None for s in shares):
             if any(s is None for s in shares) or abs(sum(shares) - 1) > 1e-6:

@@ -30,13 +30,15 @@ from ci_sim.model.scenario import Mechanisms, Parameters
 
 #: Fields of the state record, in groups (shapes in brackets; docs/ODD.md §2.2 for symbols).
 STRUCTURE = (
-    "partner_area",  # [N] int: a(i)
+    "partner_area",  # [N] int: a(i), the home area
+    "partner_area2",  # [N] int: a2(i), the second area of a two-area partner (-1: none)
+    "second_weight",  # [N] w_i: share of a two-area partner's capacity in its second area (0: one area)
     "backbone_area",  # [B] int: a(b)
     "outcome_area",  # [K] int: a(k)
     "coordination",  # [A] int: kappa_a, 0 none .. 3 joint (ODD §7.11)
     "funder_rule",  # [A] int: 0 split by visibility, 1 one agreed backbone, 2 joint (ODD §7.2)
     "shared_pool",  # [1] bool: one funders' pool for all areas (ODD §7.2)
-    "partners_per_area",  # [A] N_a
+    "partners_per_area",  # [A] N_a, partners active in a (a two-area partner counts in both)
     "outcomes_per_area",  # [A] K_a
     "peer_indptr",  # [N+1] int: row-normalized peer matrix P in CSR form
     "peer_indices",  # [nnz] int

@@ -11,6 +11,7 @@ convened working group hear each other, so part of a member's peer influence com
 groups' engagement-weighted mean agendas, and being convened adds weight on others::
 
     cv_i = sum_k cm_ik f_k / max(sum_k iota_ik, 1),   abar^grp_k = sum_j cm_jk e_j a_j / sum_j cm_jk e_j
+    (the plain mean of the members if every member has e_j = 0)
     n_i  = (1 - g cv_i) sum_j P_ij a_j + g cv_i sum_k cm_ik f_k abar^grp_k / sum_k cm_ik f_k
 
 (cm_ik: active partner i attends outcome k's convened group, mechanism 5).
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ci_sim.model.mechanisms.common import jit, sat
+from ci_sim.model.mechanisms.common import area_mass, in_area, jit, sat
 
 VISION = 0  # column of h_bf
 
@@ -71,11 +72,31 @@ def update_agendas(S, P) -> None:
                 for k in range(K):
                     if S.convened[j, k]:
                         weight[k] += e[j]
+                        if S.partner_area2[j] >= 0:  # a two-area member brings its agenda in k's area, a_j|a(k)
+                            a = S.outcome_area[k]
+                            mass = max(area_mass(x[j], S.outcome_area, a), 1e-12)
+                            for q in range(K):
+                                if S.outcome_area[q] == a:
+                                    group_mean[k, q] += e[j] * x[j, q] / mass
+                            continue
                         for q in range(K):
                             group_mean[k, q] += e[j] * x[j, q]
         for k in range(K):
-            for q in range(K):
-                group_mean[k, q] /= max(weight[k], 1e-12)
+            for q in range(K):  # (by the weight itself however small: a floor would shrink the mean off the simplex)
+                group_mean[k, q] = group_mean[k, q] / weight[k] if weight[k] > 0 else 0.0
+            if weight[k] == 0.0:  # every member disengaged (e_j = 0): their plain mean keeps the group on the simplex
+                members = 0.0
+                for j in range(N):
+                    if active[j] and S.convened[j, k]:
+                        members += 1.0
+                        two = S.partner_area2[j] >= 0
+                        mass = max(area_mass(x[j], S.outcome_area, S.outcome_area[k]), 1e-12) if two else 1.0
+                        for q in range(K):
+                            if not two or S.outcome_area[q] == S.outcome_area[k]:
+                                group_mean[k, q] += x[j, q] / mass
+                for q in range(K):
+                    group_mean[k, q] /= max(members, 1.0)
+
     backbones = np.empty(K)  # sum_b pi_ib p_b
     peers = np.empty(K)  # n_i
     groups = np.empty(K)  # the groups' mean agenda
@@ -106,8 +127,17 @@ def update_agendas(S, P) -> None:
                     backbones[k] += pi[i, b] * p[b, k]
         peers[:] = 0.0
         for edge in range(indptr[i], indptr[i + 1]):
+            j = indices[edge]
+            if S.partner_area2[j] >= 0 and not (in_area(S, i, S.partner_area[j]) and in_area(S, i, S.partner_area2[j])):
+                # a two-area peer speaks of the area the two share: a_j|a
+                a = S.partner_area[j] if in_area(S, i, S.partner_area[j]) else S.partner_area2[j]
+                mass = max(area_mass(x[j], S.outcome_area, a), 1e-12)
+                for k in range(K):
+                    if S.outcome_area[k] == a:
+                        peers[k] += P_ij[edge] * x[j, k] / mass
+                continue
             for k in range(K):
-                peers[k] += P_ij[edge] * x[indices[edge], k]
+                peers[k] += P_ij[edge] * x[j, k]
         for k in range(K):
             heard = (1 - g_i) * peers[k] + g_i * groups[k]
             new[i, k] = (

@@ -1,7 +1,10 @@
 r"""Mechanism 1: attention and tables (docs/ODD.md §7.1).
 
-Validity :math:`V_{ib} = 1` if partner *i* and backbone *b* are active and in the same area;
-:math:`\text{has}_i = \max_b V_{ib}`. Attention over the valid backbones::
+Validity :math:`V_{ib} = 1` if partner *i* and backbone *b* are active and b's area is one of
+i's (its home area, or its second area ``a2(i)`` for a partner active in two);
+:math:`\text{has}_i = \max_b V_{ib}`. A two-area partner's attention and free hours are shared
+by both areas' backbones; ``max_tables`` and the joint table count per area (ODD §7.1).
+Attention over the valid backbones::
 
     pi_ib = V_ib max(tau_ib, 1e-9)^beta / sum_b' V_ib' max(tau_ib', 1e-9)^beta      (0 without a backbone)
 
@@ -52,14 +55,15 @@ JOINT = 3  # coordination level of a "backbone of backbones" (ODD §7.11)
 def validity(S) -> None:
     """``S.valid`` (V_ib), ``S.has_backbone`` and ``S.without_backbone`` from the active masks."""
     V, has = S.valid, S.has_backbone
-    partner_area, backbone_area = S.partner_area, S.backbone_area
+    partner_area, partner_area2, backbone_area = S.partner_area, S.partner_area2, S.backbone_area
     partner_active, backbone_active = S.partner_active, S.backbone_active
     N, B = V.shape
     without = 0
     for i in range(N):
         has[i] = False
         for b in range(B):
-            V[i, b] = partner_active[i] and backbone_active[b] and partner_area[i] == backbone_area[b]
+            mine = partner_area[i] == backbone_area[b] or partner_area2[i] == backbone_area[b]
+            V[i, b] = partner_active[i] and backbone_active[b] and mine
             has[i] = has[i] or V[i, b]
         without += not has[i]
     S.without_backbone[0] = without
@@ -86,31 +90,48 @@ def kth_largest(row: np.ndarray, k: int, top: np.ndarray) -> float:
 
 @jit
 def choose_tables(
-    S, P, i: int, top: float, mean_trust: float, stake: np.ndarray, joint: np.ndarray, value: np.ndarray
+    S,
+    P,
+    i: int,
+    top: float,
+    mean_trust: np.ndarray,
+    stake: np.ndarray,
+    joint: np.ndarray,
+    value: np.ndarray,
+    scratch: np.ndarray,
 ) -> int:
     """Partner i's tables T_ib and groups G_ib by attendance choice; returns the number of tables.
 
     Commitments are taken in decreasing worth val_ib (0 below the participation threshold e_min,
     so such a partner takes none), each while it is worth the share of the hours still free that
-    it takes (a table h_tab, a backbone's groups h_wg per outcome of interest, from the previous
-    month); one joint table or set of groups costs its hours once.
+    it takes (a table h_tab, a backbone's groups h_wg per outcome of interest in the backbone's
+    area, from the previous month); one joint table or set of groups costs its hours once. A
+    partner active in two areas weighs both areas' backbones against one stock of free hours;
+    ``max_tables`` and the joint table count per area. ``mean_trust`` [A]: the partner's mean
+    trust in each area's backbones (the worth of a joint table); ``scratch`` (4, A) is overwritten.
     """
     pi, tau, V, T, G = S.attention, S.trust, S.valid, S.attend, S.in_groups
     B = pi.shape[1]
-    groups = 0.0  # outcomes of interest (last month)
-    for k in range(S.interest.shape[1]):
-        groups += S.interest[i, k]
-    group_hours = P.working_group_hours * max(groups, 1.0)
+    tables_a, joint_table, joint_groups, interests = scratch[0], scratch[1], scratch[2], scratch[3]
+    scratch[:, :] = 0.0
+    if S.partner_area2[i] < 0:  # outcomes of interest (last month), per area
+        groups = 0.0
+        for k in range(S.interest.shape[1]):
+            groups += S.interest[i, k]
+        interests[S.partner_area[i]] = groups
+    else:
+        for k in range(S.interest.shape[1]):
+            interests[S.outcome_area[k]] += S.interest[i, k]
     engaged = 1.0 if S.engagement[i] >= P.attend_engagement else 0.0  # participation threshold e_min
     for b in range(B):
         T[i, b] = False
         G[i, b] = False
         value[b] = 0.0
         if V[i, b] and top > 0:
-            trust = mean_trust if joint[b] else tau[i, b]
+            trust = mean_trust[S.backbone_area[b]] if joint[b] else tau[i, b]
             value[b] = engaged * S.engagement[i] * (trust + stake[b]) * pi[i, b] / top
     free = S.capacity[i] * (1.0 - S.fundraising[i])
-    tables, joint_table, joint_groups = 0, False, False
+    tables = 0
     any_joint = False
     for b in range(B):
         any_joint = any_joint or (joint[b] and value[b] > 0)
@@ -122,25 +143,45 @@ def choose_tables(
         if b < 0:
             break
         value[b] = -1.0
-        if joint[b] and joint_table:  # the joint table already taken: one table
+        a = S.backbone_area[b]
+        group_hours = P.working_group_hours * max(interests[a], 1.0)
+        if joint[b] and joint_table[a]:  # the joint table already taken: one table
             T[i, b] = True
             tables += 1
-        elif tables < P.max_tables and free > 0 and best >= P.attend_cost * P.table_hours / free:
+        elif tables_a[a] < P.max_tables and free > 0 and best >= P.attend_cost * P.table_hours / free:
             T[i, b] = True
             tables += 1
+            tables_a[a] += 1.0
             free -= P.table_hours
-            joint_table = joint_table or joint[b]
-        if joint[b] and joint_groups:
+            joint_table[a] = joint_table[a] or joint[b]
+        if joint[b] and joint_groups[a]:
             G[i, b] = True
         elif free > 0 and best >= P.attend_cost * group_hours / free:
             G[i, b] = True
             free -= group_hours
-            joint_groups = joint_groups or joint[b]
-        if not (T[i, b] or G[i, b] or any_joint):
+            joint_groups[a] = joint_groups[a] or joint[b]
+        if not (T[i, b] or G[i, b] or any_joint or S.partner_area2[i] >= 0):
             # b took nothing, so free hours and the table count are unchanged and every backbone
-            # left is worth at most b's: none of them passes either (same result, fewer scans)
+            # left is worth at most b's: none of them passes either (same result, fewer scans;
+            # not for a two-area partner, whose other area may have tables or groups left)
             break
     return tables
+
+
+@jit
+def fixed_tables_two_areas(S, P, i: int, top: float) -> int:
+    """The fixed rule of a two-area partner: ``rank_i(b)`` counts the backbones of b's area only."""
+    pi, V, T, G = S.attention, S.valid, S.attend, S.in_groups
+    B = pi.shape[1]
+    n = 0
+    for b in range(B):
+        rank = 0
+        for c in range(B):
+            rank += V[i, c] and S.backbone_area[c] == S.backbone_area[b] and pi[i, c] > pi[i, b]
+        T[i, b] = V[i, b] and top > 0 and pi[i, b] >= P.attend_threshold * top and rank < P.max_tables
+        G[i, b] = T[i, b]
+        n += T[i, b]
+    return n
 
 
 @jit
@@ -169,9 +210,8 @@ def attention(S, P, recompute: bool) -> None:
     value = np.empty(B)  # scratch: val_ib of one partner
     stake = np.zeros(B)  # k_st min(2, M_b / Mbar_a), from the previous month's budgets
     if choice:
-        A = S.pool.shape[0]
-        money = np.zeros(A)
-        count = np.zeros(A)
+        money = np.zeros(S.pool.shape[0])
+        count = np.zeros(S.pool.shape[0])
         for b in range(B):
             if S.backbone_active[b]:
                 money[S.backbone_area[b]] += S.budget[b]
@@ -179,7 +219,11 @@ def attention(S, P, recompute: bool) -> None:
         for b in range(B):
             mean = money[S.backbone_area[b]] / max(count[S.backbone_area[b]], 1.0)
             stake[b] = P.attend_stake * min(2.0, S.budget[b] / mean) if mean > 0 else 0.0
+    A = S.pool.shape[0]
+    scratch = np.empty((4, A))  # of choose_tables
+    trust_a = np.zeros(A)  # the partner's mean trust in each area's backbones (a joint table's worth)
     for i in range(N):
+        two = S.partner_area2[i] >= 0
         total = 0.0
         for b in range(B):  # unnormalized weights, written in place
             pi[i, b] = pi[i, b] if V[i, b] and not recompute else 0.0
@@ -201,7 +245,18 @@ def attention(S, P, recompute: bool) -> None:
                 top, first = pi[i, b], b
         followed[i] = first if has[i] else -1
         if choice:
-            n = choose_tables(S, P, i, top, mean_trust, stake, joint, value)
+            trust_a[S.partner_area[i]] = mean_trust
+            if two:  # per area: sum_{b in a} pi_ib tau_ib / sum_{b in a} pi_ib
+                for a in (S.partner_area[i], S.partner_area2[i]):
+                    weight, trust = 0.0, 0.0
+                    for b in range(B):
+                        if S.backbone_area[b] == a:
+                            weight += pi[i, b]
+                            trust += pi[i, b] * tau[i, b]
+                    trust_a[a] = trust / weight if weight > 0 else 0.0
+            n = choose_tables(S, P, i, top, trust_a, stake, joint, value, scratch)
+        elif two:
+            n = fixed_tables_two_areas(S, P, i, top)
         else:  # the tables with at least attend_threshold of the top table's attention
             cut = kth_largest(pi[i], n_tab, top_k) if B > n_tab else -np.inf
             n = 0

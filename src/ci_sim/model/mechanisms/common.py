@@ -6,6 +6,9 @@
 - :func:`sat`: diminishing returns, ``sat(x, h) = x / (x + h)`` (docs/ODD.md §4, "saturation").
 - :func:`tv`: total-variation distance between two agendas, ``TV(a, b) = ½ Σ_k |a_k − b_k|``
   (docs/ODD.md §2.2), the model's one distance between points of the simplex.
+- :func:`tv_area`: the same distance between two agendas restricted to one area's outcomes and
+  renormalized, ``TV(a|a', b|a')``: how partners active in two areas are compared within one
+  (docs/ODD.md §2.2, "agenda in an area").
 - :func:`power`: ``x ** β`` for attention.
 """
 
@@ -103,6 +106,58 @@ def tv(a: np.ndarray, b: np.ndarray) -> float:
     d = 0.0
     for k in range(a.shape[0]):
         d += abs(a[k] - b[k])
+    return 0.5 * d
+
+
+@jit
+def in_area(S, i: int, area: int) -> bool:
+    """Whether partner ``i`` is active in ``area``: its home area ``a(i)`` or its second area ``a2(i)``."""
+    return S.partner_area[i] == area or S.partner_area2[i] == area
+
+
+@jit
+def partner_mean(S, i: int, per_area: np.ndarray) -> float:
+    """A per-area quantity ``per_area`` [A] as partner ``i`` sees it: ``x_a(i)``, or ``(1 - w_i) x_a(i) + w_i x_a2(i)``.
+
+    The second form is for a partner active in two areas (w_i: ``second_weight``, the share of
+    its capacity in its second area).
+    """
+    a2 = S.partner_area2[i]
+    if a2 < 0:
+        return per_area[S.partner_area[i]]
+    w = S.second_weight[i]
+    return (1.0 - w) * per_area[S.partner_area[i]] + w * per_area[a2]
+
+
+@jit
+def area_mass(x: np.ndarray, outcome_area: np.ndarray, area: int) -> float:
+    """``sum_{k in area} x_k``: the part of agenda ``x`` (length K) on the outcomes of ``area``."""
+    m = 0.0
+    for k in range(x.shape[0]):
+        if outcome_area[k] == area:
+            m += x[k]
+    return m
+
+
+@jit
+def tv_area(a: np.ndarray, b: np.ndarray, outcome_area: np.ndarray, area: int) -> float:
+    """``TV(a|area, b|area)``: :func:`tv` of the two agendas restricted to ``area``'s outcomes, each renormalized.
+
+    ``x|area = x_k / sum_{k' in area} x_k'`` on the outcomes k of ``area`` (an agenda with no mass
+    there counts as uniform over them). For agendas that lie on ``area`` alone it equals
+    :func:`tv` up to rounding; the kernels call :func:`tv` for those, so one-area partners are
+    computed exactly as before (docs/ODD.md §2.2).
+    """
+    ma, mb = area_mass(a, outcome_area, area), area_mass(b, outcome_area, area)
+    n = 0.0
+    for k in range(a.shape[0]):
+        n += outcome_area[k] == area
+    d = 0.0
+    for k in range(a.shape[0]):
+        if outcome_area[k] == area:
+            xa = a[k] / ma if ma > 0 else 1.0 / n
+            xb = b[k] / mb if mb > 0 else 1.0 / n
+            d += abs(xa - xb)
     return 0.5 * d
 
 

@@ -72,7 +72,7 @@ def absorb(m: CollectiveImpactModel, others, into: int, area: int) -> None:
     ``P_into,k <- max(P_into,k, max_{b in others} P_bk)``.
     """
     followed_trust = (m.attention[:, others] * m.trust[:, others]).sum(axis=1)
-    m.trust[:, into] = np.maximum(m.trust[:, into], followed_trust * (m.partner_area == area))
+    m.trust[:, into] = np.maximum(m.trust[:, into], followed_trust * m.in_area(area))
     m.backbone_plan[into] = np.maximum(m.backbone_plan[into], m.backbone_plan[others].max(axis=0, initial=0))
 
 

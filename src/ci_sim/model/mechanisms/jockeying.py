@@ -84,7 +84,7 @@ def claims(m: CollectiveImpactModel, a: int, area: str) -> bool:
     prm = m.params
     draw = m.streams["jockeying"]
     candidates = np.flatnonzero(
-        (m.partner_area == a) & m.partner_active & np.isin(np.array(SECTORS)[m.partner_sector], CLAIMANT_SECTORS)
+        m.in_area(a) & m.partner_active & np.isin(np.array(SECTORS)[m.partner_sector], CLAIMANT_SECTORS)
     )
     claimed = False
     for _ in range(prm.claims_per_year):

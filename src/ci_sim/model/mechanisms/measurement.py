@@ -12,6 +12,7 @@ its reach (a community-wide picture needs one system)::
     reach_b = sum_i R_ib d_i / max(N_a, 1)                 (kappa = 0)
     reach_a = sum_{i in a} R_i d_i / max(N_a, 1)           (kappa >= 1: the shared system)
 
+(a partner active in two areas counts in the reach of each, by the systems of that area it reports to)
 where partner i reports to the systems of the backbones it works with, ``R_ib = T_ib or G_ib``
 (tables or working groups, mechanism 1), and ``R_i = max_b R_ib``.
     C_a = max_{b in a, active} Q_b reach    if the area has an active backbone,
@@ -75,15 +76,24 @@ def update_measurement(S, P) -> None:
             for b in range(B):
                 target += pi[i, b] * support[b]
         d[i] += P.data_rate * (target - d[i])
-        reports = False
+        reports, reports2 = False, False  # to a system of its home area, of its second area
         for b in range(B):
             if T[i, b] or G[i, b]:
                 reach[b] += d[i]
-                reports = True
+                if area[b] == partner_area[i]:
+                    reports = True
+                else:
+                    reports2 = True
         if reports:
             reach_shared[partner_area[i]] += d[i]
         else:
             own_best[partner_area[i]] = max(own_best[partner_area[i]], d[i])
+        a2 = S.partner_area2[i]
+        if a2 >= 0:  # a two-area partner counts in the reach of both of its areas
+            if reports2:
+                reach_shared[a2] += d[i]
+            else:
+                own_best[a2] = max(own_best[a2], d[i])
     best = np.zeros(A)
     for b in range(B):
         a = area[b]

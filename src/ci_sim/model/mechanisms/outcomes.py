@@ -11,6 +11,7 @@ on its own priorities; all times engagement (program hours from the previous mon
     es_k   = E_k / (sum_{i in a(k)} c_i / K_a)                       effort share against an even split
     abar_k = sum_i E_ik a_i / E_k
     coh_k  = 1 - sum_i E_ik TV(a_i, abar_k) / E_k   (0 if E_k = 0)   mutually reinforcing activities
+             (a two-area partner enters abar_k and coh_k with its agenda in k's area, a_i|a(k))
     qbar_k = sum_i E_ik q-hat_ik / E_k                                effective plan quality
     Pi_a   = 1 + b_pol sat(coh^ask_a sum_{b in a} H_bP, H_pol)       policy work
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ci_sim.model.mechanisms.common import jit, sat, tv
+from ci_sim.model.mechanisms.common import area_mass, jit, sat, tv, tv_area
 
 POLICY = 4  # column of H_bf
 
@@ -44,6 +45,11 @@ def update_practice(S, P) -> None:
         for k in range(K):
             E[i, k] = e[i] * (own * a[i, k] + (aligned[i] * iota[i, k] / max(groups, 1.0)))
             E_k[k] += E[i, k]
+    one = np.empty(N, dtype=np.bool_)  # a partner of one area (two-area partners: loops of their own, below)
+    two = False
+    for i in range(N):
+        one[i] = S.partner_area2[i] < 0
+        two = two or S.partner_area2[i] >= 0
     centre = np.zeros(K)
     for k in range(K):
         safe = max(E_k[k], 1e-12)
@@ -51,13 +57,29 @@ def update_practice(S, P) -> None:
         plan = 0.0
         for i in range(N):
             plan += E[i, k] * q_hat[i, k]
+            if not one[i]:
+                continue
             for j in range(K):
                 centre[j] += E[i, k] * a[i, j]
+        if two:  # two-area partners' agendas in k's area, a_i|a(k) (after the loop above, kept as it was)
+            area = S.outcome_area[k]
+            for i in range(N):
+                if not one[i] and E[i, k] > 0:
+                    mass = area_mass(a[i], S.outcome_area, area)
+                    for j in range(K):
+                        if S.outcome_area[j] == area:
+                            centre[j] += E[i, k] * a[i, j] / mass
         for j in range(K):
             centre[j] /= safe
         spread = 0.0
         for i in range(N):
+            if not one[i]:
+                continue
             spread += E[i, k] * tv(a[i], centre)
+        if two:
+            for i in range(N):
+                if not one[i] and E[i, k] > 0:
+                    spread += E[i, k] * tv_area(a[i], centre, S.outcome_area, S.outcome_area[k])
         S.coherence[k] = 1.0 - spread / safe if E_k[k] > 0 else 0.0
         S.plan_effective[k] = plan / safe
         S.effort[k] = E_k[k] / S.fair_effort[k]

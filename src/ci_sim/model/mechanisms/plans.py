@@ -18,7 +18,8 @@ Convener-run groups (one table per outcome, open to every interested partner)::
 
 Yearly update with new data (months 12, 24, ...): ``q_k += u_q C_a (1 - q_k) z_k`` and
 ``P_bk += u_q C_a (1 - P_bk)`` for active backbones. The plan partner i works to for outcome k
-is ``q_k`` if k has a convener, else ``sum_b pi_ib P_bk``.
+is ``q_k`` if k has a convener, else ``sum_b pi_ib P_bk`` (for a partner active in two areas,
+divided by its attention to the backbones of k's area).
 """
 
 from __future__ import annotations
@@ -44,15 +45,18 @@ def update_plans(S, P, month: int) -> None:
     engaged_joint = np.zeros(K)  # sum_i has_i iota~_ik
     engaged_b = np.zeros((B, K))  # sum_i G_ib iota~_ik
     for i in range(N):
-        in_groups = False  # attends the area's (joint) groups
+        in_groups, in_groups2 = False, False  # attends the (joint) groups of its home area, of its second area
         for b in range(B):
-            in_groups = in_groups or T[i, b]
+            if S.backbone_area[b] == S.partner_area[i]:
+                in_groups = in_groups or T[i, b]
+            else:
+                in_groups2 = in_groups2 or T[i, b]
         for k in range(K):
             if iota[i, k]:
                 interested[k] += 1.0
                 if S.convened[i, k]:  # a member of k's convened group
                     engaged[k] += e[i]
-                if has[i] and in_groups:
+                if has[i] and (in_groups if S.outcome_area[k] == S.partner_area[i] else in_groups2):
                     engaged_joint[k] += e[i]
         for b in range(B):
             if T[i, b]:  # (a partner sits at few tables: test the table once, not once per outcome)
@@ -94,3 +98,9 @@ def update_plans(S, P, month: int) -> None:
                 for b in range(B):
                     if pi[i, b] > 0:  # (other areas' backbones: no attention)
                         q_hat[i, k] += pi[i, b] * Pb[b, k]
+                if S.partner_area2[i] >= 0:  # two areas: the attention to k's area's backbones, renormalized
+                    weight = 0.0
+                    for b in range(B):
+                        if S.backbone_area[b] == S.outcome_area[k]:
+                            weight += pi[i, b]
+                    q_hat[i, k] = q_hat[i, k] / weight if weight > 0 else 0.0

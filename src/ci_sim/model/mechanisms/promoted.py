@@ -1,6 +1,8 @@
 r"""Mechanism 3: promoted agendas (docs/ODD.md §7.3).
 
-Followers' mean agenda ``abar_b = sum_i pi_ib a_i / m_b`` (``g_b`` if ``m_b = 0``) and::
+Followers' mean agenda ``abar_b = sum_i pi_ib a_i|a(b) / m_b`` (``g_b`` if ``m_b = 0``; ``a_i|a``: a
+partner's agenda restricted to area a's outcomes and renormalized, which is a_i itself for a
+partner of one area, ODD §2.2) and::
 
     p_b = nu_b abar_b + (1 - nu_b) g_b
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ci_sim.model.mechanisms.common import jit
+from ci_sim.model.mechanisms.common import area_mass, jit
 
 SHARED_AGENDA = 2
 
@@ -30,11 +32,26 @@ def promoted_agendas(S, P) -> None:
     B = m.shape[0]
     A = S.pool.shape[0]
     followers_mean = np.zeros((B, K))
+    two = 0
     for i in range(N):
+        if S.partner_area2[i] >= 0:  # (after the others: the loop of one-area partners stays as it was)
+            two += 1
+            continue
         for b in range(B):
             if pi[i, b] > 0:
                 for k in range(K):
                     followers_mean[b, k] += pi[i, b] * x[i, k]
+    for i in range(N if two else 0):
+        if S.partner_area2[i] < 0:
+            continue
+        for b in range(B):
+            if pi[i, b] > 0:  # a_i|a(b): the follower's agenda in the backbone's area
+                a = S.backbone_area[b]
+                mass = area_mass(x[i], S.outcome_area, a)
+                for k in range(K):
+                    if S.outcome_area[k] == a:  # (no mass in the area: uniform, as in tv_area)
+                        share = x[i, k] / mass if mass > 0 else 1.0 / S.outcomes_per_area[a]
+                        followers_mean[b, k] += pi[i, b] * share
     for b in range(B):
         for k in range(K):
             mean = followers_mean[b, k] / m[b] if m[b] > 0 else g[b, k]

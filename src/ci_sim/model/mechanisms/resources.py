@@ -12,7 +12,8 @@ With ``qbar_a`` the area's mean effective plan quality (from the previous month'
     phi_i   <- phi_i + rho_r (phi_i(0) (1 - alpha_a(i) [n_grp_i > 0]) - phi_i)
 
 Partners in an action plan (at least one working group) raise less money themselves as
-more funding flows through aligned channels.
+more funding flows through aligned channels (a two-area partner: ``(1 - w_i) alpha_a(i) + w_i alpha_a2(i)``;
+in the grants below its capacity and fundraising hours count ``1 - w_i`` in its home area and ``w_i`` in its second).
 
 Funders' backbone money responds to the coherence of the ask and to the results they see
 (``mechanisms.funder_response``; results only with ``mechanisms.results_feedback``): the pool
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ci_sim.model.mechanisms.common import jit, sat, tv
+from ci_sim.model.mechanisms.common import jit, partner_mean, sat, tv
 
 RESOURCES = 5  # column of H_bf
 
@@ -44,7 +45,7 @@ RESOURCES = 5  # column of H_bf
 def update_resources(S, P) -> None:
     """Update ask coherence, aligned funding alpha_a and fundraising shares phi_i; pay the grants."""
     H, p, area, coh, alpha = S.fn_hours, S.promoted, S.backbone_area, S.ask_coherence, S.aligned_funding
-    phi, phi0, n_grp, partner_area = S.fundraising, S.fundraising0, S.groups, S.partner_area
+    phi, phi0, n_grp = S.fundraising, S.fundraising0, S.groups
     B, K = p.shape
     A = coh.shape[0]
     hours = np.zeros(A)  # H^R_a
@@ -71,7 +72,7 @@ def update_resources(S, P) -> None:
             wanted = (1.0 - P.funder_coherence + P.funder_coherence * coh[a]) * (1.0 + P.funder_results * seen)
             S.funder_factor[a] += P.funder_rate * (wanted - S.funder_factor[a])
     for i in range(phi.shape[0]):
-        linked = alpha[partner_area[i]] if n_grp[i] > 0 else 0.0
+        linked = partner_mean(S, i, alpha) if n_grp[i] > 0 else 0.0
         phi[i] += P.resources_rate * (phi0[i] * (1 - linked) - phi[i])
     pay_grants(S, P)
 
@@ -89,19 +90,30 @@ def pay_grants(S, P) -> None:
     A = G.shape[0]
     linked = np.zeros(A)  # capacity of the partners in working groups
     fundraising = np.zeros(A)  # fundraising hours
-    for i in range(N):
-        a = partner_area[i]
+    for i in range(N):  # a two-area partner: (1 - w_i) of its capacity and hours in its home area, w_i in its second
+        a, a2, w = partner_area[i], S.partner_area2[i], S.second_weight[i]
         if n_grp[i] > 0 and S.partner_active[i]:
-            linked[a] += c[i]
-        fundraising[a] += F[i]
+            linked[a] += c[i] * (1.0 - w)
+            if a2 >= 0:
+                linked[a2] += c[i] * w
+        fundraising[a] += F[i] * (1.0 - w)
+        if a2 >= 0:
+            fundraising[a2] += F[i] * w
     for a in range(A):
         aligned = alpha[a] * G[a]
         paid[a] = aligned * (linked[a] > 0) + (G[a] - aligned) * (fundraising[a] > 0)
         unspent[a] = G[a] - paid[a]
     buys = 1.0 / P.program_cost if P.grant_capacity_on else 0.0
     for i in range(N):
-        a = partner_area[i]
-        aligned = alpha[a] * G[a] * c[i] / linked[a] if n_grp[i] > 0 and S.partner_active[i] and linked[a] > 0 else 0.0
-        other = (G[a] - alpha[a] * G[a]) * F[i] / fundraising[a] if fundraising[a] > 0 else 0.0
+        aligned, other = 0.0, 0.0
+        for r in range(2):
+            a = partner_area[i] if r == 0 else S.partner_area2[i]
+            if a < 0:
+                break
+            part = 1.0 - S.second_weight[i] if r == 0 else S.second_weight[i]
+            if n_grp[i] > 0 and S.partner_active[i] and linked[a] > 0:
+                aligned += alpha[a] * G[a] * c[i] * part / linked[a]
+            if fundraising[a] > 0:
+                other += (G[a] - alpha[a] * G[a]) * F[i] * part / fundraising[a]
         S.funded_aligned[i] = aligned * buys
         S.funded_hours[i] = (aligned + other) * buys

@@ -1,5 +1,9 @@
 r"""Mechanism 10: trust, legitimacy and engagement (docs/ODD.md §7.10).
 
+A partner active in two areas is compared with a backbone by its agenda in the backbone's area,
+``TV_a(b)(a_i, .)`` in place of ``TV(a_i, .)``, and sees the results of the backbone's area
+(credit ``cr_a(b)``; in engagement, the (1 - w, w) mean of its areas' ``R_a``).
+
 Support per follower and the service partner i receives (better near a biased backbone's programme)::
 
     sup_b = sat(h_bA + h_bE, H_sup),    srv_ib = sup_b [nu_b + (1 - nu_b)(1 - TV(a_i, g_b))]
@@ -45,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ci_sim.model.mechanisms.common import jit, sat, tv
+from ci_sim.model.mechanisms.common import jit, partner_mean, sat, tv, tv_area
 
 ALIGNED, ENGAGEMENT = 1, 3  # columns of H_bf
 
@@ -96,18 +100,23 @@ def update_trust_engagement(S, P) -> None:
         P.tolerance,
         P.trust_rate,
     )
+    # a two-area partner's distances: of its agenda in the backbone's area, a_i|a(b) (computed
+    # apart, so that the loop below stays as fast as for one-area partners)
+    d_own2, d_promoted2 = two_area_distances(S, g), two_area_distances(S, p)
     for i in range(N):
         served = 0.0
-        cr = credit[S.partner_area[i]]
+        two = S.partner_area2[i] >= 0
         for b in range(B):
             if not V[i, b]:
                 continue
-            d_own = tv(a[i], g[b])
+            cr = credit[S.backbone_area[b]]  # (the results of the backbone's area)
+            d_own = d_own2[i, b] if two else tv(a[i], g[b])
             fair = 1.0 - (1.0 - nu[b]) * d_own  # nu + (1 - nu)(1 - d)
             service = fair * support[b]
             served += pi[i, b] * service
             if dynamic:
-                far = max(0.0, 1.0 - c_dist * max(0.0, tv(a[i], p[b]) - eps))
+                d_promoted = d_promoted2[i, b] if two else tv(a[i], p[b])
+                far = max(0.0, 1.0 - c_dist * max(0.0, d_promoted - eps))
                 target = kept[b] * (tau_0 + gamma_c * sigma[b] * service * cr) * ((1.0 - c_uneq) + c_uneq * fair) * far
                 tau[i, b] += rho * (min(max(target, 0.0), 1.0) - tau[i, b])
         if P.engagement_on and partner_active[i]:
@@ -127,7 +136,7 @@ def update_trust_engagement(S, P) -> None:
                 P.engagement_base
                 + P.engagement_trust * (trust - 0.5)
                 + P.engagement_support * max(served, convened)
-                + P.engagement_results * seen[S.partner_area[i]]
+                + P.engagement_results * partner_mean(S, i, seen)
                 - P.burnout_cost * max(0.0, mu[i] - P.burnout_tolerance)
             )
             e[i] += P.engagement_rate * (min(max(target, 0.0), 1.0) - e[i])
@@ -136,6 +145,22 @@ def update_trust_engagement(S, P) -> None:
             if S.backbone_active[b]:  # legitimacy is earned and lost by the value partners see ("who says?")
                 value = support[b] * credit[S.backbone_area[b]]
                 L[b] += P.legitimacy_rate * (value * (1.0 - L[b]) - P.legitimacy_loss * (1.0 - value) * L[b])
+
+
+@jit
+def two_area_distances(S, y: np.ndarray) -> np.ndarray:
+    """``TV(a_i|a(b), y_b|a(b))`` for the valid pairs of two-area partners, shape (N, B) (N = 0 rows without any)."""
+    N, B = S.valid.shape
+    two = False
+    for i in range(N):
+        two = two or S.partner_area2[i] >= 0
+    out = np.zeros((N if two else 0, B))
+    for i in range(out.shape[0]):
+        if S.partner_area2[i] >= 0:
+            for b in range(B):
+                if S.valid[i, b]:
+                    out[i, b] = tv_area(S.agenda[i], y[b], S.outcome_area, S.backbone_area[b])
+    return out
 
 
 @jit
