@@ -17,8 +17,8 @@ from ci_sim.experiments.roster import (
     anonymize,
     anonymous_name,
     likert_rating,
-    read_tables,
     load_roster,
+    read_tables,
     template_paths,
 )
 from ci_sim.model.scenario import validate_scenario
@@ -126,9 +126,12 @@ BAD = [
     (lambda f: _edit(f, 0, "own_money_per_month", "-5"), ["row 2", "own_money_per_month", "0 or more"]),
     (lambda f: _edit(f, 8, "backbone_money_per_month", "100"), ["row 10", "blank unless the role is funder"]),
     (lambda f: _edit(f, 8, "origin", "self-declared"), ["row 10", "origin", "blank unless the role is backbone"]),
-    (lambda f: f.assign(role=f["role"].replace("backbone claimant", "partner")).drop(
-        columns=["origin", "own_money_per_month", "preferred", *QUESTIONS]
-    ), ["column role", "no backbone claimant"]),
+    (
+        lambda f: f.assign(role=f["role"].replace("backbone claimant", "partner")).drop(
+            columns=["origin", "own_money_per_month", "preferred", *QUESTIONS]
+        ),
+        ["column role", "no backbone claimant"],
+    ),
     (lambda f: _edit(f, 0, "issue_areas", "housing"), ["housing", "at least one partner"]),
     (lambda f: f.rename(columns={"sector": "secter"}), ["column secter", "did you mean 'sector'"]),
     (lambda f: f.drop(columns=["hours_per_month"]), ["column hours_per_month", "(missing)"]),

@@ -1269,8 +1269,10 @@ def roster_check(roster_file):
     from ci_sim.experiments.roster import load_roster
 
     r = load_roster(roster_file)
-    click.echo(f"{roster_file}: {len(r.organizations)} organizations, {len(r.claimants)} backbone claimants; "
-               f"contested areas: {', '.join(r.contested()) or 'none'}")
+    click.echo(
+        f"{roster_file}: {len(r.organizations)} organizations, {len(r.claimants)} backbone claimants; "
+        f"contested areas: {', '.join(r.contested()) or 'none'}"
+    )
     for line in assumptions(r, 120, 20, 2026, None)[:-1]:
         click.echo(f"- {line}")
 
@@ -1278,20 +1280,44 @@ def roster_check(roster_file):
 @main.command()
 @click.argument("roster_file", metavar="ROSTER", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--metric", default="indicators_improving", show_default=True, help="Metric to rank strategies by.")
-@click.option("--steps", "-t", type=click.IntRange(min=1, max=10_000), default=120, show_default=True,
-              help="Months to simulate (the brief reports 5 and 10 years where the horizon reaches).")
-@click.option("--replications", "-r", type=click.IntRange(min=2), default=20, show_default=True,
-              help="Paired runs per strategy.")
+@click.option(
+    "--steps",
+    "-t",
+    type=click.IntRange(min=1, max=10_000),
+    default=120,
+    show_default=True,
+    help="Months to simulate (the brief reports 5 and 10 years where the horizon reaches).",
+)
+@click.option(
+    "--replications", "-r", type=click.IntRange(min=2), default=20, show_default=True, help="Paired runs per strategy."
+)
 @click.option("--seed", "-s", type=click.IntRange(min=0), default=2026, show_default=True, help="Base seed.")
-@click.option("--merge-year", type=click.IntRange(min=1), default=2, show_default=True,
-              help="Year of the 'merge in year N' strategy (left out if at or after the horizon).")
-@click.option("--posterior", default="strive", show_default=True, metavar="NAME|FILE|none",
-              help="Parameter uncertainty: draw each run's calibrated parameters from this posterior; none: defaults.")
-@click.option("--anonymize", is_flag=True,
-              help="Replace every organization's name by 'Organization A', 'Organization B'... in all outputs.")
+@click.option(
+    "--merge-year",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Year of the 'merge in year N' strategy (left out if at or after the horizon).",
+)
+@click.option(
+    "--posterior",
+    default="strive",
+    show_default=True,
+    metavar="NAME|FILE|none",
+    help="Parameter uncertainty: draw each run's calibrated parameters from this posterior; none: defaults.",
+)
+@click.option(
+    "--anonymize",
+    is_flag=True,
+    help="Replace every organization's name by 'Organization A', 'Organization B'... in all outputs.",
+)
 @click.option("--workers", "-w", type=click.IntRange(min=1), help="Local processes (default: all cores; 1: serial).")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder (default: results/advise/<UTC time>/).")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: results/advise/<UTC time>/).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def advise(roster_file, metric, steps, replications, seed, merge_year, posterior, anonymize, workers, out, quiet):
     """Compare the strategies open to your partnership and write a one-page brief for the board.
@@ -1321,12 +1347,27 @@ def advise(roster_file, metric, steps, replications, seed, merge_year, posterior
     out = out or default_out_dir("advise")
     check_new_dir(out)
     t0 = time.perf_counter()
-    ranking = run_advice(r, out, metric=metric, steps=steps, replications=replications, seed=seed,
-                         merge_year=merge_year, posterior=post, evaluator=make_evaluator(workers), progress=not quiet)
+    ranking = run_advice(
+        r,
+        out,
+        metric=metric,
+        steps=steps,
+        replications=replications,
+        seed=seed,
+        merge_year=merge_year,
+        posterior=post,
+        evaluator=make_evaluator(workers),
+        progress=not quiet,
+    )
     for row in ranking.itertuples():
-        click.echo(f"{row.rank}. {row.strategy}: {row.mean:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]"
-                   + ("" if row.rank == 1 else f"; vs best {row.diff:+.3g} [{row.diff_ci_low:+.3g}, "
-                      f"{row.diff_ci_high:+.3g}] {row.verdict}"))
+        click.echo(
+            f"{row.rank}. {row.strategy}: {row.mean:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]"
+            + (
+                ""
+                if row.rank == 1
+                else f"; vs best {row.diff:+.3g} [{row.diff_ci_low:+.3g}, {row.diff_ci_high:+.3g}] {row.verdict}"
+            )
+        )
     click.echo(f"brief: {out / 'brief.html'}, {out / 'brief_a4.pdf'}, {out / 'brief_letter.pdf'}")
     click.echo(f"results in {out} ({time.perf_counter() - t0:.1f} s)")
 

@@ -114,28 +114,36 @@ def build_strategies(
 
     out.append(
         variant(
-            "Merge now", "merge_now", "merge", "The claimants merge at once into one backbone; the others leave "
-            "the role.", [_merge_event(roster, a, 0, "exit") for a in areas]
+            "Merge now",
+            "merge_now",
+            "merge",
+            "The claimants merge at once into one backbone; the others leave the role.",
+            [_merge_event(roster, a, 0, "exit") for a in areas],
         )
     )
     if 12 * merge_year < steps:
         out.append(
             variant(
-                f"Merge in year {merge_year}", f"merge_year_{merge_year}", "merge",
+                f"Merge in year {merge_year}",
+                f"merge_year_{merge_year}",
+                "merge",
                 f"As things are until month {12 * merge_year}, then the merge.",
                 [_merge_event(roster, a, 12 * merge_year, "exit") for a in areas],
             )
         )
     out.append(
         variant(
-            "One backbone, the others convene", "one_backbone_conveners", "conveners",
+            "One backbone, the others convene",
+            "one_backbone_conveners",
+            "conveners",
             "The merge now; the other claimants each convene working groups on outcomes.",
             [_merge_event(roster, a, 0, "conveners") for a in areas],
         )
     )
     for level, words in COORDINATION_WORDS.items():
-        out.append(variant(words, f"coordinate_{level}", "coordination", f"{words}; all stay backbones.",
-                           coordination=level))
+        out.append(
+            variant(words, f"coordinate_{level}", "coordination", f"{words}; all stay backbones.", coordination=level)
+        )
     return out
 
 
@@ -183,8 +191,14 @@ def rank(summary: pd.DataFrame, metric: str, seed: int) -> pd.DataFrame:
             verdict = "too close to call"  # no interval (one replication): nothing can be called
         else:
             verdict = "worse"
-        rows.append({"rank": i + 1, "strategy": name, **{k: r[k] for k in
-                     ("mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high")}, "verdict": verdict})
+        rows.append(
+            {
+                "rank": i + 1,
+                "strategy": name,
+                **{k: r[k] for k in ("mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high")},
+                "verdict": verdict,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -224,8 +238,17 @@ def changes(
             b = v[v.scenario == baseline].set_index("replication")[metric].reindex(a.index)
             rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(month, j)))
             s = bootstrap_paired(a.to_numpy() * scale, b.to_numpy() * scale, rng, level=CONFIDENCE)
-            rows.append({"month": month, "measure": label, "unit": unit, "level": float(a.mean() * scale),
-                         "diff": s["diff"], "low": s["diff_ci_low"], "high": s["diff_ci_high"]})
+            rows.append(
+                {
+                    "month": month,
+                    "measure": label,
+                    "unit": unit,
+                    "level": float(a.mean() * scale),
+                    "diff": s["diff"],
+                    "low": s["diff_ci_low"],
+                    "high": s["diff_ci_high"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -331,8 +354,13 @@ def run_advice(
     import time
     from datetime import UTC, datetime
 
-    from ci_sim.experiments.compare import check_comparable, check_metrics, load_entries, run_comparison
-    from ci_sim.experiments.compare import write_comparison
+    from ci_sim.experiments.compare import (
+        check_comparable,
+        check_metrics,
+        load_entries,
+        run_comparison,
+        write_comparison,
+    )
     from ci_sim.experiments.evaluators import SerialEvaluator
     from ci_sim.model.columns import metric_label
     from ci_sim.runs.results import staged_dir, write_csv
@@ -352,8 +380,20 @@ def run_advice(
         )
         table = compare_table(summary, metrics, seed=seed, differences=differences)
         ranking = rank(summary, metric, seed)
-        write_comparison(tmp, table, summary, series, entries, seed, replications, None, started,
-                         time.perf_counter() - t0, differences=differences, posterior=posterior)
+        write_comparison(
+            tmp,
+            table,
+            summary,
+            series,
+            entries,
+            seed,
+            replications,
+            None,
+            started,
+            time.perf_counter() - t0,
+            differences=differences,
+            posterior=posterior,
+        )
         write_csv(ranking, tmp / "ranking.csv")
         by_label = {s.label: s for s in strategies}
         best = ranking.strategy.iloc[0]

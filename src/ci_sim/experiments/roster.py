@@ -74,7 +74,7 @@ QUESTIONS: dict[str, tuple[str, str, str]] = {
     "q_behind_scenes": (
         "It stays behind the scenes.",
         "servant_leadership",
-        'CI Forum "Stay \'behind the scenes\' to establish collective ownership"',
+        "CI Forum \"Stay 'behind the scenes' to establish collective ownership\"",
     ),
     "q_partners_credit": (
         "Partners get the credit for results, not the organization.",
@@ -116,7 +116,7 @@ def likert_rating(answers: list[int]) -> float:
 
 
 def words(text: str) -> str:
-    """A roster's words as the scenario's: lower case, spaces and hyphens as ``_`` ("Self-declared" -> self_declared)."""
+    """A roster's words as the scenario's: lower case, spaces and hyphens as ``_`` (Self-declared: self_declared)."""
     return re.sub(r"[\s\-]+", "_", str(text).strip().lower())
 
 
@@ -381,14 +381,21 @@ def load_roster(path: str | Path) -> Roster:
         rows.append(row)
     frame = pd.DataFrame(rows)
     if not claimants:
-        raise ScenarioError(src, "column role", "(no backbone claimant)", "at least one row with role backbone claimant")
+        raise ScenarioError(
+            src, "column role", "(no backbone claimant)", "at least one row with role backbone claimant"
+        )
     area_order = list(dict.fromkeys(a for areas in frame["issue_areas"] for a in areas))
     partners = frame[frame["role"] != "backbone_claimant"].reset_index(drop=True)
-    members = {a: [n for n, ar in zip(partners["name"], partners["issue_areas"], strict=True) if a in ar] for a in area_order}
+    members = {
+        a: [n for n, ar in zip(partners["name"], partners["issue_areas"], strict=True) if a in ar] for a in area_order
+    }
     for a, names in members.items():
         if not names:
             raise _err(
-                src, None, "issue_areas", a.replace("_", " "),
+                src,
+                None,
+                "issue_areas",
+                a.replace("_", " "),
                 "areas each with at least one partner (a row with a role other than backbone claimant)",
             )
     for a in area_order:
@@ -414,7 +421,9 @@ def _claimant(src: str, r: int, rec: dict, name: str, areas: list[str]) -> Claim
     if len(areas) != 1:
         raise _err(src, r, "issue_areas", rec["issue_areas"], "one issue area for a backbone claimant")
     if _blank(rec.get("origin")):
-        raise _err(src, r, "origin", "(blank)", "for a claimant: agreed by partners, created by funders or self-declared")
+        raise _err(
+            src, r, "origin", "(blank)", "for a claimant: agreed by partners, created by funders or self-declared"
+        )
     origin = ORIGINS[_choice(src, r, "origin", rec["origin"], list(ORIGINS))]
     answers = {}
     for col in QUESTIONS:
@@ -422,7 +431,10 @@ def _claimant(src: str, r: int, rec: dict, name: str, areas: list[str]) -> Claim
         text = "" if _blank(raw) else str(raw).strip()
         if text not in {str(v) for v in LIKERT} and text not in {f"{v}.0" for v in LIKERT}:
             raise _err(
-                src, r, col, raw if text else "(blank)",
+                src,
+                r,
+                col,
+                raw if text else "(blank)",
                 f"an answer 1 (strongly disagree) to 5 (strongly agree) to: {QUESTIONS[col][0]}",
             )
         answers[col] = int(float(text))
@@ -456,7 +468,9 @@ def _outcomes(frame: pd.DataFrame | None, areas: list[str]) -> dict[str, list[st
             if a not in out:
                 near = difflib.get_close_matches(a, areas, n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
-                raise _err(src, first + i, "area", rec["area"], f"an issue area of the roster: {', '.join(areas)}{hint}")
+                raise _err(
+                    src, first + i, "area", rec["area"], f"an issue area of the roster: {', '.join(areas)}{hint}"
+                )
             if not re.fullmatch(r"[a-z][a-z0-9_]*", k):
                 raise _err(src, first + i, "outcome", rec["outcome"], "a short name of letters, digits and spaces")
             if k in out[a]:
@@ -466,7 +480,9 @@ def _outcomes(frame: pd.DataFrame | None, areas: list[str]) -> dict[str, list[st
         if not out[a]:
             if a != "education":
                 raise ScenarioError(
-                    "outcomes", a, a,
+                    "outcomes",
+                    a,
+                    a,
                     "the area's outcomes in the roster's outcomes sheet (or <roster>_outcomes.csv): only "
                     "education has default outcomes",
                 )
@@ -596,24 +612,43 @@ def template_tables() -> dict[str, pd.DataFrame]:
     blank = dict.fromkeys(COLUMNS, "")
     rows = []
     for name, sector, origin, money, pref, answers in _CLAIMANTS:
-        rows.append(blank | {"name": name, "sector": sector, "issue_areas": area, "hours_per_month": 160,
-                             "role": "backbone claimant", "origin": origin, "own_money_per_month": money,
-                             "preferred": pref, **dict(zip(QUESTIONS, answers, strict=True))})
+        rows.append(
+            blank
+            | {
+                "name": name,
+                "sector": sector,
+                "issue_areas": area,
+                "hours_per_month": 160,
+                "role": "backbone claimant",
+                "origin": origin,
+                "own_money_per_month": money,
+                "preferred": pref,
+                **dict(zip(QUESTIONS, answers, strict=True)),
+            }
+        )
     for name, backbone, grants in _FUNDERS:
-        rows.append(blank | {"name": name, "sector": "funder", "issue_areas": area, "hours_per_month": 12,
-                             "role": "funder", "backbone_money_per_month": backbone,
-                             "program_grants_per_month": grants})
-    for name, sector in _CONVENERS:
-        rows.append(blank | {"name": name, "sector": sector.replace("_", " "), "issue_areas": area,
-                             "hours_per_month": 40, "role": "convener candidate"})
-    for i, (name, sector) in enumerate(_PARTNER_NAMES):
-        rows.append(blank | {"name": name, "sector": sector.replace("_", " "), "issue_areas": area,
-                             "hours_per_month": 8 + (i * 7) % 33, "role": "partner"})
+        rows.append(
+            blank
+            | {
+                "name": name,
+                "sector": "funder",
+                "issue_areas": area,
+                "hours_per_month": 12,
+                "role": "funder",
+                "backbone_money_per_month": backbone,
+                "program_grants_per_month": grants,
+            }
+        )
+    others = [(n, s, 40, "convener candidate") for n, s in _CONVENERS]
+    others += [(n, s, 8 + (i * 7) % 33, "partner") for i, (n, s) in enumerate(_PARTNER_NAMES)]
+    for name, sector, hours, role in others:
+        row = {"name": name, "sector": sector.replace("_", " "), "issue_areas": area, "hours_per_month": hours}
+        rows.append(blank | row | {"role": role})
     orgs = pd.DataFrame(rows, columns=COLUMNS)
     outcomes = pd.DataFrame({"area": [area] * len(_OUTCOMES), "outcome": [k.replace("_", " ") for k in _OUTCOMES]})
-    others = [r["name"] for r in rows if r["role"] != "backbone claimant"]
-    n = len(others)
-    edges = sorted({tuple(sorted((others[i], others[(i + step) % n]))) for i in range(n) for step in (1, 2, 7)})
+    names = [r["name"] for r in rows if r["role"] != "backbone claimant"]
+    n = len(names)
+    edges = sorted({tuple(sorted((names[i], names[(i + step) % n]))) for i in range(n) for step in (1, 2, 7)})
     collab = pd.DataFrame(edges, columns=SHEET_COLUMNS["collaborations"])
     return {"organizations": orgs, "outcomes": outcomes, "collaborations": collab}
 

@@ -168,12 +168,17 @@ def brief_html(c: BriefContent, size: str = "A4") -> str:
     if c.runner_up_changes is not None:
         tables.append(_table(c.runner_up_changes.assign(strategy=c.ranking.iloc[1].strategy), "{:.2f}"))
     if c.strategy_notes:
-        tables += ["<h2>The strategies</h2><ul>", *(f"<li><b>{_e(k)}</b>: {_e(v)}</li>"
-                                                    for k, v in c.strategy_notes.items()), "</ul>"]
+        tables += [
+            "<h2>The strategies</h2><ul>",
+            *(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in c.strategy_notes.items()),
+            "</ul>",
+        ]
     if c.compare_table is not None:
         cols = ["scenario", "metric", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high"]
-        tables += [f"<h2>All metrics against &ldquo;{_e(c.baseline)}&rdquo; (compare.csv)</h2>",
-                   _table(c.compare_table[cols])]
+        tables += [
+            f"<h2>All metrics against &ldquo;{_e(c.baseline)}&rdquo; (compare.csv)</h2>",
+            _table(c.compare_table[cols]),
+        ]
     tables.append("</section>")
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
