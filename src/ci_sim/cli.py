@@ -572,11 +572,9 @@ def compare(
     from ci_sim.experiments.compare import (
         check_comparable,
         check_metrics,
-        compare_table,
+        compare_and_write,
         format_table,
         load_entries,
-        run_comparison,
-        write_comparison,
     )
     from ci_sim.experiments.evaluators import make_evaluator
 
@@ -591,23 +589,9 @@ def compare(
     out = out or default_out_dir("compare")
     check_new_dir(out)  # before any run, not after them
     evaluator = make_evaluator(workers, scheduler)
-    started, t0 = datetime.now(UTC), time.perf_counter()
-    summary, series = run_comparison(entries, reps, base_seed, steps, evaluator, progress=not quiet, posterior=post)
-    table = compare_table(summary, metrics, seed=base_seed, differences=differences)
     with staged_dir(out) as tmp:  # the folder appears complete or not at all
-        write_comparison(
-            tmp,
-            table,
-            summary,
-            series,
-            entries,
-            base_seed,
-            reps,
-            steps,
-            started,
-            time.perf_counter() - t0,
-            differences=differences,
-            posterior=post,
+        table, _, _ = compare_and_write(
+            tmp, entries, reps, base_seed, steps, evaluator, metrics, differences, progress=not quiet, posterior=post
         )
     for label, sc in entries:
         _note_dropped(label, sc)

@@ -351,16 +351,7 @@ def run_advice(
         ScenarioError: an unknown metric, a posterior the scenarios cannot take, an output folder
             that holds files; nothing is written.
     """
-    import time
-    from datetime import UTC, datetime
-
-    from ci_sim.experiments.compare import (
-        check_comparable,
-        check_metrics,
-        load_entries,
-        run_comparison,
-        write_comparison,
-    )
+    from ci_sim.experiments.compare import check_comparable, check_metrics, compare_and_write, load_entries
     from ci_sim.experiments.evaluators import SerialEvaluator
     from ci_sim.model.columns import metric_label
     from ci_sim.runs.results import staged_dir, write_csv
@@ -374,26 +365,20 @@ def run_advice(
         for label, sc in entries if posterior is not None else ():
             posterior.check(sc, label)
         differences = check_comparable(entries)
-        started, t0 = datetime.now(UTC), time.perf_counter()
-        summary, series = run_comparison(
-            entries, replications, seed, None, evaluator or SerialEvaluator(), progress, "advise", posterior
-        )
-        table = compare_table(summary, metrics, seed=seed, differences=differences)
-        ranking = rank(summary, metric, seed)
-        write_comparison(
+        table, summary, series = compare_and_write(
             tmp,
-            table,
-            summary,
-            series,
             entries,
-            seed,
             replications,
+            seed,
             None,
-            started,
-            time.perf_counter() - t0,
-            differences=differences,
+            evaluator or SerialEvaluator(),
+            metrics,
+            differences,
+            progress=progress,
+            desc="advise",
             posterior=posterior,
         )
+        ranking = rank(summary, metric, seed)
         write_csv(ranking, tmp / "ranking.csv")
         by_label = {s.label: s for s in strategies}
         best = ranking.strategy.iloc[0]
