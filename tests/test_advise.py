@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import ROOT, import_or_skip
 
 from ci_sim.cli import main
-from ci_sim.experiments.advise import build_strategies, checkpoints, rank
+from ci_sim.experiments.advise import build_strategies, changes, checkpoints, rank
 from ci_sim.experiments.roster import load_roster
 from ci_sim.model.scenario import load_scenario
 
@@ -158,3 +158,20 @@ def test_a_bad_metric_or_posterior_writes_nothing(tmp_path):
     assert res.exit_code == 2 and "happiness" in res.output and not out.exists()
     res = CliRunner().invoke(main, ["advise", str(EXAMPLE), "--out", str(out), "-r", "2", "--posterior", "nope"])
     assert res.exit_code == 2 and "nope" in res.output and not out.exists()
+
+
+def test_the_briefs_numbers_at_the_horizon_are_compare_csvs_in_leaders_units(advice):
+    out, _ = advice
+    summary, table = pd.read_csv(out / "summary.csv"), pd.read_csv(out / "compare.csv")
+    series = pd.read_parquet(out / "timeseries.parquet")
+    best = pd.read_csv(out / "ranking.csv").strategy.iloc[0]
+    partners = load_roster(EXAMPLE).scenario_data("x")["community"]["partners"]
+    got = changes(summary, series, best, "Keep as is", 36, partners, 5, METRICS).set_index("measure")
+    for measure, metric, scale in [
+        ("Share of indicators improving", "indicators_improving", 100.0),
+        ("Partner hours in meetings", "meeting_hours", 1.0),
+        ("Partner hours fundraising", "hours_fundraising", 1.0 / partners),
+    ]:
+        row = table[(table.scenario == best) & (table.metric == metric)].iloc[0]
+        for mine, theirs in [("diff", "diff"), ("low", "diff_ci_low"), ("high", "diff_ci_high")]:
+            assert got.loc[measure, mine] == pytest.approx(row[theirs] * scale, rel=1e-9, abs=1e-12), (measure, mine)

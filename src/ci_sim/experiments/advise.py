@@ -216,14 +216,24 @@ def values_at(summary: pd.DataFrame, series: pd.DataFrame, month: int, steps: in
 
 
 def changes(
-    summary: pd.DataFrame, series: pd.DataFrame, strategy: str, baseline: str, steps: int, partners: int, seed: int
+    summary: pd.DataFrame,
+    series: pd.DataFrame,
+    strategy: str,
+    baseline: str,
+    steps: int,
+    partners: int,
+    seed: int,
+    metrics: list[str],
 ) -> pd.DataFrame:
     """What ``strategy`` changes against ``baseline`` after each checkpoint, in leaders' units.
 
     Rows: (month, measure): indicators improving (percentage points of the share), meeting hours
     per partner per month, fundraising hours per partner per month (``hours_fundraising`` over the
     partners). Columns ``level`` (the strategy's mean), ``diff`` and ``low``/``high`` (the paired
-    difference and its bootstrap 95% CI).
+    difference and its bootstrap 95% CI). At the horizon the bootstrap draws the stream
+    :func:`~ci_sim.experiments.compare.compare_table` draws for (strategy, metric) when given the
+    same ``metrics``, so the brief's numbers are ``compare.csv``'s in leaders' units (the measures
+    are linear in the metrics, and percentiles follow linear maps).
     """
     measures = [
         ("indicators_improving", "Share of indicators improving", "percentage points", 100.0),
@@ -231,12 +241,14 @@ def changes(
         ("hours_fundraising", "Partner hours fundraising", "hours per partner a month", 1.0 / partners),
     ]
     rows = []
+    k = list(dict.fromkeys(summary["scenario"])).index(strategy)
     for month in checkpoints(steps):
-        for j, (metric, label, unit, scale) in enumerate(measures):
+        for i, (metric, label, unit, scale) in enumerate(measures):
             v = values_at(summary, series, month, steps, metric)
             a = v[v.scenario == strategy].set_index("replication")[metric]
             b = v[v.scenario == baseline].set_index("replication")[metric].reindex(a.index)
-            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(month, j)))
+            key = (k, metrics.index(metric)) if month >= steps else (k, len(metrics) + i, month)
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
             s = bootstrap_paired(a.to_numpy() * scale, b.to_numpy() * scale, rng, level=CONFIDENCE)
             rows.append(
                 {
@@ -389,8 +401,8 @@ def run_advice(
             metric=metric,
             metric_label=metric_label(metric),
             ranking=ranking,
-            recommended_changes=changes(summary, series, best, strategies[0].label, steps, n, seed),
-            runner_up_changes=changes(summary, series, runner, strategies[0].label, steps, n, seed)
+            recommended_changes=changes(summary, series, best, strategies[0].label, steps, n, seed, metrics),
+            runner_up_changes=changes(summary, series, runner, strategies[0].label, steps, n, seed, metrics)
             if runner and runner != strategies[0].label
             else None,
             baseline=strategies[0].label,
