@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import ROOT, import_or_skip
 
 from ci_sim.cli import main
-from ci_sim.experiments.advise import build_strategies, changes, checkpoints, rank
+from ci_sim.experiments.advise import build_strategies, changes, checkpoints, rank, reason_lines
 from ci_sim.experiments.roster import load_roster
 from ci_sim.model.scenario import load_scenario
 
@@ -175,3 +175,33 @@ def test_the_briefs_numbers_at_the_horizon_are_compare_csvs_in_leaders_units(adv
         row = table[(table.scenario == best) & (table.metric == metric)].iloc[0]
         for mine, theirs in [("diff", "diff"), ("low", "diff_ci_low"), ("high", "diff_ci_high")]:
             assert got.loc[measure, mine] == pytest.approx(row[theirs] * scale, rel=1e-9, abs=1e-12), (measure, mine)
+
+
+def test_reasons_name_only_mechanisms_whose_share_is_clear():
+    rows = [
+        {"method": "one_at_a_time", "kind": "channel", "channel": c, "share": s, "share_lo": lo, "share_hi": hi}
+        for c, s, lo, hi in [
+            ("engagement", 0.2, 0.19, 0.21),
+            ("grant_capacity", 0.3, 0.27, 0.31),
+            ("trust", 0.4, -0.1, 0.9),  # the largest share, but its interval includes 0: not a clear reason
+        ]
+    ]
+    lines = reason_lines(pd.DataFrame(rows), "One", "Keep as is")
+    assert len(lines) == 2 and lines[0].startswith("30% (95% range 27–31%) runs through: program grants")
+    assert "(engagement)" in lines[1] and not any("trust" in x for x in lines)
+    unclear = pd.DataFrame([{**rows[2]}])
+    assert "No single mechanism clearly carries" in reason_lines(unclear, "One", "Keep as is")[0]
+
+
+def test_advise_explains_the_recommendation_unless_asked_not_to(advice, tmp_path):
+    out, _ = advice
+    best = pd.read_csv(out / "ranking.csv").strategy.iloc[0]
+    html = (out / "brief.html").read_text()
+    if best != "Keep as is":
+        table = pd.read_csv(out / "decomposition.csv")
+        assert set(table["metric"]) == {"outcome_improvement"}
+        assert "counterfactual" not in set(table["channel"]) and "Main reasons" in html
+    quiet = tmp_path / "quiet"
+    res = CliRunner().invoke(main, ["advise", str(EXAMPLE), "--out", str(quiet), "--no-reasons", *FAST])
+    assert res.exit_code == 0 and not (quiet / "decomposition.csv").exists()
+    assert "Main reasons" not in (quiet / "brief.html").read_text()

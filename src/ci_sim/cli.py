@@ -1302,8 +1302,16 @@ def roster_check(roster_file):
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (default: results/advise/<UTC time>/).",
 )
+@click.option(
+    "--reasons/--no-reasons",
+    default=True,
+    show_default=True,
+    help="Decompose the recommended strategy's gap to keeping things as they are (more runs) for the brief's reasons.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def advise(roster_file, metric, steps, replications, seed, merge_year, posterior, anonymize, workers, out, quiet):
+def advise(
+    roster_file, metric, steps, replications, seed, merge_year, posterior, anonymize, workers, out, reasons, quiet
+):
     """Compare the strategies open to your partnership and write a one-page brief for the board.
 
     ROSTER is a roster (.csv or .xlsx; `ci-sim roster template` writes an example). The strategies
@@ -1342,6 +1350,7 @@ def advise(roster_file, metric, steps, replications, seed, merge_year, posterior
         posterior=post,
         evaluator=make_evaluator(workers),
         progress=not quiet,
+        explain=reasons,
     )
     for row in ranking.itertuples():
         click.echo(

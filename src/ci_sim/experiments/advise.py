@@ -54,6 +54,13 @@ LOWER_IS_BETTER = {
 }
 #: what the brief reports besides the ranking metric
 BRIEF_METRICS = ["indicators_improving", "meeting_hours", "hours_fundraising", "outcome_improvement"]
+#: channels left out of the brief's reasons: they are how the world and its measurement vary (population
+#: trends and shocks, sampling error), not what the partnership does; switched off, a count of
+#: indicators improving changes for reasons no strategy controls
+NOT_REASONS = ("counterfactual", "sampling_noise")
+#: the metric the reasons decompose: the population-level gain behind the indicators. A count of indicators
+#: improving moves in steps of one indicator, too coarse to split among mechanisms with a few dozen runs
+REASON_METRIC = "outcome_improvement"
 COORDINATION_WORDS = {
     "shared_data": "Claimants share one data system",
     "shared_agenda": "Claimants share one agenda and data",
@@ -314,11 +321,14 @@ def assumptions(roster: Roster, steps: int, replications: int, seed: int, poster
             f"${roster.backbone_money.get(area, 0):,.0f} a month for backbone work and "
             f"${roster.program_grants.get(area, 0):,.0f} a month in program grants."
         )
+    lines.append(
+        "Claimants' ratings come from the questionnaire: each answer 1-5 becomes 0-1, and a rating is the mean of "
+        "its two statements (docs/roster.md)."
+    )
     for c in roster.claimants:
         lines.append(
             f"{c.name} ({c.area.replace('_', ' ')}): {c.origin.replace('_', ' ')}, ${c.own_money:,.0f} a month of its "
-            f"own; neutrality {c.neutrality:.2f} and servant leadership {c.servant_leadership:.2f} from the "
-            "questionnaire (answer 1-5 becomes 0-1, mean of two statements each)"
+            f"own; neutrality {c.neutrality:.2f}, servant leadership {c.servant_leadership:.2f}"
             + ("; the partners' preferred claimant" if c.preferred else "")
             + "."
         )
@@ -348,13 +358,16 @@ def run_advice(
     posterior=None,
     evaluator=None,
     progress: bool = False,
+    explain: bool = True,
 ) -> pd.DataFrame:
     """Build, write, run and rank the strategies of ``roster``; write the results and the brief in ``out``.
 
     ``out`` receives: ``strategies.yaml`` and ``scenarios/*.yaml`` (rerun with ``ci-sim compare
     strategies.yaml``), ``compare.csv``, ``summary.csv``, ``timeseries.parquet`` and ``manifest.json``
     (as ``ci-sim compare`` writes them), ``ranking.csv``, ``brief.html``, ``brief_a4.pdf`` and
-    ``brief_letter.pdf``. The folder appears complete or not at all.
+    ``brief_letter.pdf``; with ``explain``, ``decomposition.csv`` (:func:`reasons`: which mechanisms
+    carry the recommended strategy's gap to keeping things as they are). The folder appears
+    complete or not at all.
 
     Returns:
         The ranking (:func:`rank`).
@@ -392,6 +405,21 @@ def run_advice(
         )
         ranking = rank(summary, metric, seed)
         write_csv(ranking, tmp / "ranking.csv")
+        base_label = strategies[0].label
+        why: list[str] = []
+        if explain and ranking.strategy.iloc[0] != base_label:
+            decomposition = reasons(
+                entries,
+                ranking.strategy.iloc[0],
+                REASON_METRIC,
+                replications,
+                seed,
+                evaluator or SerialEvaluator(),
+                posterior,
+                progress,
+            )
+            write_csv(decomposition, tmp / "decomposition.csv")
+            why = reason_lines(decomposition, ranking.strategy.iloc[0], base_label)
         by_label = {s.label: s for s in strategies}
         best = ranking.strategy.iloc[0]
         runner = ranking.strategy.iloc[1] if len(ranking) > 1 else None
@@ -412,7 +440,70 @@ def run_advice(
             replications=replications,
             steps=steps,
             strategy_notes={s.label: s.description for s in strategies},
+            reasons=why,
             compare_table=table,
         )
         write_brief(content, tmp)
     return ranking
+
+
+def reasons(
+    entries: list[tuple[str, Any]],
+    strategy: str,
+    metric: str,
+    replications: int,
+    seed: int,
+    evaluator,
+    posterior=None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Which mechanisms carry the gap between ``strategy`` and keeping things as they are (the brief's reasons).
+
+    The decomposition of ``ci-sim decompose`` (:mod:`ci_sim.experiments.decompose`), one channel at
+    a time, on ``metric`` at the horizon, with the default channels but :data:`NOT_REASONS`, the same seeds and, with a
+    posterior, at its median parameters (a decomposition runs every variant with one parameter set).
+
+    Returns:
+        The rows of :func:`~ci_sim.experiments.decompose.decomposition_table` (``decomposition.csv``).
+    """
+    from ci_sim.experiments.decompose import (
+        decomposition_table,
+        resolve_channels,
+        run_variants,
+        variants_needed,
+    )
+    from ci_sim.runs.posterior import with_values
+
+    by_label = dict(entries)
+    pair = [(strategy, by_label[strategy]), (entries[0][0], entries[0][1])]
+    if posterior is not None:
+        pair = [(label, with_values(sc, posterior.median(), "--posterior")) for label, sc in pair]
+    channels = [c for c in resolve_channels(None, pair)[0] if c not in NOT_REASONS]
+    steps = pair[0][1].steps
+    runs = run_variants(pair, variants_needed(channels), replications, seed, None, steps, evaluator, progress)
+    return decomposition_table(runs, [metric], channels, seed)
+
+
+def reason_lines(table: pd.DataFrame, strategy: str, baseline: str, top: int = 3) -> list[str]:
+    """The main reasons in plain words: the channels with the largest shares of the gap whose 95% CI excludes 0."""
+    from ci_sim.experiments.decompose import ONE_AT_A_TIME, mechanism_switches
+
+    rows = table[(table["method"] == ONE_AT_A_TIME) & (table["kind"] == "channel")]
+    if rows.empty or not np.isfinite(rows["share"]).any():
+        return [
+            f"The model cannot say which mechanisms carry the difference between {strategy} and {baseline}: "
+            "the difference is within the runs' noise (its 95% range includes zero)."
+        ]
+    described = mechanism_switches()
+    lines = []
+    clear = rows[rows["share_lo"] > 0].sort_values("share", ascending=False).head(top)
+    for r in clear.itertuples():
+        what = described.get(r.channel, "").split(" (off")[0]
+        lines.append(
+            f"{r.share * 100:.0f}% (95% range {r.share_lo * 100:.0f}–{r.share_hi * 100:.0f}%) runs through: "
+            f"{what} ({r.channel})."
+        )
+    return lines or [
+        f"No single mechanism clearly carries the difference between {strategy} and {baseline} (each one's 95% "
+        "range includes zero): it comes from several together."
+    ]

@@ -40,6 +40,7 @@ class BriefContent:
     steps: int
     strategy_notes: dict[str, str] = field(default_factory=dict)
     compare_table: pd.DataFrame | None = None
+    reasons: list[str] = field(default_factory=list)  # the main reasons (advise.reason_lines), if decomposed
 
 
 def _e(text: object) -> str:
@@ -56,16 +57,24 @@ def _range(low: float, high: float, digits: int = 1) -> str:
     return f"{low:+.{digits}f} to {high:+.{digits}f}"
 
 
-def _changes_list(frame: pd.DataFrame, baseline: str) -> str:
-    items = []
-    for month, part in frame.groupby("month", sort=True):
-        when = f"after {month // 12} years" if month % 12 == 0 else f"after {month} months"
-        bits = []
-        for r in part.itertuples():
-            unit = "points" if r.unit == "percentage points" else "h a month per partner"
-            bits.append(f"{_e(r.measure.lower())} {_num(r.diff)} {unit} ({_range(r.low, r.high)})")
-        items.append(f"<li><b>{_e(when)}</b> against &ldquo;{_e(baseline)}&rdquo;: {'; '.join(bits)}.</li>")
-    return "<ul>" + "".join(items) + "</ul>"
+def _when(month: int) -> str:
+    return f"after {month // 12} years" if month % 12 == 0 else f"after {month} months"
+
+
+def _changes_table(blocks: list[tuple[str, pd.DataFrame]]) -> str:
+    """One compact table: per strategy and measure, the change after each checkpoint with its 95% range."""
+    months = sorted(blocks[0][1]["month"].unique())
+    head = "<th>change against keeping things as they are</th>" + "".join(f"<th>{_e(_when(m))}</th>" for m in months)
+    rows = []
+    for strategy, frame in blocks:
+        rows.append(f"<tr><th colspan='{1 + len(months)}'>{_e(strategy)}</th></tr>")
+        for measure, part in frame.groupby("measure", sort=False):
+            unit = "points" if part.unit.iloc[0] == "percentage points" else "h a month per partner"
+            cells = "".join(
+                f"<td>{_num(r.diff)} ({_range(r.low, r.high)})</td>" for r in part.sort_values("month").itertuples()
+            )
+            rows.append(f"<tr><td>{_e(measure)}, {unit}</td>{cells}</tr>")
+    return f"<table class='changes'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _headline(c: BriefContent) -> str:
@@ -113,14 +122,16 @@ def _table(frame: pd.DataFrame, floats: str = "{:.3g}") -> str:
 
 
 CSS = """
-@page { size: %(size)s; margin: 13mm 14mm; }
-body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; font-size: 9.2pt; line-height: 1.3; color: #111; }
+@page { size: PAGE_SIZE; margin: 11mm 13mm; }
+body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; font-size: 8.8pt; line-height: 1.25; color: #111; }
 h1 { font-size: 15pt; margin: 0 0 3pt 0; } h2 { font-size: 10.5pt; margin: 7pt 0 2pt 0; }
 p, ul { margin: 2pt 0; } ul { padding-left: 14pt; } li { margin: 1pt 0; }
 .lead { font-size: 10.5pt; } .small { font-size: 8pt; color: #333; }
 .tables { break-before: page; page-break-before: always; }
 table { border-collapse: collapse; margin: 4pt 0 8pt 0; font-size: 7.8pt; }
 th, td { border: 0.5pt solid #999; padding: 1.5pt 4pt; text-align: left; }
+table.changes { font-size: 8.4pt; margin: 2pt 0; width: 100%; }
+table.changes th[colspan] { background: #eee; }
 """
 
 
@@ -131,13 +142,19 @@ def brief_html(c: BriefContent, size: str = "A4") -> str:
         f"<h1>{_e(c.title)}</h1>",
         _headline(c),
         "<h2>What changes</h2>",
-        f"<p>With the recommended strategy ({_e(c.ranking.iloc[0].strategy)}):</p>",
-        _changes_list(c.recommended_changes, c.baseline),
+        _changes_table(
+            [(c.ranking.iloc[0].strategy, c.recommended_changes)]
+            + ([(c.ranking.iloc[1].strategy, c.runner_up_changes)] if c.runner_up_changes is not None else [])
+        ),
+        f"<p class='small'>Differences to &ldquo;{_e(c.baseline)}&rdquo; in the same runs (paired), 95% ranges "
+        "in brackets.</p>",
     ]
-    if c.runner_up_changes is not None:
+    if c.reasons:
         parts += [
-            f"<p>With the runner-up ({_e(c.ranking.iloc[1].strategy)}):</p>",
-            _changes_list(c.runner_up_changes, c.baseline),
+            f"<h2>Main reasons</h2><p>Of the gain in population outcomes over &ldquo;{_e(c.baseline)}&rdquo; "
+            "(the model's decomposition: each mechanism switched off in turn):</p><ul>",
+            *(f"<li>{_e(x)}</li>" for x in c.reasons),
+            "</ul>",
         ]
     parts += ["<h2>Who keeps the backbone role</h2><ul>", *(f"<li>{_e(x)}</li>" for x in c.role_lines), "</ul>"]
     uncertainty = (
@@ -182,7 +199,7 @@ def brief_html(c: BriefContent, size: str = "A4") -> str:
     tables.append("</section>")
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_e(c.title)}</title><style>{CSS % {'size': size}}</style></head><body>"
+        f"<title>{_e(c.title)}</title><style>{CSS.replace("PAGE_SIZE", size)}</style></head><body>"
         + "".join(parts)
         + "".join(tables)
         + "</body></html>"
