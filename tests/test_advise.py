@@ -205,3 +205,19 @@ def test_advise_explains_the_recommendation_unless_asked_not_to(advice, tmp_path
     res = CliRunner().invoke(main, ["advise", str(EXAMPLE), "--out", str(quiet), "--no-reasons", *FAST])
     assert res.exit_code == 0 and not (quiet / "decomposition.csv").exists()
     assert "Main reasons" not in (quiet / "brief.html").read_text()
+
+
+def test_without_weasyprint_advise_says_how_to_install_it_before_any_run(tmp_path, monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_weasyprint(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise ImportError("No module named 'weasyprint'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_weasyprint)
+    out = tmp_path / "a"
+    res = CliRunner().invoke(main, ["advise", str(EXAMPLE), "--out", str(out), *FAST])
+    assert res.exit_code == 2 and "ci-sim[leaders]" in res.output and not out.exists()

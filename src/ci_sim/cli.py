@@ -1331,8 +1331,13 @@ def advise(
     from ci_sim.experiments.evaluators import make_evaluator
     from ci_sim.experiments.roster import anonymize as anonymized
     from ci_sim.experiments.roster import load_roster
+    from ci_sim.viz.brief import pdf_problem
 
     r = load_roster(roster_file)
+    problem = pdf_problem()  # before any run: the brief is what the runs are for
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
     if anonymize:
         r = anonymized(r)
     post = None if posterior.lower() == "none" else _load_posterior(posterior)

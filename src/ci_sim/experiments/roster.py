@@ -670,6 +670,13 @@ def write_template(out: Path) -> list[Path]:
 
     if out.suffix.lower() not in (".csv", ".xlsx"):
         raise ScenarioError("--out", "", str(out), "a file name ending in .csv or .xlsx")
+    if out.suffix.lower() == ".xlsx":
+        try:
+            import openpyxl  # noqa: F401 - pandas writes .xlsx with it
+        except ImportError:
+            raise ScenarioError(
+                "--out", "", str(out), "a .csv file, or install openpyxl for .xlsx: pip install 'ci-sim[leaders]'"
+            ) from None
     paths = template_paths(out)
     for p in paths:
         if p.exists():

@@ -199,11 +199,23 @@ def brief_html(c: BriefContent, size: str = "A4") -> str:
     tables.append("</section>")
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_e(c.title)}</title><style>{CSS.replace("PAGE_SIZE", size)}</style></head><body>"
+        f"<title>{_e(c.title)}</title><style>{CSS.replace('PAGE_SIZE', size)}</style></head><body>"
         + "".join(parts)
         + "".join(tables)
         + "</body></html>"
     )
+
+
+def pdf_problem() -> str | None:
+    """Why the PDF cannot be made here (WeasyPrint or the system's Pango missing), or None."""
+    try:
+        import weasyprint  # noqa: F401 - imported to see that it loads, with its system libraries
+    except (ImportError, OSError) as exc:
+        return (
+            f"the brief's PDF needs WeasyPrint and the system's Pango ({exc}); install them: "
+            "pip install 'ci-sim[leaders]' (Debian/Ubuntu: apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
+        )
+    return None
 
 
 def write_brief(c: BriefContent, folder: Path) -> list[Path]:
