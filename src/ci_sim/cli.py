@@ -1327,10 +1327,10 @@ def advise(
       ci-sim advise examples/roster_midsize_city.csv --out results/my_advice
       ci-sim advise my_partnership.xlsx --anonymize --metric outcome_improvement
     """
-    from ci_sim.experiments.advise import run_advice
     from ci_sim.experiments.evaluators import make_evaluator
     from ci_sim.experiments.roster import anonymize as anonymized
     from ci_sim.experiments.roster import load_roster
+    from ci_sim.viz.advice import run_advice
     from ci_sim.viz.brief import pdf_problem
 
     r = load_roster(roster_file)
