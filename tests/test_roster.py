@@ -206,3 +206,18 @@ def test_rows_are_counted_as_a_spreadsheet_shows_them_comment_lines_included(tmp
     path.write_text("\n".join(lines) + "\n")
     res = CliRunner().invoke(main, ["roster", "check", str(path)])
     assert res.exit_code == 2 and f"row {n + 1}, column sector" in res.output, res.output
+
+
+def test_two_areas_share_the_partners_and_an_area_may_have_no_claimant(tmp_path):
+    # the last 10 organizations (partners) work in early childhood and education: half a membership each
+    def change(f):
+        f = f.copy()
+        f.loc[50:, "issue_areas"] = "early childhood; education"
+        return f
+
+    path = _bad_roster(tmp_path, change)
+    r = load_roster(path)
+    sc = validate_scenario(r.scenario_data("two"))
+    shares = {a.name: a.share for a in sc.issue_areas}
+    assert shares["education"] == pytest.approx(5 / 57) and sum(shares.values()) == pytest.approx(1.0)
+    assert sc.issue_areas[1].backbone_list() == [] and r.contested() == ["early_childhood"]
