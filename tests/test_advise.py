@@ -221,3 +221,24 @@ def test_without_weasyprint_advise_says_how_to_install_it_before_any_run(tmp_pat
     out = tmp_path / "a"
     res = CliRunner().invoke(main, ["advise", str(EXAMPLE), "--out", str(out), *FAST])
     assert res.exit_code == 2 and "ci-sim[leaders]" in res.output and not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "said"),
+    [
+        (["recommended", "too close to call", "worse"], "<b>Runner-up: B</b>, too close to call against"),
+        (["recommended", "too close to call", "too close to call"], "Too close to call: B, C against"),
+        (["recommended", "worse", "worse"], "<b>Runner-up: B</b>, clearly behind"),
+    ],
+)
+def test_the_headline_says_when_the_runner_up_is_too_close_to_call(verdicts, said):
+    from ci_sim.viz.brief import BriefContent, _headline
+
+    ranking = pd.DataFrame(
+        {"strategy": ["A", "B", "C"], "mean": [0.9, 0.8, 0.7], "ci_low": [0.8, 0.7, 0.6], "ci_high": [1, 0.9, 0.8]}
+    ).assign(verdict=verdicts)
+    content = BriefContent(
+        "t", "indicators_improving", "Indicators improving", ranking, None, None, "K", [], [], None, 3, 120
+    )
+    text = _headline(content)
+    assert "<b>Recommended: A.</b>" in text and "90% (95% range 80–100%)" in text and said in text

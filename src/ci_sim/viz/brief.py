@@ -94,10 +94,12 @@ def _headline(c: BriefContent) -> str:
         close = r[r.verdict == "too close to call"].strategy.tolist()
         text += f" <b>Runner-up: {_e(second.strategy)}</b>"
         if close:
-            which = "it" if close == [second.strategy] else _e(", ".join(close))
+            which = (
+                ", too close to call" if close == [second.strategy] else f". Too close to call: {_e(', '.join(close))}"
+            )
             text += (
-                f". Too close to call against the recommendation: {which} (the 95% range of the paired difference "
-                "includes zero, so the model cannot tell them apart).</p>"
+                f"{which} against the recommendation (the 95% range of the paired difference includes zero, so the "
+                "model cannot tell them apart).</p>"
             )
         else:
             text += ", clearly behind (the 95% range of the paired difference excludes zero).</p>"
