@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up ci-sim in ./.venv with a Python >= 3.12 found on this machine.
 #
-#   scripts/setup.sh            the package, experiments and visualization extras
+#   scripts/setup.sh            the package, experiments, visualization and leaders (roster, brief) extras
 #   scripts/setup.sh --test     ... plus the test tools and Debian's Chromium for the browser test
 #
 # The interpreter: $CI_SIM_PYTHON if set, else the first of python3.12, python3.13, python3.14, python3,
@@ -53,7 +53,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 
-extras="experiments,viz"
+extras="experiments,viz,leaders"
 [ $with_tests = 1 ] && extras="$extras,test"
 stamp=".venv/.ci-sim-installed-$extras"
 # An install with the test extras also satisfies a plain one, so the demo after the tests (or the

@@ -572,11 +572,9 @@ def compare(
     from ci_sim.experiments.compare import (
         check_comparable,
         check_metrics,
-        compare_table,
+        compare_and_write,
         format_table,
         load_entries,
-        run_comparison,
-        write_comparison,
     )
     from ci_sim.experiments.evaluators import make_evaluator
 
@@ -591,23 +589,9 @@ def compare(
     out = out or default_out_dir("compare")
     check_new_dir(out)  # before any run, not after them
     evaluator = make_evaluator(workers, scheduler)
-    started, t0 = datetime.now(UTC), time.perf_counter()
-    summary, series = run_comparison(entries, reps, base_seed, steps, evaluator, progress=not quiet, posterior=post)
-    table = compare_table(summary, metrics, seed=base_seed, differences=differences)
     with staged_dir(out) as tmp:  # the folder appears complete or not at all
-        write_comparison(
-            tmp,
-            table,
-            summary,
-            series,
-            entries,
-            base_seed,
-            reps,
-            steps,
-            started,
-            time.perf_counter() - t0,
-            differences=differences,
-            posterior=post,
+        table, _, _ = compare_and_write(
+            tmp, entries, reps, base_seed, steps, evaluator, metrics, differences, progress=not quiet, posterior=post
         )
     for label, sc in entries:
         _note_dropped(label, sc)
@@ -1227,6 +1211,163 @@ def calibrate(calibration, workers, scheduler, deterministic, resume, out, quiet
         click.echo(f"  {r.parameter:<40} {r.median:.4g} [{r.q05:.4g}, {r.q95:.4g}]; {r.width_ratio:.2f}")
     click.echo("figures: " + ", ".join(str(f) for f in figures))
     click.echo(f"results in {out}")
+
+
+# --------------------------------------------------------------------------- community leaders
+
+
+@main.group()
+def roster() -> None:
+    """Rosters: describe your own partnership in a spreadsheet (docs/roster.md).
+
+    \b
+    Example:
+      ci-sim roster template --out my_partnership.xlsx
+      ci-sim roster check my_partnership.xlsx
+      ci-sim advise my_partnership.xlsx
+    """
+
+
+@roster.command("template")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("roster_template.xlsx"),
+    show_default=True,
+    help="The file to write: .xlsx (with a README sheet), or .csv (with _outcomes.csv and _collaborations.csv).",
+)
+def roster_template(out):
+    """Write a filled-in example roster with notes: 60 organizations of a fictional city, to edit."""
+    from ci_sim.experiments.roster import write_template
+
+    for path in write_template(out):
+        click.echo(f"wrote {path}")
+
+
+@roster.command("check")
+@click.argument("roster_file", type=click.Path(dir_okay=False, path_type=Path))
+def roster_check(roster_file):
+    """Validate a roster and say what the model will make of it (nothing is written)."""
+    from ci_sim.experiments.advise import assumptions
+    from ci_sim.experiments.roster import load_roster
+
+    r = load_roster(roster_file)
+    click.echo(
+        f"{roster_file}: {len(r.organizations)} organizations, {len(r.claimants)} backbone claimants; "
+        f"contested areas: {', '.join(r.contested()) or 'none'}"
+    )
+    for line in assumptions(r, 120, 20, 2026, None)[:-1]:
+        click.echo(f"- {line}")
+
+
+@main.command()
+@click.argument("roster_file", metavar="ROSTER", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--metric", default="indicators_improving", show_default=True, help="Metric to rank strategies by.")
+@click.option(
+    "--steps",
+    "-t",
+    type=click.IntRange(min=1, max=10_000),
+    default=120,
+    show_default=True,
+    help="Months to simulate (the brief reports 5 and 10 years where the horizon reaches).",
+)
+@click.option(
+    "--replications", "-r", type=click.IntRange(min=2), default=20, show_default=True, help="Paired runs per strategy."
+)
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=2026, show_default=True, help="Base seed.")
+@click.option(
+    "--merge-year",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Year of the 'merge in year N' strategy (left out if at or after the horizon).",
+)
+@click.option(
+    "--posterior",
+    default="strive",
+    show_default=True,
+    metavar="NAME|FILE|none",
+    help="Parameter uncertainty: draw each run's calibrated parameters from this posterior; none: defaults.",
+)
+@click.option(
+    "--anonymize",
+    is_flag=True,
+    help="Replace every organization's name by 'Organization A', 'Organization B'... in all outputs.",
+)
+@click.option("--workers", "-w", type=click.IntRange(min=1), help="Local processes (default: all cores; 1: serial).")
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: results/advise/<UTC time>/).",
+)
+@click.option(
+    "--reasons/--no-reasons",
+    default=True,
+    show_default=True,
+    help="Decompose the recommended strategy's gap to keeping things as they are (more runs) for the brief's reasons.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def advise(
+    roster_file, metric, steps, replications, seed, merge_year, posterior, anonymize, workers, out, reasons, quiet
+):
+    """Compare the strategies open to your partnership and write a one-page brief for the board.
+
+    ROSTER is a roster (.csv or .xlsx; `ci-sim roster template` writes an example). The strategies
+    (keep as is; merge now; merge in year N; one backbone with the others as conveners; the
+    claimants share data, share an agenda, or act jointly) are written as scenario files with a
+    strategies.yaml (rerun: ci-sim compare strategies.yaml --posterior strive), run with paired
+    replications, and ranked by the metric; a strategy whose paired 95% CI against the best
+    includes zero is "too close to call". Writes brief.html, brief_a4.pdf, brief_letter.pdf,
+    ranking.csv and what `ci-sim compare` writes.
+
+    \b
+    Example:
+      ci-sim advise examples/roster_midsize_city.csv --out results/my_advice
+      ci-sim advise my_partnership.xlsx --anonymize --metric outcome_improvement
+    """
+    from ci_sim.experiments.evaluators import make_evaluator
+    from ci_sim.experiments.roster import anonymize as anonymized
+    from ci_sim.experiments.roster import load_roster
+    from ci_sim.viz.advice import run_advice
+    from ci_sim.viz.brief import pdf_problem
+
+    r = load_roster(roster_file)
+    problem = pdf_problem()  # before any run: the brief is what the runs are for
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+    if anonymize:
+        r = anonymized(r)
+    post = None if posterior.lower() == "none" else _load_posterior(posterior)
+    out = out or default_out_dir("advise")
+    check_new_dir(out)
+    t0 = time.perf_counter()
+    ranking = run_advice(
+        r,
+        out,
+        metric=metric,
+        steps=steps,
+        replications=replications,
+        seed=seed,
+        merge_year=merge_year,
+        posterior=post,
+        evaluator=make_evaluator(workers),
+        progress=not quiet,
+        explain=reasons,
+    )
+    for row in ranking.itertuples():
+        click.echo(
+            f"{row.rank}. {row.strategy}: {row.mean:.3g} [{row.ci_low:.3g}, {row.ci_high:.3g}]"
+            + (
+                ""
+                if row.rank == 1
+                else f"; vs best {row.diff:+.3g} [{row.diff_ci_low:+.3g}, {row.diff_ci_high:+.3g}] {row.verdict}"
+            )
+        )
+    click.echo(f"brief: {out / 'brief.html'}, {out / 'brief_a4.pdf'}, {out / 'brief_letter.pdf'}")
+    click.echo(f"results in {out} ({time.perf_counter() - t0:.1f} s)")
 
 
 if __name__ == "__main__":  # pragma: no cover

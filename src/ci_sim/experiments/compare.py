@@ -280,6 +280,52 @@ def write_comparison(
     )
 
 
+def compare_and_write(
+    out: Path,
+    entries: list[tuple[str, Scenario]],
+    replications: int,
+    seed: int,
+    steps: int | None,
+    evaluator,
+    metrics: Sequence[str],
+    differences: Sequence[str] = (),
+    *,
+    progress: bool = True,
+    desc: str = "compare",
+    posterior=None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Run a comparison (:func:`run_comparison`), tabulate it (:func:`compare_table`) and write it into ``out``.
+
+    ``ci-sim compare`` and ``ci-sim advise`` both go through here, so the same entries, seed and
+    posterior give the same files.
+
+    Returns:
+        ``(table, summary, timeseries)``.
+    """
+    import time
+
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    summary, series = run_comparison(
+        entries, replications, seed, steps, evaluator, progress=progress, desc=desc, posterior=posterior
+    )
+    table = compare_table(summary, metrics, seed=seed, differences=differences)
+    write_comparison(
+        out,
+        table,
+        summary,
+        series,
+        entries,
+        seed,
+        replications,
+        steps,
+        started,
+        time.perf_counter() - t0,
+        differences=differences,
+        posterior=posterior,
+    )
+    return table, summary, series
+
+
 def _one(args) -> tuple[str, int, Any]:
     label, scenario, replication, seed, steps = args
     from ci_sim.runs.runner import run_scenario  # the engine loads only to run

@@ -1,0 +1,409 @@
+"""Advice for a community: the strategies open to its partnership, run and ranked (``ci-sim advise``).
+
+From a roster (:mod:`ci_sim.experiments.roster`) this builds the community's scenario and one
+scenario per strategy open to each area with two or more backbone claimants:
+
+- **keep as is**: every claimant stays a backbone, no coordination;
+- **merge now**: at month 0 the claimants merge into one, keeping the roster's ``preferred``
+  claimant, or (none marked) the most followed one (``merge_backbones: {keep: 1}``); the others
+  leave the backbone role (``others_become: exit``);
+- **merge in year N**: the same merge at month ``12 N``;
+- **one backbone, the others convene**: the merge now, the others becoming conveners
+  (``others_become: conveners``, docs/ODD.md §7.3);
+- **shared data / shared agenda / joint**: the claimants stay and coordinate at that level
+  (the scenario's ``coordination``, docs/ODD.md §7.11).
+
+Each is written as a scenario file with a strategies file listing them (``strategies.yaml``),
+then run by :func:`ci_sim.viz.advice.run_advice` (which also writes the brief) exactly as
+``ci-sim compare strategies.yaml`` runs them (:func:`~ci_sim.experiments.compare.compare_and_write`):
+paired replications (common
+random numbers) and, with a posterior, replication ``i`` of every strategy takes the same draw of
+the calibrated parameters. Strategies are ranked by the mean of one metric at the horizon (default
+``indicators_improving``, the share of indicators better than in the baseline year); each is
+compared with the best by the paired difference and its percentile-bootstrap 95% CI, and a
+strategy whose interval includes zero is "too close to call" against the best.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ci_sim.experiments.compare import CONFIDENCE, bootstrap_paired, compare_table
+from ci_sim.experiments.roster import Roster
+
+#: metrics for which less is better (ranking direction); every other metric: more is better
+LOWER_IS_BETTER = {
+    "meeting_hours",
+    "fundraising_share",
+    "nonprofit_fundraising_share",
+    "hours_fundraising",
+    "hours_meetings",
+    "hours_reporting",
+    "duplicate_meeting_hours",
+    "factions",
+    "data_cost",
+    "visibility_effort",
+    "political_fires",
+    "money_unspent",
+    "money_overhead",
+}
+#: what the brief reports besides the ranking metric
+BRIEF_METRICS = ["indicators_improving", "meeting_hours", "hours_fundraising", "outcome_improvement"]
+#: channels left out of the brief's reasons: they are how the world and its measurement vary (population
+#: trends and shocks, sampling error), not what the partnership does; switched off, a count of
+#: indicators improving changes for reasons no strategy controls
+NOT_REASONS = ("counterfactual", "sampling_noise")
+#: the metric the reasons decompose: the population-level gain behind the indicators. A count of indicators
+#: improving moves in steps of one indicator, too coarse to split among mechanisms with a few dozen runs
+REASON_METRIC = "outcome_improvement"
+COORDINATION_WORDS = {
+    "shared_data": "Claimants share one data system",
+    "shared_agenda": "Claimants share one agenda and data",
+    "joint": "Claimants act as one joint backbone",
+}
+
+
+@dataclass
+class Strategy:
+    """One strategy: its label, file name, plain description and scenario data."""
+
+    label: str
+    slug: str
+    kind: str
+    description: str
+    data: dict[str, Any]
+
+
+def _merge_event(roster: Roster, area: str, at: int, others: str) -> dict[str, Any]:
+    pref = [c.name for c in roster.claimants_of(area) if c.preferred]
+    return {"at": at, "area": area, "merge_backbones": {"keep": pref[0] if pref else 1, "others_become": others}}
+
+
+def keeper(roster: Roster, area: str) -> tuple[str | None, str]:
+    """Who keeps the backbone role in a merge, and why (None: the most followed, known only in a run)."""
+    claimants = roster.claimants_of(area)
+    pref = [c for c in claimants if c.preferred]
+    if pref:
+        c = pref[0]
+        return c.name, (
+            f"the roster marks it as the partners' preferred claimant ({c.origin.replace('_', ' ')}; neutrality "
+            f"{c.neutrality:.2f}, servant leadership {c.servant_leadership:.2f} from the questionnaire)"
+        )
+    return None, "the claimant most partners follow at the time of the merge (the model finds it in each run)"
+
+
+def build_strategies(
+    roster: Roster, steps: int = 120, replications: int = 20, seed: int = 2026, merge_year: int = 2
+) -> list[Strategy]:
+    """The strategies open to the roster's community, keep-as-is first (the comparison's baseline).
+
+    Strategies apply to every contested area (two or more claimants) at once. "Merge in year N"
+    is left out when month ``12 N`` is at or after the horizon (it would never happen).
+    """
+    base = roster.scenario_data("Keep as is", steps, replications, seed)
+    areas = roster.contested()
+    out = [Strategy("Keep as is", "keep_as_is", "keep", "Every claimant stays a backbone; no coordination.", base)]
+    if not areas:
+        return out
+
+    def variant(label: str, slug: str, kind: str, description: str, events=(), coordination=None) -> Strategy:
+        data = {**yaml.safe_load(yaml.safe_dump(base)), "name": label, "events": list(events)}
+        if coordination:
+            for spec in data["issue_areas"]:
+                if spec["name"] in areas:
+                    spec["coordination"] = coordination
+        return Strategy(label, slug, kind, description, data)
+
+    out.append(
+        variant(
+            "Merge now",
+            "merge_now",
+            "merge",
+            "The claimants merge at once into one backbone; the others leave the role.",
+            [_merge_event(roster, a, 0, "exit") for a in areas],
+        )
+    )
+    if 12 * merge_year < steps:
+        out.append(
+            variant(
+                f"Merge in year {merge_year}",
+                f"merge_year_{merge_year}",
+                "merge",
+                f"As things are until month {12 * merge_year}, then the merge.",
+                [_merge_event(roster, a, 12 * merge_year, "exit") for a in areas],
+            )
+        )
+    out.append(
+        variant(
+            "One backbone, the others convene",
+            "one_backbone_conveners",
+            "conveners",
+            "The merge now; the other claimants each convene working groups on outcomes.",
+            [_merge_event(roster, a, 0, "conveners") for a in areas],
+        )
+    )
+    for level, words in COORDINATION_WORDS.items():
+        out.append(
+            variant(words, f"coordinate_{level}", "coordination", f"{words}; all stay backbones.", coordination=level)
+        )
+    return out
+
+
+def write_strategies(strategies: list[Strategy], folder: Path, name: str, replications: int, seed: int) -> Path:
+    """Write ``scenarios/<slug>.yaml`` per strategy and ``strategies.yaml`` (for ``ci-sim compare``) in ``folder``."""
+    from ci_sim.runs.results import atomic_write
+
+    (folder / "scenarios").mkdir(parents=True, exist_ok=True)
+    listed = []
+    for i, st in enumerate(strategies, 1):
+        rel = f"scenarios/{i}_{st.slug}.yaml"
+        text = yaml.safe_dump(st.data, sort_keys=False, allow_unicode=True)
+        atomic_write(folder / rel, lambda p, text=text: p.write_text(text, encoding="utf-8"))
+        listed.append({"name": st.label, "scenario": rel, "description": st.description})
+    spec = {"name": name, "replications": replications, "seed": seed, "strategies": listed}
+    path = folder / "strategies.yaml"
+    text = "# rerun: ci-sim compare strategies.yaml (add --posterior as in manifest.json)\n" + yaml.safe_dump(
+        spec, sort_keys=False, allow_unicode=True
+    )
+    atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+    return path
+
+
+def rank(summary: pd.DataFrame, metric: str, seed: int) -> pd.DataFrame:
+    """Strategies ranked by the mean of ``metric``, each compared with the best (paired).
+
+    Returns:
+        One row per strategy, best first: ``rank``, ``strategy``, ``mean``, ``ci_low``, ``ci_high``
+        (Student-t 95% CI), ``diff``, ``diff_ci_low``, ``diff_ci_high`` (paired difference to the
+        best and its percentile-bootstrap 95% CI, from :func:`~ci_sim.experiments.compare.compare_table`
+        with the best as baseline) and ``verdict`` ("recommended", "too close to call" when the
+        interval includes 0, or "worse").
+    """
+    means = summary.groupby("scenario", sort=False)[metric].mean()
+    order = means.sort_values(ascending=metric in LOWER_IS_BETTER, kind="stable").index.tolist()
+    table = compare_table(summary, [metric], baseline=order[0], seed=seed).set_index("scenario")
+    rows = []
+    for i, name in enumerate(order):
+        r = table.loc[name]
+        if i == 0:
+            verdict = "recommended"
+        elif np.isfinite(r["diff_ci_low"]) and r["diff_ci_low"] <= 0 <= r["diff_ci_high"]:
+            verdict = "too close to call"
+        elif not np.isfinite(r["diff_ci_low"]):
+            verdict = "too close to call"  # no interval (one replication): nothing can be called
+        else:
+            verdict = "worse"
+        rows.append(
+            {
+                "rank": i + 1,
+                "strategy": name,
+                **{k: r[k] for k in ("mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high")},
+                "verdict": verdict,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def checkpoints(steps: int) -> list[int]:
+    """Months the brief reports: after 5 and 10 years where the horizon reaches, else the horizon."""
+    months = [m for m in (60, 120) if m <= steps]
+    return months or [steps]
+
+
+def values_at(summary: pd.DataFrame, series: pd.DataFrame, month: int, steps: int, metric: str) -> pd.DataFrame:
+    """``metric`` of each (scenario, replication) after ``month`` months (the horizon: the final values)."""
+    if month >= steps:
+        return summary[["scenario", "replication", metric]]
+    return series.loc[series["step"] == month, ["scenario", "replication", metric]]
+
+
+def changes(
+    summary: pd.DataFrame,
+    series: pd.DataFrame,
+    strategy: str,
+    baseline: str,
+    steps: int,
+    partners: int,
+    seed: int,
+    metrics: list[str],
+) -> pd.DataFrame:
+    """What ``strategy`` changes against ``baseline`` after each checkpoint, in leaders' units.
+
+    Rows: (month, measure): indicators improving (percentage points of the share), meeting hours
+    per partner per month, fundraising hours per partner per month (``hours_fundraising`` over the
+    partners). Columns ``level`` (the strategy's mean), ``diff`` and ``low``/``high`` (the paired
+    difference and its bootstrap 95% CI). At the horizon the bootstrap draws the stream
+    :func:`~ci_sim.experiments.compare.compare_table` draws for (strategy, metric) when given the
+    same ``metrics``, so the brief's numbers are ``compare.csv``'s in leaders' units (the measures
+    are linear in the metrics, and percentiles follow linear maps).
+    """
+    measures = [
+        ("indicators_improving", "Share of indicators improving", "percentage points", 100.0),
+        ("meeting_hours", "Partner hours in meetings", "hours per partner a month", 1.0),
+        ("hours_fundraising", "Partner hours fundraising", "hours per partner a month", 1.0 / partners),
+    ]
+    rows = []
+    k = list(dict.fromkeys(summary["scenario"])).index(strategy)
+    for month in checkpoints(steps):
+        for i, (metric, label, unit, scale) in enumerate(measures):
+            v = values_at(summary, series, month, steps, metric)
+            a = v[v.scenario == strategy].set_index("replication")[metric]
+            b = v[v.scenario == baseline].set_index("replication")[metric].reindex(a.index)
+            key = (k, metrics.index(metric)) if month >= steps else (k, len(metrics) + i, month)
+            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+            s = bootstrap_paired(a.to_numpy() * scale, b.to_numpy() * scale, rng, level=CONFIDENCE)
+            rows.append(
+                {
+                    "month": month,
+                    "measure": label,
+                    "unit": unit,
+                    "level": float(a.mean() * scale),
+                    "diff": s["diff"],
+                    "low": s["diff_ci_low"],
+                    "high": s["diff_ci_high"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def role_lines(roster: Roster, strategy: Strategy, merge_year: int) -> list[str]:
+    """Who keeps the backbone role under ``strategy`` and what each other claimant does, per contested area."""
+    lines = []
+    for area in roster.contested() or list(roster.areas):
+        claimants = roster.claimants_of(area)
+        where = area.replace("_", " ")
+        names = ", ".join(c.name for c in claimants)
+        if strategy.kind in ("keep", "coordination"):
+            how = {
+                "keep": "each runs its own tables, data and agenda",
+                "coordination": strategy.label.lower().replace("claimants ", "they "),
+            }[strategy.kind]
+            lines.append(f"{where}: all {len(claimants)} claimants stay backbones ({names}); {how}.")
+            continue
+        name, why = keeper(roster, area)
+        others = [c.name for c in claimants if c.name != name]
+        month = 12 * merge_year if strategy.slug.startswith("merge_year") else 0
+        when = "at once" if month == 0 else f"in year {merge_year} (month {month})"
+        if name is None:
+            lines.append(f"{where}: the claimants merge {when}; the one that keeps the role is {why}.")
+            others_text = "the others"
+        else:
+            lines.append(f"{where}: {name} keeps the backbone role (merge {when}) because {why}.")
+            others_text = ", ".join(others)
+        if strategy.kind == "conveners":
+            lines.append(
+                f"{where}: {others_text} each convene working groups on the area's outcomes instead "
+                "(engage practitioners, facilitate networks, update action plans), with their own money."
+            )
+        else:
+            lines.append(f"{where}: {others_text} give up the backbone role and take part as partners.")
+    return lines
+
+
+def assumptions(roster: Roster, steps: int, replications: int, seed: int, posterior: str | None) -> list[str]:
+    """The roster's facts the scenario is built on, in plain words (the brief's last section)."""
+    p = roster.partners
+    mix = p["sector"].value_counts()
+    lines = [
+        f"{len(p)} partner organizations (every organization but the backbone claimants), giving on average "
+        f"{p['hours_per_month'].mean():.0f} hours a month each; sectors: "
+        + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in mix.items())
+        + ".",
+    ]
+    for area, outcomes in roster.areas.items():
+        lines.append(
+            f"{area.replace('_', ' ')}: outcomes {', '.join(o.replace('_', ' ') for o in outcomes)}; funders give "
+            f"${roster.backbone_money.get(area, 0):,.0f} a month for backbone work and "
+            f"${roster.program_grants.get(area, 0):,.0f} a month in program grants."
+        )
+    lines.append(
+        "Claimants' ratings come from the questionnaire: each answer 1-5 becomes 0-1, and a rating is the mean of "
+        "its two statements (docs/roster.md)."
+    )
+    for c in roster.claimants:
+        lines.append(
+            f"{c.name} ({c.area.replace('_', ' ')}): {c.origin.replace('_', ' ')}, ${c.own_money:,.0f} a month of its "
+            f"own; neutrality {c.neutrality:.2f}, servant leadership {c.servant_leadership:.2f}"
+            + ("; the partners' preferred claimant" if c.preferred else "")
+            + "."
+        )
+    degree = roster.network_degree()
+    lines.append(
+        f"Who works with whom: {len(roster.collaborations)} collaborations, about {degree} per partner; the model "
+        "draws a peer network with that many peers each (it cannot take the list itself)."
+        if degree is not None
+        else "Who works with whom: not given; the model draws a peer network with 6 peers each on average."
+    )
+    lines.append(
+        f"{steps} months, {replications} paired runs per strategy, seed {seed}"
+        + (f", parameters drawn from the calibrated posterior {posterior}." if posterior else ", default parameters.")
+    )
+    return lines
+
+
+def reasons(
+    entries: list[tuple[str, Any]],
+    strategy: str,
+    metric: str,
+    replications: int,
+    seed: int,
+    evaluator,
+    posterior=None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Which mechanisms carry the gap between ``strategy`` and keeping things as they are (the brief's reasons).
+
+    The decomposition of ``ci-sim decompose`` (:mod:`ci_sim.experiments.decompose`), one channel at
+    a time, on ``metric`` at the horizon, with the default channels but :data:`NOT_REASONS`, the same seeds and, with a
+    posterior, at its median parameters (a decomposition runs every variant with one parameter set).
+
+    Returns:
+        The rows of :func:`~ci_sim.experiments.decompose.decomposition_table` (``decomposition.csv``).
+    """
+    from ci_sim.experiments.decompose import (
+        decomposition_table,
+        resolve_channels,
+        run_variants,
+        variants_needed,
+    )
+    from ci_sim.runs.posterior import with_values
+
+    by_label = dict(entries)
+    pair = [(strategy, by_label[strategy]), (entries[0][0], entries[0][1])]
+    if posterior is not None:
+        pair = [(label, with_values(sc, posterior.median(), "--posterior")) for label, sc in pair]
+    channels = [c for c in resolve_channels(None, pair)[0] if c not in NOT_REASONS]
+    steps = pair[0][1].steps
+    runs = run_variants(pair, variants_needed(channels), replications, seed, None, steps, evaluator, progress)
+    return decomposition_table(runs, [metric], channels, seed)
+
+
+def reason_lines(table: pd.DataFrame, strategy: str, baseline: str, top: int = 3) -> list[str]:
+    """The main reasons in plain words: the channels with the largest shares of the gap whose 95% CI excludes 0."""
+    from ci_sim.experiments.decompose import ONE_AT_A_TIME, mechanism_switches
+
+    rows = table[(table["method"] == ONE_AT_A_TIME) & (table["kind"] == "channel")]
+    if rows.empty or not np.isfinite(rows["share"]).any():
+        return [
+            f"The model cannot say which mechanisms carry the difference between {strategy} and {baseline}: "
+            "the difference is within the runs' noise (its 95% range includes zero)."
+        ]
+    described = mechanism_switches()
+    lines = []
+    clear = rows[rows["share_lo"] > 0].sort_values("share", ascending=False).head(top)
+    for r in clear.itertuples():
+        what = described.get(r.channel, "").split(" (off")[0]
+        lines.append(
+            f"{r.share * 100:.0f}% (95% range {r.share_lo * 100:.0f}–{r.share_hi * 100:.0f}%) runs through: "
+            f"{what} ({r.channel})."
+        )
+    return lines or [
+        f"No single mechanism clearly carries the difference between {strategy} and {baseline} (each one's 95% "
+        "range includes zero): it comes from several together."
+    ]

@@ -1,0 +1,223 @@
+"""Rosters: the template, the questionnaire rule, the scenario a roster becomes, and bad input."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ci_sim.cli import main
+from ci_sim.experiments.roster import (
+    QUESTIONS,
+    anonymize,
+    anonymous_name,
+    likert_rating,
+    load_roster,
+    read_tables,
+    template_paths,
+)
+from ci_sim.model.scenario import validate_scenario
+
+EXAMPLE = ROOT / "examples" / "roster_midsize_city.csv"
+
+
+def test_template_writes_the_shipped_example_exactly(tmp_path):
+    out = tmp_path / "city.csv"
+    res = CliRunner().invoke(main, ["roster", "template", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    for made, shipped in zip(template_paths(out), template_paths(EXAMPLE), strict=True):
+        assert made.read_text() == shipped.read_text(), made.name
+    assert out.read_text().startswith("# ci-sim roster")
+
+
+def test_template_refuses_to_overwrite(tmp_path):
+    out = tmp_path / "city.xlsx"
+    assert CliRunner().invoke(main, ["roster", "template", "--out", str(out)]).exit_code == 0
+    before = out.read_bytes()
+    res = CliRunner().invoke(main, ["roster", "template", "--out", str(out)])
+    assert res.exit_code == 2 and "does not exist yet" in res.output and out.read_bytes() == before
+
+
+def test_xlsx_and_csv_rosters_make_the_same_scenario(tmp_path):
+    out = tmp_path / "city.xlsx"
+    CliRunner().invoke(main, ["roster", "template", "--out", str(out)])
+    a, b = (load_roster(p).scenario_data("x") for p in (out, EXAMPLE))
+    assert {**a, "description": ""} == {**b, "description": ""} and "city.xlsx" in a["description"]
+
+
+def test_the_example_becomes_the_issues_city():
+    r = load_roster(EXAMPLE)
+    data = r.scenario_data("city")
+    sc = validate_scenario(data)
+    assert len(r.organizations) == 60 and r.contested() == ["early_childhood"]
+    assert sc.community.partners == 57  # every organization but the three claimants
+    area = sc.issue_areas[0]
+    assert area.funding.backbone_pool == 15000 and area.funding.program_grants == 200000
+    assert area.outcomes == ["prenatal_care", "developmental_screening", "preschool_enrollment", "kindergarten_ready"]
+    bb = area.backbone_list()
+    assert [b["origin"] for b in bb] == ["partner_agreed", "funder_created", "self_declared"]
+    # answers (4, 4, 4, 5): neutrality mean(3/4, 3/4), servant leadership mean(3/4, 4/4)
+    assert bb[0]["neutrality"] == 0.75 and bb[0]["servant_leadership"] == 0.875 and bb[0]["in_kind"] == 3000
+    assert sc.community.capacity_hours == pytest.approx(r.partners["hours_per_month"].mean())
+    assert sc.community.network.degree == round(2 * len(r.collaborations) / 57)
+    assert sum(sc.community.sector_mix.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("answers", "rating"), [([1], 0.0), ([5], 1.0), ([3], 0.5), ([4, 5], 0.875), ([1, 2], 0.125)])
+def test_likert_rule(answers, rating):
+    assert likert_rating(answers) == rating
+
+
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=6), st.integers(0, 5))
+def test_likert_rating_is_in_unit_range_and_monotone(answers, i):
+    r = likert_rating(answers)
+    assert 0.0 <= r <= 1.0
+    j = i % len(answers)
+    if answers[j] < 5:
+        better = [*answers[:j], answers[j] + 1, *answers[j + 1 :]]
+        assert likert_rating(better) > r
+
+
+def test_every_rating_has_questions():
+    assert {feeds for _, feeds, _ in QUESTIONS.values()} == {"neutrality", "servant_leadership"}
+
+
+def test_anonymous_names():
+    assert [anonymous_name(i) for i in (0, 25, 26, 27, 701, 702)] == [
+        "Organization A",
+        "Organization Z",
+        "Organization AA",
+        "Organization AB",
+        "Organization ZZ",
+        "Organization AAA",
+    ]
+    r = anonymize(load_roster(EXAMPLE))
+    assert r.names[:3] == ["Organization A", "Organization B", "Organization C"]
+    assert [c.name for c in r.claimants] == r.names[:3]
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def _edit(frame: pd.DataFrame, row: int, column: str, value) -> pd.DataFrame:
+    frame = frame.copy()
+    frame.loc[row, column] = value
+    return frame
+
+
+BAD = [
+    # (change to the organizations table, expected parts of the message)
+    (lambda f: _edit(f, 4, "sector", "nonproft"), ["row 6", "column sector", "'nonproft'", "did you mean 'nonprofit'"]),
+    (lambda f: _edit(f, 4, "role", "patner"), ["row 6", "column role", "did you mean 'partner'"]),
+    (lambda f: _edit(f, 2, "origin", "self declard"), ["row 4", "column origin", "did you mean 'self declared'"]),
+    (lambda f: _edit(f, 5, "hours_per_month", "0"), ["row 7", "column hours_per_month", "positive number"]),
+    (lambda f: _edit(f, 5, "hours_per_month", "-3"), ["row 7", "hours_per_month", "positive number"]),
+    (lambda f: _edit(f, 5, "hours_per_month", "lots"), ["row 7", "'lots'", "positive number"]),
+    (lambda f: _edit(f, 5, "hours_per_month", ""), ["row 7", "(blank)"]),
+    (lambda f: _edit(f, 5, "name", "Ready Kids Initiative"), ["row 7", "column name", "row 3 has it too"]),
+    (lambda f: _edit(f, 0, "q_no_stake", "6"), ["row 2", "q_no_stake", "1 (strongly disagree) to 5"]),
+    (lambda f: _edit(f, 0, "q_no_stake", ""), ["row 2", "q_no_stake", "(blank)"]),
+    (lambda f: _edit(f, 1, "preferred", "yes"), ["row 3", "preferred", "one preferred claimant per area"]),
+    (lambda f: _edit(f, 0, "own_money_per_month", "-5"), ["row 2", "own_money_per_month", "0 or more"]),
+    (lambda f: _edit(f, 8, "backbone_money_per_month", "100"), ["row 10", "blank unless the role is funder"]),
+    (lambda f: _edit(f, 8, "origin", "self-declared"), ["row 10", "origin", "blank unless the role is backbone"]),
+    (
+        lambda f: f.assign(role=f["role"].replace("backbone claimant", "partner")).drop(
+            columns=["origin", "own_money_per_month", "preferred", *QUESTIONS]
+        ),
+        ["column role", "no backbone claimant"],
+    ),
+    (lambda f: _edit(f, 0, "issue_areas", "housing"), ["housing", "at least one partner"]),
+    (lambda f: f.rename(columns={"sector": "secter"}), ["column secter", "did you mean 'sector'"]),
+    (lambda f: f.drop(columns=["hours_per_month"]), ["column hours_per_month", "(missing)"]),
+]
+
+
+def _bad_roster(tmp_path, change):
+    for made, shipped in zip(template_paths(tmp_path / "bad.csv"), template_paths(EXAMPLE), strict=True):
+        shutil.copy(shipped, made)
+    path = tmp_path / "bad.csv"
+    frame = read_tables(path)["organizations"]
+    change(frame).to_csv(path, index=False)  # no comment lines now: the header is row 1, frame row i is row i + 2
+    return path
+
+
+@pytest.mark.parametrize(("change", "expected"), BAD)
+def test_bad_rosters_exit_2_naming_row_column_value_and_nothing_is_written(tmp_path, change, expected):
+    path = _bad_roster(tmp_path, change)
+    out = tmp_path / "advice"
+    res = CliRunner().invoke(main, ["advise", str(path), "--out", str(out), "-r", "2", "--steps", "12"])
+    assert res.exit_code == 2, res.output
+    assert str(path) in res.output
+    for part in expected:
+        assert part in res.output, (part, res.output)
+    assert not out.exists()
+
+
+def test_an_area_without_outcomes_is_refused(tmp_path):
+    path = _bad_roster(tmp_path, lambda f: f)
+    (tmp_path / "bad_outcomes.csv").unlink()
+    res = CliRunner().invoke(main, ["roster", "check", str(path)])
+    assert res.exit_code == 2 and "early_childhood" in res.output and "only education has default" in res.output
+
+
+def test_education_takes_default_outcomes(tmp_path):
+    path = _bad_roster(tmp_path, lambda f: f.assign(issue_areas="education"))
+    (tmp_path / "bad_outcomes.csv").unlink()
+    r = load_roster(path)
+    assert r.areas["education"][0] == "kindergarten_readiness"
+
+
+def test_bad_collaboration_names_the_side_file(tmp_path):
+    path = _bad_roster(tmp_path, lambda f: f)
+    side = tmp_path / "bad_collaborations.csv"
+    side.write_text(side.read_text() + "Riverton Public Schols,Book Bus\n")
+    res = CliRunner().invoke(main, ["roster", "check", str(path)])
+    assert res.exit_code == 2 and str(side) in res.output
+    assert "did you mean 'Riverton Public Schools'" in res.output
+
+
+def test_unknown_sheet_and_suffix(tmp_path):
+    out = tmp_path / "city.xlsx"
+    CliRunner().invoke(main, ["roster", "template", "--out", str(out)])
+    sheets = pd.read_excel(out, sheet_name=None)
+    with pd.ExcelWriter(tmp_path / "odd.xlsx") as xl:
+        for name, frame in sheets.items():
+            frame.to_excel(xl, sheet_name="organisations" if name == "organizations" else name, index=False)
+    res = CliRunner().invoke(main, ["roster", "check", str(tmp_path / "odd.xlsx")])
+    assert res.exit_code == 2 and "'organisations'" in res.output and "did you mean 'organizations'" in res.output
+    (tmp_path / "r.txt").write_text("name\n")
+    res = CliRunner().invoke(main, ["roster", "check", str(tmp_path / "r.txt")])
+    assert res.exit_code == 2 and ".csv or .xlsx" in res.output
+
+
+def test_rows_are_counted_as_a_spreadsheet_shows_them_comment_lines_included(tmp_path):
+    for made, shipped in zip(template_paths(tmp_path / "c.csv"), template_paths(EXAMPLE), strict=True):
+        shutil.copy(shipped, made)
+    path = tmp_path / "c.csv"
+    lines = path.read_text().splitlines()
+    n = next(i for i, line in enumerate(lines) if line.startswith("Book Bus,"))
+    lines[n] = lines[n].replace("Book Bus,nonprofit", "Book Bus,nonproft")
+    path.write_text("\n".join(lines) + "\n")
+    res = CliRunner().invoke(main, ["roster", "check", str(path)])
+    assert res.exit_code == 2 and f"row {n + 1}, column sector" in res.output, res.output
+
+
+def test_two_areas_share_the_partners_and_an_area_may_have_no_claimant(tmp_path):
+    # the last 10 organizations (partners) work in early childhood and education: half a membership each
+    def change(f):
+        f = f.copy()
+        f.loc[50:, "issue_areas"] = "early childhood; education"
+        return f
+
+    path = _bad_roster(tmp_path, change)
+    r = load_roster(path)
+    sc = validate_scenario(r.scenario_data("two"))
+    shares = {a.name: a.share for a in sc.issue_areas}
+    assert shares["education"] == pytest.approx(5 / 57) and sum(shares.values()) == pytest.approx(1.0)
+    assert sc.issue_areas[1].backbone_list() == [] and r.contested() == ["early_childhood"]
