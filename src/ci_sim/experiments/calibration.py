@@ -57,7 +57,6 @@ through) or says exactly why it cannot.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import math
@@ -70,6 +69,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
+from ci_sim.experiments.compare import metric_bounds
 from ci_sim.experiments.experiment import _resolve_base
 from ci_sim.model.columns import METRIC_NAMES
 from ci_sim.model.scenario import (
@@ -83,23 +83,18 @@ from ci_sim.model.scenario import (
     apply_overrides,
     validate_scenario,
 )
-from ci_sim.runs.posterior import META_KEY, expand_path, weighted_quantile, with_values
+from ci_sim.runs.posterior import META_KEY, weighted_quantile, with_values
 from ci_sim.runs.seeds import replication_seed
 
-#: metrics that are shares (a target of them must lie in [0, 1])
-SHARE_METRICS = {
-    "alignment",
-    "mean_trust",
-    "engagement",
-    "fundraising_share",
-    "data_completeness",
-    "action_plan_quality",
-    "outcome_mean",
-    "nonprofit_fundraising_share",
-    "indicators_improving",
-    "proof_point",
-    "measured_outcome_mean",
-}
+#: shares that compare's bounds (:func:`~ci_sim.experiments.compare.metric_bounds`) do not list
+_MORE_SHARES = {"indicators_improving", "proof_point", "measured_outcome_mean"}
+
+
+def is_share(metric: str) -> bool:
+    """Whether ``metric`` is a share on [0, 1] (a target of it must lie there)."""
+    return metric_bounds(metric) == (0.0, 1.0) or metric in _MORE_SHARES
+
+
 #: the central interval reported for each parameter and prediction
 INTERVAL = 0.90
 
@@ -352,7 +347,7 @@ def load_calibration(path: str | Path) -> Calibration:
         for j, t in enumerate(cs.targets):
             key = f"scenarios.{k}.targets.{j}"
             _check_metric(t.metric, t.last_month, sc, source, key)
-            if t.kind == "level" and t.metric in SHARE_METRICS and not 0 <= t.value <= 1:
+            if t.kind == "level" and is_share(t.metric) and not 0 <= t.value <= 1:
                 raise ScenarioError(source, f"{key}.value", t.value, f"a share in [0, 1] ({t.metric} is a share)")
         names = [t.name for t in cs.targets]
         if len(set(names)) != len(names):
@@ -716,7 +711,7 @@ def write_outputs(cal, out: Path, history, sampler_text, deterministic, started,
     """
     from datetime import UTC, datetime
 
-    from ci_sim.runs.results import manifest, write_csv, write_json
+    from ci_sim.runs.results import manifest, versions, write_csv, write_json
 
     post = posterior_frame(cal, history)
     summary = summarize(cal, post)
@@ -730,12 +725,7 @@ def write_outputs(cal, out: Path, history, sampler_text, deterministic, started,
         "priors": [p.model_dump(mode="json") for p in cal.spec.priors],
         "created": datetime.now(UTC).isoformat(),
     }
-    try:
-        from ci_sim.runs.results import versions
-
-        meta["model_version"] = versions().get("model_version")
-    except Exception:  # noqa: BLE001 - the version is informative only
-        pass
+    meta["model_version"] = versions()["model_version"]
     write_posterior(post, out / "posterior.parquet", meta)
     write_csv(summary, out / "posterior_summary.csv")
     write_csv(gens, out / "generations.csv")
@@ -772,17 +762,11 @@ def write_outputs(cal, out: Path, history, sampler_text, deterministic, started,
     )
 
 
-def clone_spec(spec: CalibrationSpec, **update: Any) -> CalibrationSpec:
-    """A copy of ``spec`` with fields replaced (tests and tiny runs)."""
-    return CalibrationSpec.model_validate({**copy.deepcopy(spec.model_dump(mode="json")), **update})
-
-
 __all__ = [
     "Calibration",
     "CalibrationResult",
     "CalibrationSpec",
     "check_resume",
-    "expand_path",
     "load_calibration",
     "run_calibration",
     "simulate",
