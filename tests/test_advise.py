@@ -165,7 +165,7 @@ def test_the_briefs_numbers_at_the_horizon_are_compare_csvs_in_leaders_units(adv
     summary, table = pd.read_csv(out / "summary.csv"), pd.read_csv(out / "compare.csv")
     series = pd.read_parquet(out / "timeseries.parquet")
     best = pd.read_csv(out / "ranking.csv").strategy.iloc[0]
-    partners = load_roster(EXAMPLE).scenario_data("x")["community"]["partners"]
+    partners = len(load_roster(EXAMPLE).partners)
     got = changes(summary, series, best, "Keep as is", 36, partners, 5, METRICS).set_index("measure")
     for measure, metric, scale in [
         ("Share of indicators improving", "indicators_improving", 100.0),
@@ -242,3 +242,41 @@ def test_the_headline_says_when_the_runner_up_is_too_close_to_call(verdicts, sai
     )
     text = _headline(content)
     assert "<b>Recommended: A.</b>" in text and "90% (95% range 80–100%)" in text and said in text
+
+
+def test_without_a_preferred_claimant_the_brief_names_whom_the_runs_kept(tmp_path):
+    # the roster marks no preferred claimant: the merge keeps the most followed, known from the runs' events.csv
+    from ci_sim.experiments.advise import role_lines
+    from ci_sim.experiments.roster import read_tables, template_paths
+
+    for made, shipped in zip(template_paths(tmp_path / "c.csv"), template_paths(EXAMPLE), strict=True):
+        made.write_bytes(shipped.read_bytes())
+    frame = read_tables(tmp_path / "c.csv")["organizations"]
+    frame["preferred"] = ""
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    out = tmp_path / "advice"
+    res = CliRunner().invoke(main, ["advise", str(tmp_path / "c.csv"), "--out", str(out), "--no-reasons", *FAST])
+    assert res.exit_code == 0, res.output
+    events = pd.read_csv(out / "events.csv", keep_default_na=False)
+    merged = events[events.scenario == "Merge now"]
+    assert merged["replication"].tolist() == [0, 1, 2] and (merged["at"] == 0).all()
+    claimants = {c.name for c in load_roster(tmp_path / "c.csv").claimants}
+    for kept, left in zip(merged["kept"], merged["left"], strict=True):
+        assert kept in claimants and set(left.split("; ")) == claimants - {kept}
+    roster = load_roster(tmp_path / "c.csv")
+    strategy = build_strategies(roster, steps=36, merge_year=1)[1]
+    text = " ".join(role_lines(roster, strategy, 1, events))
+    counts = merged["kept"].value_counts()
+    if len(counts) == 1:
+        assert f"{counts.index[0]} keeps the backbone role" in text and "in all 3 runs" in text
+    else:
+        for name, k in counts.items():
+            assert f"{name} in {k} of 3 runs" in text
+    # the same lines from invented runs: one keeper in every run, or a split said as a split
+    one = merged.assign(kept="Ready Kids Initiative")
+    assert "Ready Kids Initiative keeps the backbone role (merge at once): in all 3 runs" in " ".join(
+        role_lines(roster, strategy, 1, one)
+    )
+    split = merged.assign(kept=["Ready Kids Initiative", "Bright Beginnings Network", "Ready Kids Initiative"])
+    said = " ".join(role_lines(roster, strategy, 1, split))
+    assert "Ready Kids Initiative in 2 of 3 runs, Bright Beginnings Network in 1 of 3 runs" in said

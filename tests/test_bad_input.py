@@ -23,6 +23,13 @@ TWO_AREAS = (
     "  - {name: health, outcomes: [obesity, asthma], backbones: {name: hb}}\n"
 )
 FILE = "bad.yaml"
+ORGS = (
+    "name: x\ncommunity:\n  organizations:\n"
+    "    - {name: Book Bus, sector: nonprofit, areas: [education], hours: 20}\n"
+    "    - {name: City Hall, sector: public_agency, areas: [education, health], hours: 10}\n"
+    "    - {name: Clinic, sector: nonprofit, areas: [health], hours: 30}\n"
+)
+ORG_AREAS = "issue_areas: [{name: education}, {name: health, outcomes: [asthma]}]\n"
 # nested aliases: 9 levels of 9 copies stand for 9**9 (387 million) strings in 600 bytes
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
@@ -63,6 +70,134 @@ CASES = {
         "community.second_area_share",
         "0.2",
         "only with two issue areas or more",
+    ),
+    "organization in an unknown area": (
+        ORGS.replace("areas: [health], hours: 30", "areas: [housing], hours: 30") + ORG_AREAS,
+        [],
+        FILE,
+        "community.organizations.2.areas.0",
+        "'housing'",
+        "one of the issue areas ['education', 'health']",
+    ),
+    "organization with one area twice": (
+        ORGS.replace("[education, health]", "[health, health]") + ORG_AREAS,
+        [],
+        FILE,
+        "community.organizations.1.areas",
+        "['health', 'health']",
+        "two different issue areas, or one",
+    ),
+    "organization in three areas": (
+        ORGS.replace("[education, health]", "[education, health, jobs]") + ORG_AREAS,
+        [],
+        FILE,
+        "community.organizations.1.areas",
+        "['education', 'health', 'jobs']",
+        "at most 2 items",
+    ),
+    "organization with no hours": (
+        ORGS.replace("hours: 30", "hours: 0") + ORG_AREAS,
+        [],
+        FILE,
+        "community.organizations.2.hours",
+        "0",
+        "greater than 0",
+    ),
+    "organizations named twice": (
+        ORGS.replace("name: Clinic", "name: Book Bus") + ORG_AREAS,
+        [],
+        FILE,
+        "community.organizations",
+        "['Book Bus']",
+        "organization names must be unique",
+    ),
+    "partners disagreeing with the organizations": (
+        ORGS + "  partners: 150\n" + ORG_AREAS,
+        [],
+        FILE,
+        "community.partners",
+        "150",
+        "with organizations listed, partners follows from the list (3); leave it out",
+    ),
+    "a --set that disagrees with the organizations": (
+        ORGS + ORG_AREAS,
+        ["--set", "community.capacity_hours=40"],
+        "--set community.capacity_hours=40",
+        "community.capacity_hours",
+        "40.0",
+        "capacity_hours follows from the list (20.0)",
+    ),
+    "area share with organizations": (
+        ORGS + "issue_areas: [{name: education, share: 0.5}, {name: health, outcomes: [asthma], share: 0.5}]\n",
+        [],
+        FILE,
+        "issue_areas.0.share",
+        "0.5",
+        "each area's partners follow from the list; leave it out",
+    ),
+    "area without an organization": (
+        ORGS.replace("[education, health]", "[education]").replace("areas: [health]", "areas: [education]") + ORG_AREAS,
+        [],
+        FILE,
+        "community.organizations",
+        "'health'",
+        "at least one organization working in 'health'",
+    ),
+    "peer tie to an unknown organization": (
+        ORGS + "  network: {edges: [[Book Bus, City Hal]]}\n" + ORG_AREAS,
+        [],
+        FILE,
+        "community.network.edges.0.1",
+        "'City Hal'",
+        "one of the organizations (did you mean 'City Hall'?)",
+    ),
+    "peer tie across areas": (
+        ORGS + "  network: {edges: [[Book Bus, Clinic]]}\n" + ORG_AREAS,
+        [],
+        FILE,
+        "community.network.edges.0",
+        "['Book Bus', 'Clinic']",
+        "a tie joins two partners of one issue area",
+    ),
+    "peer tie twice": (
+        ORGS + "  network: {edges: [[Book Bus, City Hall], [City Hall, Book Bus]]}\n" + ORG_AREAS,
+        [],
+        FILE,
+        "community.network.edges.1",
+        "['City Hall', 'Book Bus']",
+        "each tie once",
+    ),
+    "peer tie with itself": (
+        ORGS + "  network: {edges: [[Clinic, Clinic]]}\n" + ORG_AREAS,
+        [],
+        FILE,
+        "community.network.edges.0",
+        "['Clinic', 'Clinic']",
+        "a tie joins two different organizations",
+    ),
+    "peer tie of three": (
+        ORGS + "  network: {edges: [[Clinic, City Hall, Book Bus]]}\n" + ORG_AREAS,
+        [],
+        FILE,
+        "community.network.edges.0",
+        "['Clinic', 'City Hall', 'Book Bus']",
+        "at most 2 items",
+    ),
+    "drawn-network key with given ties": (
+        ORGS + "  network: {degree: 8, edges: [[Book Bus, City Hall]]}\n" + ORG_AREAS,
+        [],
+        FILE,
+        "community.network.degree",
+        "8",
+        "with network.edges given it is not used",
+    ),
+    "peer ties without organizations": (
+        "name: x\ncommunity: {network: {edges: [[a, b]]}}\nissue_areas: [{name: education}]\n",
+        [],
+        FILE,
+        "community.network.edges",
+        "'(a list of ties)'",
+        "peer ties name organizations: list community.organizations",
     ),
     "second area weight above one half": (
         "name: x\ncommunity: {second_area_weight: 0.7}\nissue_areas: [{name: education}]\n",

@@ -94,6 +94,21 @@ def test_merge_keeps_the_most_followed_and_the_others_become_conveners(keep):
     np.testing.assert_allclose(model.trust[:, kept], carried_trust(state, kept, others), rtol=0, atol=1e-15)
     for j in kept:
         assert np.all(model.backbone_plan[j] >= state["plan"][others].max(axis=0) - 1e-12)
+    # the run's event log names whom the merge kept (which only the run knows), who left and who convenes
+    order = others[np.argsort(-state["mass"][others], kind="stable")]
+    assert (
+        model.event_log
+        == [
+            {
+                "at": AT,
+                "area": "education",
+                "event": "merge_backbones",
+                "kept": "; ".join(NAMES[j] for j in most_followed(state, keep)),  # most followed first
+                "left": "; ".join(NAMES[j] for j in others),
+                "convening": "; ".join(NAMES[j] for j in order[: len(expected)]),
+            }
+        ]
+    )
 
 
 def test_merge_with_exit_creates_no_convener():
@@ -106,6 +121,21 @@ def test_merge_with_exit_creates_no_convener():
     np.testing.assert_allclose(model.trust[:, kept], carried_trust(state, kept, others), rtol=0, atol=1e-15)
     # attention moved to the kept backbone: partners follow it alone
     assert np.allclose(model.attention[:, others], 0.0) and np.allclose(model.attention[:, kept[0]], 1.0)
+    assert [(e["kept"], e["left"], e["convening"]) for e in model.event_log] == [
+        (NAMES[kept[0]], "; ".join(NAMES[j] for j in others), "")
+    ]
+
+
+def test_the_event_log_is_a_runs_events_frame():
+    from ci_sim.runs.runner import run_scenario
+
+    events = [{"at": 2, "backbone_exits": "b"}, {"at": 3, "add_conveners": {"outcomes": "all"}}]
+    result = run_scenario(scenario(events), SEED, steps=5)
+    assert result.events[["at", "event", "left"]].values.tolist() == [
+        [2, "backbone_exits", "b"],
+        [3, "add_conveners", ""],
+    ]
+    assert run_scenario(scenario([]), SEED, steps=2).events.empty
 
 
 def test_merge_keeps_a_backbone_by_name_even_the_least_followed():

@@ -121,10 +121,10 @@ def _nested_model(annotation) -> tuple[type[BaseModel] | None, bool]:
     if typing.get_origin(annotation) is list and args:
         model, _ = _nested_model(args[0])
         return model, model is not None
-    for arg in args:
-        model, _ = _nested_model(arg)
+    for arg in args:  # a union: its first section class (a list of them, as in ``list[X] | None``, keeps [])
+        model, is_list = _nested_model(arg)
         if model is not None:
-            return model, False
+            return model, is_list
     return None, False
 
 

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ci_sim.cli import main
+from ci_sim.experiments.advise import assumptions
 from ci_sim.experiments.roster import (
     QUESTIONS,
     anonymize,
@@ -22,6 +23,7 @@ from ci_sim.experiments.roster import (
     template_paths,
 )
 from ci_sim.model.scenario import validate_scenario
+from ci_sim.runs.runner import build_model
 
 EXAMPLE = ROOT / "examples" / "roster_midsize_city.csv"
 
@@ -64,8 +66,15 @@ def test_the_example_becomes_the_issues_city():
     # answers (4, 4, 4, 5): neutrality mean(3/4, 3/4), servant leadership mean(3/4, 4/4)
     assert bb[0]["neutrality"] == 0.75 and bb[0]["servant_leadership"] == 0.875 and bb[0]["in_kind"] == 3000
     assert sc.community.capacity_hours == pytest.approx(r.partners["hours_per_month"].mean())
-    assert sc.community.network.degree == round(2 * len(r.collaborations) / 57)
     assert sum(sc.community.sector_mix.values()) == pytest.approx(1.0)
+    # the model's partners are the roster's organizations, its peer ties the roster's collaborations
+    m = build_model(sc, 1)
+    assert [a.name for a in m.partner_agents] == list(r.partners["name"])
+    assert m.capacity.tolist() == r.partners["hours_per_month"].tolist()
+    assert [a.sector for a in m.partner_agents] == list(r.partners["sector"])
+    names = [a.name for a in m.partner_agents]
+    ties = {frozenset((names[i], names[j])) for i, j in m.peer_edges}
+    assert ties == {frozenset(pair) for pair in r.collaborations} and len(m.peer_edges) == 171
 
 
 @pytest.mark.parametrize(("answers", "rating"), [([1], 0.0), ([5], 1.0), ([3], 0.5), ([4, 5], 0.875), ([1, 2], 0.125)])
@@ -133,6 +142,11 @@ BAD = [
         ["column role", "no backbone claimant"],
     ),
     (lambda f: _edit(f, 0, "issue_areas", "housing"), ["housing", "at least one partner"]),
+    (
+        lambda f: _edit(f, 6, "issue_areas", "early childhood; education; health"),
+        ["row 8", "column issue_areas", "at most 2 issue areas"],
+    ),
+    (lambda f: _edit(f, 6, "issue_areas", "education; education"), ["row 8", "issue_areas", "each issue area once"]),
     (lambda f: f.rename(columns={"sector": "secter"}), ["column secter", "did you mean 'sector'"]),
     (lambda f: f.drop(columns=["hours_per_month"]), ["column hours_per_month", "(missing)"]),
 ]
@@ -208,16 +222,42 @@ def test_rows_are_counted_as_a_spreadsheet_shows_them_comment_lines_included(tmp
     assert res.exit_code == 2 and f"row {n + 1}, column sector" in res.output, res.output
 
 
-def test_two_areas_share_the_partners_and_an_area_may_have_no_claimant(tmp_path):
-    # the last 10 organizations (partners) work in early childhood and education: half a membership each
+def test_two_area_partners_are_the_rosters_and_ties_across_areas_or_with_claimants_are_not_peers(tmp_path):
+    # the last 7 organizations (partners) work in early childhood and education, five more in education only
     def change(f):
         f = f.copy()
-        f.loc[50:, "issue_areas"] = "early childhood; education"
+        f.loc[48:52, "issue_areas"] = "education"
+        f.loc[53:, "issue_areas"] = "early childhood; education"
         return f
 
     path = _bad_roster(tmp_path, change)
     r = load_roster(path)
     sc = validate_scenario(r.scenario_data("two"))
-    shares = {a.name: a.share for a in sc.issue_areas}
-    assert shares["education"] == pytest.approx(5 / 57) and sum(shares.values()) == pytest.approx(1.0)
+    assert [a.share for a in sc.issue_areas] == [None, None]  # the organizations say who works where
+    assert sc.community.second_area_share == pytest.approx(7 / 57)
     assert sc.issue_areas[1].backbone_list() == [] and r.contested() == ["early_childhood"]
+    m = build_model(sc, 3)
+    two = r.partners["issue_areas"].map(len).to_numpy() == 2
+    edu_only = r.partners["issue_areas"].map(lambda a: a == ["education"]).to_numpy()
+    assert (m.partner_area2[two] == 1).all() and (m.partner_area2[~two] == -1).all()
+    assert (m.partner_area[edu_only] == 1).all() and (m.partner_area[two] == 0).all()
+    assert m.partners_per_area.tolist() == [52.0, 12.0]
+    ties, with_claimant, across = r.peer_ties()
+    areas = dict(zip(r.partners["name"], r.partners["issue_areas"], strict=True))
+    assert across == sum(1 for a, b in r.collaborations if not set(areas[a]) & set(areas[b])) > 0
+    assert with_claimant == 0 and len(ties) + across == len(r.collaborations)
+    assert len(m.peer_edges) == len(ties)
+    assert any(f"{across} between partners of different areas" in line for line in assumptions(r, 120, 2, 1, None))
+
+
+def test_collaborations_with_a_claimant_are_counted_and_left_out(tmp_path):
+    for made, shipped in zip(template_paths(tmp_path / "c.csv"), template_paths(EXAMPLE), strict=True):
+        shutil.copy(shipped, made)
+    side = tmp_path / "c_collaborations.csv"
+    side.write_text(side.read_text() + "Ready Kids Initiative,Book Bus\nDads Matter,Bright Beginnings Network\n")
+    r = load_roster(tmp_path / "c.csv")
+    ties, with_claimant, across = r.peer_ties()
+    assert (len(ties), with_claimant, across) == (171, 2, 0)
+    sc = validate_scenario(r.scenario_data("c"))
+    assert len(sc.community.network.edges) == 171
+    assert any("2 with a backbone claimant" in line for line in assumptions(r, 120, 2, 1, None))

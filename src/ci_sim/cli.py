@@ -590,7 +590,7 @@ def compare(
     check_new_dir(out)  # before any run, not after them
     evaluator = make_evaluator(workers, scheduler)
     with staged_dir(out) as tmp:  # the folder appears complete or not at all
-        table, _, _ = compare_and_write(
+        table, *_ = compare_and_write(
             tmp, entries, reps, base_seed, steps, evaluator, metrics, differences, progress=not quiet, posterior=post
         )
     for label, sc in entries:

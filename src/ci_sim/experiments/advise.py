@@ -36,6 +36,7 @@ import yaml
 
 from ci_sim.experiments.compare import CONFIDENCE, bootstrap_paired, compare_table
 from ci_sim.experiments.roster import Roster
+from ci_sim.model.scenario import Community
 
 #: metrics for which less is better (ranking direction); every other metric: more is better
 LOWER_IS_BETTER = {
@@ -69,6 +70,10 @@ COORDINATION_WORDS = {
 }
 
 
+#: who a merge keeps when the roster marks no preferred claimant (``merge_backbones: {keep: 1}``)
+MOST_FOLLOWED = "the claimant most partners follow at the time of the merge"
+
+
 @dataclass
 class Strategy:
     """One strategy: its label, file name, plain description and scenario data."""
@@ -95,7 +100,7 @@ def keeper(roster: Roster, area: str) -> tuple[str | None, str]:
             f"the roster marks it as the partners' preferred claimant ({c.origin.replace('_', ' ')}; neutrality "
             f"{c.neutrality:.2f}, servant leadership {c.servant_leadership:.2f} from the questionnaire)"
         )
-    return None, "the claimant most partners follow at the time of the merge (the model finds it in each run)"
+    return None, f"{MOST_FOLLOWED} (the model finds it in each run)"
 
 
 def build_strategies(
@@ -272,8 +277,24 @@ def changes(
     return pd.DataFrame(rows)
 
 
-def role_lines(roster: Roster, strategy: Strategy, merge_year: int) -> list[str]:
-    """Who keeps the backbone role under ``strategy`` and what each other claimant does, per contested area."""
+def kept_counts(events: pd.DataFrame | None, strategy: str, area: str) -> list[tuple[str, int]]:
+    """How many runs of ``strategy`` each backbone kept the role in ``area``'s merge, most first.
+
+    ``events``: the comparison's ``events.csv`` (:data:`~ci_sim.experiments.compare.EVENT_COLUMNS`).
+    """
+    if events is None or events.empty:
+        return []
+    rows = events[(events["scenario"] == strategy) & (events["area"] == area) & (events["event"] == "merge_backbones")]
+    counts = rows["kept"].fillna("").value_counts()
+    return sorted(((name, int(k)) for name, k in counts.items() if name), key=lambda x: (-x[1], x[0]))
+
+
+def role_lines(roster: Roster, strategy: Strategy, merge_year: int, events: pd.DataFrame | None = None) -> list[str]:
+    """Who keeps the backbone role under ``strategy`` and what each other claimant does, per contested area.
+
+    Where the roster marks no preferred claimant, the merge keeps the most followed one, which
+    only a run knows: ``events`` (the comparison's ``events.csv``) says whom each run kept.
+    """
     lines = []
     for area in roster.contested() or list(roster.areas):
         claimants = roster.claimants_of(area)
@@ -290,7 +311,23 @@ def role_lines(roster: Roster, strategy: Strategy, merge_year: int) -> list[str]
         others = [c.name for c in claimants if c.name != name]
         month = 12 * merge_year if strategy.slug.startswith("merge_year") else 0
         when = "at once" if month == 0 else f"in year {merge_year} (month {month})"
-        if name is None:
+        counts = kept_counts(events, strategy.label, area) if name is None else []
+        runs = sum(k for _, k in counts)
+        if name is None and len(counts) == 1:
+            name = counts[0][0]
+            others = [c.name for c in claimants if c.name != name]
+            lines.append(
+                f"{where}: {name} keeps the backbone role (merge {when}): in all {runs} runs it is {MOST_FOLLOWED}."
+            )
+            others_text = ", ".join(others)
+        elif name is None and counts:
+            shares = ", ".join(f"{n} in {k} of {runs} runs" for n, k in counts)
+            lines.append(
+                f"{where}: the claimants merge {when}; the one that keeps the role is {MOST_FOLLOWED}: {shares} "
+                "(which one depends on how partners' trust develops, so the model cannot name a single one)."
+            )
+            others_text = "the others"
+        elif name is None:
             lines.append(f"{where}: the claimants merge {when}; the one that keeps the role is {why}.")
             others_text = "the others"
         else:
@@ -333,13 +370,28 @@ def assumptions(roster: Roster, steps: int, replications: int, seed: int, poster
             + ("; the partners' preferred claimant" if c.preferred else "")
             + "."
         )
-    degree = roster.network_degree()
-    lines.append(
-        f"Who works with whom: {len(roster.collaborations)} collaborations, about {degree} per partner; the model "
-        "draws a peer network with that many peers each (it cannot take the list itself)."
-        if degree is not None
-        else "Who works with whom: not given; the model draws a peer network with 6 peers each on average."
-    )
+    two = [n for n, a in zip(p["name"], p["issue_areas"], strict=True) if len(a) == 2]
+    if two:
+        lines.append(
+            f"{len(two)} partners work in two areas (the first listed is their home area; the second takes "
+            f"{Community.model_fields['second_area_weight'].default:.0%} of their agenda and hours): {', '.join(two)}."
+        )
+    ties, with_claimant, across = roster.peer_ties()
+    if roster.collaborations:
+        unused = []
+        if with_claimant:
+            unused.append(f"{with_claimant} with a backbone claimant (the model links partners to backbones by trust)")
+        if across:
+            unused.append(f"{across} between partners of different areas (peers influence agendas within an area)")
+        alone = len(p) - len({n for pair in ties for n in pair})
+        lines.append(
+            f"Who works with whom: the {len(ties)} collaborations between partners are the peer network"
+            + (f"; not used: {'; '.join(unused)}" if unused else "")
+            + (f"; {alone} partners have no listed collaboration and so no peers" if alone else "")
+            + "."
+        )
+    else:
+        lines.append("Who works with whom: not given; the model draws a peer network with 6 peers each on average.")
     lines.append(
         f"{steps} months, {replications} paired runs per strategy, seed {seed}"
         + (f", parameters drawn from the calibrated posterior {posterior}." if posterior else ", default parameters.")

@@ -249,15 +249,20 @@ def write_comparison(
     seconds: float,
     differences: Sequence[str] = (),
     posterior=None,
+    events: pd.DataFrame | None = None,
 ) -> None:
-    """Write ``compare.csv``, ``summary.csv``, ``timeseries.parquet`` and ``manifest.json``.
+    """Write ``compare.csv``, ``summary.csv``, ``timeseries.parquet``, ``manifest.json`` and ``events.csv``.
 
     ``differences`` (from :func:`check_comparable`) and the ``posterior`` used (its
-    description) are recorded in the manifest.
+    description) are recorded in the manifest. ``events.csv`` (what each scenario event did in
+    each run: which backbones a merge kept, which left, which became conveners) is written when
+    a scenario has events.
     """
     write_csv(table, out / "compare.csv")
     write_csv(summary, out / "summary.csv")
     write_parquet(series, out / "timeseries.parquet")
+    if events is not None and len(events):
+        write_csv(events, out / "events.csv")
     write_json(
         manifest(
             scenarios={label: sc.model_dump(mode="json") for label, sc in entries},
@@ -300,12 +305,12 @@ def compare_and_write(
     posterior give the same files.
 
     Returns:
-        ``(table, summary, timeseries)``.
+        ``(table, summary, timeseries, events)`` (``events``: :data:`EVENT_COLUMNS`).
     """
     import time
 
     started, t0 = datetime.now(UTC), time.perf_counter()
-    summary, series = run_comparison(
+    summary, series, events = run_comparison(
         entries, replications, seed, steps, evaluator, progress=progress, desc=desc, posterior=posterior
     )
     table = compare_table(summary, metrics, seed=seed, differences=differences)
@@ -322,8 +327,9 @@ def compare_and_write(
         time.perf_counter() - t0,
         differences=differences,
         posterior=posterior,
+        events=events,
     )
-    return table, summary, series
+    return table, summary, series, events
 
 
 def _one(args) -> tuple[str, int, Any]:
@@ -352,8 +358,9 @@ def run_comparison(
     parameter uncertainty and the differences stay paired.
 
     Returns:
-        ``summary`` (scenario, replication, seed, final metrics) and ``timeseries``
-        (scenario, replication, seed, step, metrics), both in (scenario, replication) order.
+        ``summary`` (scenario, replication, seed, final metrics), ``timeseries``
+        (scenario, replication, seed, step, metrics) and ``events`` (:data:`EVENT_COLUMNS`: what
+        each event did, e.g. which backbone a merge kept), all in (scenario, replication) order.
     """
     from ci_sim.runs.posterior import replication_scenarios
 
@@ -363,20 +370,35 @@ def run_comparison(
         for label, _ in entries
         for i in range(replications)
     ]
-    finals, series = {}, {}
+    finals, series, events = {}, {}, {}
     with evaluator as executor:
         futures = [executor.submit(_one, t) for t in tasks]
         for future in tqdm(futures, desc=desc, unit="run", disable=not progress, file=sys.stderr):
             label, rep, result = future.result()
             drawn = per_rep[label][rep][1]
             finals[label, rep] = {"scenario": label, "replication": rep, "seed": result.seed, **drawn, **result.final}
-            ts = result.timeseries.copy()
-            ts.insert(0, "seed", result.seed)
-            ts.insert(0, "replication", rep)
-            ts.insert(0, "scenario", label)
-            series[label, rep] = ts
+            series[label, rep] = _tagged(result.timeseries, label, rep, result.seed)
+            events[label, rep] = _tagged(result.events, label, rep, result.seed)
     order = [(label, i) for label, _ in entries for i in range(replications)]
-    return pd.DataFrame([finals[k] for k in order]), pd.concat([series[k] for k in order], ignore_index=True)
+    log = pd.concat([events[k] for k in order], ignore_index=True)
+    return (
+        pd.DataFrame([finals[k] for k in order]),
+        pd.concat([series[k] for k in order], ignore_index=True),
+        log if len(log) else pd.DataFrame(columns=EVENT_COLUMNS),
+    )
+
+
+#: columns of ``events.csv``: what each scenario event did in each run (RunResult.events, tagged)
+EVENT_COLUMNS = ["scenario", "replication", "seed", "at", "area", "event", "kept", "left", "convening"]
+
+
+def _tagged(frame: pd.DataFrame, label: str, rep: int, seed: int) -> pd.DataFrame:
+    """``frame`` with the run's scenario, replication and seed in front."""
+    out = frame.copy()
+    out.insert(0, "seed", seed)
+    out.insert(0, "replication", rep)
+    out.insert(0, "scenario", label)
+    return out
 
 
 # --------------------------------------------------------------------------- statistics

@@ -295,7 +295,7 @@ def run_variants(
             key = f"{arm}: {label} | off: {off_label(off)}"
             keys[key] = (arm, label, off_label(off))
             tasks.append((key, switched_off(scenario, off, label)))
-    _, series = run_comparison(tasks, replications, seed, steps, evaluator, progress=progress, desc="decompose")
+    _, series, _ = run_comparison(tasks, replications, seed, steps, evaluator, progress=progress, desc="decompose")
     at = series[series["step"] == month].reset_index(drop=True)
     parts = pd.DataFrame([keys[k] for k in at["scenario"]], columns=["arm", "scenario", "channels_off"])
     return pd.concat([parts, at.drop(columns="scenario")], axis=1)

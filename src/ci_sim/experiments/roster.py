@@ -25,9 +25,12 @@ effectiveness indicators and sources of influence (Collective Impact Forum 2019,
 Hour: Navigating the Backbone Role*, https://www.collectiveimpactforum.org/tags/backbone) in
 plain words.
 
-What the scenario schema cannot take is said, not dropped: the model draws its own peer network,
-so the collaborations table sets only the network's mean degree (``community.network.degree``),
-not who is linked to whom.
+Each partner organization is one of the scenario's ``community.organizations`` (its sector, its
+area or two, its hours), so the model's partners are the roster's, not drawn. The collaborations
+between partners of one area are the peer network (``community.network.edges``); a tie with a
+backbone claimant (the model links partners to backbones by trust and attention, not as peers)
+or between partners of different areas (peers influence agendas within an area) is not used, and
+the brief says how many.
 
 Every problem raises :class:`~ci_sim.model.scenario.ScenarioError` naming the file (and sheet),
 the row as a spreadsheet numbers it (the header is row 1), the column, the bad value and what
@@ -99,8 +102,8 @@ COLUMNS = [
 REQUIRED = ["name", "sector", "issue_areas", "hours_per_month", "role"]
 SHEETS = ("organizations", "outcomes", "collaborations")
 SHEET_COLUMNS = {"outcomes": ["area", "outcome"], "collaborations": ["organization_a", "organization_b"]}
-#: what the model's peer network needs (community.network.degree's range)
-DEGREE_RANGE = (2, 50)
+#: issue areas a partner can work in (the model: a home area and at most one second area, ODD §5)
+MAX_PARTNER_AREAS = 2
 YES, NO = ("yes", "y", "true", "1"), ("no", "n", "false", "0", "")
 
 
@@ -157,43 +160,51 @@ class Roster:
     def claimants_of(self, area: str) -> list[Claimant]:
         return [c for c in self.claimants if c.area == area]
 
-    def network_degree(self) -> int | None:
-        """Mean peers per partner from the collaborations table, within the model's range (None without one)."""
-        if not self.collaborations:
-            return None
-        n = len(self.partners)
-        degree = round(2 * len(self.collaborations) / max(n, 1))
-        return min(max(degree, DEGREE_RANGE[0]), DEGREE_RANGE[1])
+    def peer_ties(self) -> tuple[list[tuple[str, str]], int, int]:
+        """The collaborations the model takes as peer ties, and how many it leaves out.
+
+        Returns:
+            ``(ties, with_claimant, across_areas)``: the pairs of partners who share an issue area
+            (the peer network P, ODD §5), the number of pairs with a backbone claimant (the model
+            links partners to backbones by trust and attention), and of pairs of partners who share
+            no area (peers influence agendas within an area).
+        """
+        areas = dict(zip(self.partners["name"], self.partners["issue_areas"], strict=True))
+        ties, with_claimant, across = [], 0, 0
+        for a, b in self.collaborations:
+            if a not in areas or b not in areas:
+                with_claimant += 1
+            elif not set(areas[a]) & set(areas[b]):
+                across += 1
+            else:
+                ties.append((a, b))
+        return ties, with_claimant, across
 
     def scenario_data(self, name: str, steps: int = 120, replications: int = 20, seed: int = 2026) -> dict[str, Any]:
         """The community as raw scenario data (a ``ci-sim run`` file), before any strategy.
 
-        Partners are every organization but the claimants (who are the area's backbones);
-        ``community.capacity_hours`` is their mean hours, ``sector_mix`` their sectors' shares, and
-        each area's ``share`` its share of partner memberships (an organization in two areas counts
-        half in each). Funders' money is split evenly over their areas.
+        Partners are every organization but the claimants (who are the area's backbones), each
+        listed in ``community.organizations`` with its sector, area(s) (its first listed area is
+        its home area) and hours; the collaborations among them are ``community.network.edges``
+        (:meth:`peer_ties`). Funders' money is split evenly over their areas.
         """
-        partners = self.partners
-        mix = partners["sector"].value_counts(normalize=True)
-        weight: dict[str, float] = dict.fromkeys(self.areas, 0.0)
-        for areas in partners["issue_areas"]:
-            for a in areas:
-                weight[a] += 1 / len(areas)
-        total = sum(weight.values())
-        shares = _shares([weight[a] / total for a in self.areas])
         community: dict[str, Any] = {
-            "partners": len(partners),
-            "sector_mix": {s: round(float(mix[s]), 12) for s in SECTORS if s in mix},
-            "capacity_hours": round(float(partners["hours_per_month"].mean()), 6),
+            "organizations": [
+                {"name": n, "sector": s, "areas": list(a), "hours": float(h)}
+                for n, s, a, h in zip(
+                    self.partners["name"],
+                    self.partners["sector"],
+                    self.partners["issue_areas"],
+                    self.partners["hours_per_month"],
+                    strict=True,
+                )
+            ]
         }
-        if self.network_degree() is not None:
-            community["network"] = {"degree": self.network_degree()}
-        fix = 1.0 - sum(community["sector_mix"].values())
-        first = next(iter(community["sector_mix"]))
-        community["sector_mix"][first] = round(community["sector_mix"][first] + fix, 12)
+        if self.collaborations:
+            community["network"] = {"edges": [list(pair) for pair in self.peer_ties()[0]]}
         areas = []
-        for a, share in zip(self.areas, shares, strict=True):
-            spec: dict[str, Any] = {"name": a, "outcomes": self.areas[a], "share": share}
+        for a in self.areas:
+            spec: dict[str, Any] = {"name": a, "outcomes": self.areas[a]}
             claimants = self.claimants_of(a)
             spec["backbones"] = [
                 {
@@ -210,8 +221,6 @@ class Roster:
                 "program_grants": round(self.program_grants.get(a, 0.0), 2),
             }
             areas.append(spec)
-        if len(areas) == 1:
-            areas[0].pop("share")
         return {
             "format": 2,
             "name": name,
@@ -223,13 +232,6 @@ class Roster:
             "issue_areas": areas,
             "events": [],
         }
-
-
-def _shares(values: list[float]) -> list[float]:
-    """Shares rounded to 12 places that still sum to exactly 1 (the schema checks the sum)."""
-    out = [round(v, 12) for v in values]
-    out[-1] = round(1.0 - sum(out[:-1]), 12)
-    return out
 
 
 # --------------------------------------------------------------------------- reading
@@ -364,6 +366,17 @@ def load_roster(path: str | Path) -> Roster:
         areas = [words(a) for a in str(rec["issue_areas"]).split(";") if a.strip()]
         if not areas:
             raise _err(src, r, "issue_areas", rec["issue_areas"], "one or more issue areas separated by ';'")
+        if len(set(areas)) != len(areas):
+            raise _err(src, r, "issue_areas", rec["issue_areas"], "each issue area once")
+        if len(areas) > MAX_PARTNER_AREAS and role != "backbone_claimant":
+            raise _err(
+                src,
+                r,
+                "issue_areas",
+                rec["issue_areas"],
+                f"at most {MAX_PARTNER_AREAS} issue areas, the main one first (the model's partners work in one "
+                "area or in a home area and a second)",
+            )
         hours = _number(src, r, "hours_per_month", rec["hours_per_month"], positive=True, blank=None)
         if hours > 400:
             raise _err(src, r, "hours_per_month", rec["hours_per_month"], "at most 400 hours a month")

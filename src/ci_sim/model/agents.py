@@ -19,14 +19,16 @@ class PartnerAgent(Agent):
     Attributes:
         index: row of this partner in the model's partner arrays.
         sector: the partner's sector.
-        area: name of the partner's issue area.
+        area: name of the partner's (home) issue area.
+        name: the organization's name (``community.organizations``), or None for a drawn partner.
     """
 
-    def __init__(self, model: Model, index: int, sector: str, area: str):
+    def __init__(self, model: Model, index: int, sector: str, area: str, name: str | None = None):
         super().__init__(model)
         self.index = index
         self.sector = sector
         self.area = area
+        self.name = name
 
     @property
     def agenda(self) -> np.ndarray:

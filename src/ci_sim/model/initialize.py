@@ -50,8 +50,21 @@ def areas(sc: Scenario) -> dict:
 
 
 def partners(sc: Scenario, draw: np.random.Generator) -> dict:
-    """Each partner's area (shares by largest remainder, shuffled) and sector (drawn from the mix)."""
+    """Each partner's area (shares by largest remainder, shuffled) and sector (drawn from the mix).
+
+    With ``community.organizations`` listed, each partner is one of them, in list order: its
+    (home) area is the first of its areas and its sector its own; nothing is drawn.
+    """
     n, n_areas = sc.community.partners, len(sc.issue_areas)
+    if sc.community.organizations is not None:
+        names = [a.name for a in sc.issue_areas]
+        area = np.array([names.index(o.areas[0]) for o in sc.community.organizations], dtype=np.int64)
+        return {
+            "partner_names": [o.name for o in sc.community.organizations],
+            "partner_area": area,
+            "partner_sector": np.array([SECTORS.index(o.sector) for o in sc.community.organizations], dtype=np.int64),
+            "partners_per_area": np.bincount(area, minlength=n_areas).astype(float),
+        }
     shares = np.array([a.share if a.share is not None else 1.0 / n_areas for a in sc.issue_areas])
     counts = np.floor(shares * n).astype(int)
     for i in np.argsort(-(shares * n - counts), kind="stable")[: n - counts.sum()]:  # add up to n exactly
@@ -63,6 +76,7 @@ def partners(sc: Scenario, draw: np.random.Generator) -> dict:
     probs = np.array([mix[s] for s in present])
     sector = draw.choice(len(present), size=n, p=probs / probs.sum())
     return {
+        "partner_names": None,  # drawn partners have no names (a list of N strings would cost a sweep memory)
         "partner_area": area,
         "partner_sector": np.array([SECTORS.index(present[s]) for s in sector], dtype=np.int64),
         "partners_per_area": np.bincount(area, minlength=n_areas).astype(float),
@@ -77,12 +91,19 @@ def second_areas(sc: Scenario, s: dict, draw: np.random.Generator) -> dict:
     own stream (``second_area``), so that every other draw of a run is the same with and without
     two-area partners (common random numbers). ``second_weight`` is w for a two-area partner,
     0 otherwise; ``partners_per_area`` N_a counts a two-area partner in both of its areas.
+    With ``community.organizations`` listed, the second area is an organization's second listed
+    area (nothing is drawn).
     """
     n, n_areas = sc.community.partners, len(sc.issue_areas)
     home = s["partner_area"]
     second = np.full(n, -1, dtype=np.int64)
     count = int(round(sc.community.second_area_share * n))
-    if count and n_areas > 1:
+    if sc.community.organizations is not None:
+        names = [a.name for a in sc.issue_areas]
+        for i, o in enumerate(sc.community.organizations):
+            if len(o.areas) == 2:
+                second[i] = names.index(o.areas[1])
+    elif count and n_areas > 1:
         shares = np.array([a.share if a.share is not None else 1.0 / n_areas for a in sc.issue_areas])
         who = np.sort(draw.choice(n, size=count, replace=False))
         u = draw.random(count)
@@ -138,19 +159,25 @@ def peer_network(sc: Scenario, s: dict, draw: np.random.Generator) -> dict:
 
     A two-area partner is a node of both areas' graphs (``s``: what :func:`partners` and
     :func:`second_areas` returned); two partners linked in both graphs count the tie twice.
-    A partner without peers keeps its own agenda as the peer term (P_ii = 1).
+    A partner without peers keeps its own agenda as the peer term (P_ii = 1). Given ties
+    (``community.network.edges``, each joining two partners of one area) are the graph, each
+    counted once; nothing is drawn.
 
     Returns:
         ``peer_edges`` (E, 2), ``peer_matrix`` (scipy CSR, N x N) and its CSR arrays.
     """
     n = s["partner_area"].shape[0]
     rnd = random.Random(int(draw.integers(2**63)))  # networkx draws from a Python Random seeded by the stream
-    parts = []
-    for a in range(len(sc.issue_areas)):
-        members = np.flatnonzero(in_area(s, a))
-        sub = area_graph(len(members), sc.community.network, rnd)
-        parts.append(members[np.array(list(sub.edges()), dtype=np.int64).reshape(-1, 2)])  # (a list first: 5x faster)
-    edges = np.concatenate(parts)
+    if sc.community.network.edges is not None:
+        index = {name: i for i, name in enumerate(s["partner_names"])}
+        edges = np.array([[index[a], index[b]] for a, b in sc.community.network.edges], dtype=np.int64).reshape(-1, 2)
+    else:
+        parts = []
+        for a in range(len(sc.issue_areas)):
+            members = np.flatnonzero(in_area(s, a))
+            sub = area_graph(len(members), sc.community.network, rnd)
+            parts.append(members[np.array(list(sub.edges()), dtype=np.int64).reshape(-1, 2)])  # (a list: 5x faster)
+        edges = np.concatenate(parts)
     r = np.concatenate([edges[:, 0], edges[:, 1]])
     c = np.concatenate([edges[:, 1], edges[:, 0]])
     adj = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(n, n))
@@ -195,6 +222,8 @@ def partner_state(sc: Scenario, s: dict, streams: dict) -> dict:
     m = prm.openness_mean
     openness = streams["partners"].beta(8 * m, 8 * (1 - m), size=n) if 0.001 < m < 0.999 else np.full(n, m)
     capacity = sc.community.capacity_hours * np.exp(streams["partners"].normal(-0.045, 0.3, size=n))
+    if sc.community.organizations is not None:  # each organization's own hours (the draw above keeps later draws)
+        capacity = np.array([o.hours for o in sc.community.organizations], dtype=float)
     # initial trust: homophilous (closeness of agendas) and scaled by legitimacy of origin
     dist = tv_matrix(agenda0, own_agenda)
     for i in two:  # a two-area partner's distance to a backbone: of its agenda in the backbone's area

@@ -103,7 +103,13 @@ class CollectiveImpactModel(Model):
         self.n_areas, self.n_outcomes = len(self.area_names), len(self.outcome_names)
         self.n_partners = len(self.partner_area)
         self.partner_agents = [
-            PartnerAgent(self, i, SECTORS[self.partner_sector[i]], self.area_names[self.partner_area[i]])
+            PartnerAgent(
+                self,
+                i,
+                SECTORS[self.partner_sector[i]],
+                self.area_names[self.partner_area[i]],
+                self.partner_names[i] if self.partner_names is not None else None,
+            )
             for i in range(self.n_partners)
         ]
         self.backbone_agents = [
@@ -128,6 +134,7 @@ class CollectiveImpactModel(Model):
         self._no_shock = np.zeros(self.n_areas)
         self._bind_state()
         self.events = sorted(scenario.events, key=lambda e: e["at"])
+        self.event_log: list[dict] = []  # what each applied event did (mechanisms.events), for RunResult.events
         self.claimants: set[int] = set()  # partners that have claimed the backbone role (jockeying)
         self.running = True
         derive(self.state, self.P, True)  # attention, hours, ... of the initial state (month 0)

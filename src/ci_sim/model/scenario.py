@@ -151,15 +151,54 @@ class _Strict(BaseModel):
 
 
 class Network(_Strict):
-    """Peer network among partners (networkx, drawn from the model's generator)."""
+    """Peer network among partners: drawn (networkx, from the model's generator), or given as ``edges``.
+
+    ``edges`` (only with ``community.organizations``): pairs of organization names, the ties of
+    the peer network P (docs/ODD.md §5); each joins two partners active in one issue area (peers
+    influence agendas within an area), no pair twice, no organization with itself. With edges,
+    ``kind``, ``degree`` and ``rewire`` are not used and must keep their defaults.
+    """
 
     kind: Literal["small_world", "random", "scale_free"] = "small_world"
     degree: int = Field(6, ge=2, le=50, description="mean number of peers")
     rewire: Unit = Field(0.1, description="small-world rewiring probability")
+    edges: list[Annotated[list[Name], Field(min_length=2, max_length=2)]] | None = Field(
+        None, description="the peer ties as pairs of organization names (needs community.organizations)"
+    )
+
+
+class Organization(_Strict):
+    """One partner organization of ``community.organizations`` (docs/ODD.md §5: given partners)."""
+
+    name: Name
+    sector: Sector
+    areas: list[Name] = Field(
+        min_length=1,
+        max_length=2,
+        description="its issue area, or its home area and a second area (the second takes w = second_area_weight)",
+    )
+    hours: float = Field(gt=0, le=400, description="hours a month it gives to the work (its capacity c_i)")
+
+    @model_validator(mode="after")
+    def _two_different_areas(self) -> Organization:
+        if len(self.areas) == 2 and self.areas[0] == self.areas[1]:
+            raise _PathError("areas", self.areas, "two different issue areas, or one")
+        return self
+
+
+#: community keys that ``organizations`` determines (resolved from the list; a given value must agree)
+ORGANIZATION_KEYS = ("partners", "sector_mix", "capacity_hours", "second_area_share")
 
 
 class Community(_Strict):
-    """The partner organizations of the community."""
+    """The partner organizations of the community.
+
+    Either described in aggregate (``partners``, ``sector_mix``, ``capacity_hours``,
+    ``second_area_share``: the model draws each partner), or listed one by one in
+    ``organizations`` (a community leader's roster): then each partner's sector, area(s) and
+    hours are the list's, and the aggregate keys are resolved from it (a value given for one of
+    them must agree with the list).
+    """
 
     partners: int = Field(150, ge=1, le=100_000)
     sector_mix: dict[Sector, NonNeg] = Field(
@@ -196,6 +235,90 @@ class Community(_Strict):
         if not mix or abs(total - 1.0) > 1e-6:
             raise ValueError(f"shares must sum to 1 (they sum to {total:.6g})")
         return mix
+
+    organizations: list[Organization] | None = Field(
+        None, description="the partners one by one (name, sector, areas, hours); the aggregate keys follow from it"
+    )
+
+    @model_validator(mode="after")
+    def _resolve_organizations(self) -> Community:
+        orgs = self.organizations
+        if orgs is None:
+            if self.network.edges is not None:
+                raise _PathError(
+                    "network.edges", "(a list of ties)", "peer ties name organizations: list community.organizations"
+                )
+            return self
+        if not orgs:
+            raise _PathError("organizations", orgs, "at least one organization (or leave the key out)")
+        names = [o.name for o in orgs]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise _PathError("organizations", twice, "organization names must be unique")
+        n = len(orgs)
+        resolved = {
+            "partners": n,
+            "sector_mix": {
+                s: sum(o.sector == s for o in orgs) / n for s in SECTORS if any(o.sector == s for o in orgs)
+            },
+            "capacity_hours": sum(o.hours for o in orgs) / n,
+            "second_area_share": sum(len(o.areas) == 2 for o in orgs) / n,
+        }
+        for key in ORGANIZATION_KEYS:
+            given, value = getattr(self, key), resolved[key]
+            if key in self.model_fields_set and not _agrees(given, value):
+                raise _PathError(
+                    key,
+                    given,
+                    f"with organizations listed, {key} follows from the list ({_short(value)}); leave it out",
+                )
+            self._set_resolved(key, value)
+        if self.network.edges is not None:
+            self._check_edges(orgs)
+        return self
+
+    def _check_edges(self, orgs: list[Organization]) -> None:
+        net = self.network
+        for key in ("kind", "degree", "rewire"):
+            default = Network.model_fields[key].default
+            if getattr(net, key) != default:
+                raise _PathError(
+                    f"network.{key}",
+                    getattr(net, key),
+                    f"with network.edges given it is not used; leave it out ({default!r})",
+                )
+        areas = {o.name: set(o.areas) for o in orgs}
+        seen: set[frozenset[str]] = set()
+        for i, (a, b) in enumerate(net.edges):
+            for j, name in enumerate((a, b)):
+                if name not in areas:
+                    near = difflib.get_close_matches(name, list(areas), n=1)
+                    hint = f" (did you mean {near[0]!r}?)" if near else ""
+                    raise _PathError(f"network.edges.{i}.{j}", name, f"one of the organizations{hint}")
+            if a == b:
+                raise _PathError(f"network.edges.{i}", [a, b], "a tie joins two different organizations")
+            if not areas[a] & areas[b]:
+                raise _PathError(
+                    f"network.edges.{i}",
+                    [a, b],
+                    f"a tie joins two partners of one issue area (peers influence agendas within an area): "
+                    f"{a!r} works in {sorted(areas[a])}, {b!r} in {sorted(areas[b])}",
+                )
+            pair = frozenset((a, b))
+            if pair in seen:
+                raise _PathError(f"network.edges.{i}", [a, b], "each tie once (this pair is listed before)")
+            seen.add(pair)
+
+
+def _agrees(given: Any, value: Any) -> bool:
+    """A given aggregate key agrees with the one resolved from the organizations (to rounding)."""
+    if isinstance(value, dict):
+        return (
+            isinstance(given, dict)
+            and set(given) - set(value) <= {k for k, v in given.items() if v == 0}
+            and all(abs(given.get(k, 0.0) - v) <= 1e-6 for k, v in value.items())
+        )
+    return abs(given - value) <= 1e-6 * max(1.0, abs(value))
 
 
 class BackboneSpec(_Strict):
@@ -627,6 +750,7 @@ class Scenario(_Strict):
                 if b["name"] in bnames:
                     raise _PathError(f"issue_areas.{i}.backbones", b["name"], "backbone names must be unique")
                 bnames[b["name"]] = area.name
+        self._check_organization_areas(names)
         if self.community.second_area_share > 0 and len(self.issue_areas) < 2:
             raise _PathError(
                 "community.second_area_share",
@@ -649,6 +773,27 @@ class Scenario(_Strict):
         self._check_event_sequence(events, bnames)
         self._set_resolved("events", events)
         return self
+
+    def _check_organization_areas(self, areas: list[str]) -> None:
+        """Each listed organization works in issue areas of the scenario; every area has a partner; no area shares."""
+        orgs = self.community.organizations
+        if orgs is None:
+            return
+        for i, o in enumerate(orgs):
+            for j, area in enumerate(o.areas):
+                if area not in areas:
+                    raise _PathError(f"community.organizations.{i}.areas.{j}", area, f"one of the issue areas {areas}")
+        for i, area in enumerate(self.issue_areas):
+            if area.share is not None:
+                raise _PathError(
+                    f"issue_areas.{i}.share",
+                    area.share,
+                    "with community.organizations listed, each area's partners follow from the list; leave it out",
+                )
+            if not any(area.name in o.areas for o in orgs):
+                raise _PathError(
+                    "community.organizations", area.name, f"at least one organization working in {area.name!r}"
+                )
 
     def _check_event(self, i: int, raw: Any, bnames: dict[str, str], outcomes: dict[str, str]) -> dict[str, Any]:
         path = f"events.{i}"

@@ -34,11 +34,15 @@ class RunResult:
         timeseries: one row per step (0..T) with ``step`` and the model-level metrics.
         agents: per-partner samples (``step``, ``partner``, ...) or an empty frame.
         seed: the seed the model ran with.
+        events: what each applied scenario event did, one row per event (``at``, ``area``,
+            ``event``, ``kept``, ``left``, ``convening``: backbone names, "; "-joined; see
+            :mod:`ci_sim.model.mechanisms.events`), or an empty frame.
     """
 
     timeseries: pd.DataFrame
     seed: int
     agents: pd.DataFrame = field(default_factory=pd.DataFrame)
+    events: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def final(self) -> dict[str, float]:
@@ -106,4 +110,4 @@ def run_scenario(
     frame = pd.DataFrame(rows, columns=names)
     frame.insert(0, "step", np.arange(steps + 1) if timeseries else [steps])
     agents = pd.concat(snaps, ignore_index=True) if snaps else pd.DataFrame()
-    return RunResult(timeseries=frame, seed=seed, agents=agents)
+    return RunResult(timeseries=frame, seed=seed, agents=agents, events=pd.DataFrame(model.event_log))

@@ -69,7 +69,7 @@ def run_advice(
         for label, sc in entries if posterior is not None else ():
             posterior.check(sc, label)
         differences = check_comparable(entries)
-        table, summary, series = compare_and_write(
+        table, summary, series, events = compare_and_write(
             tmp,
             entries,
             replications,
@@ -113,7 +113,7 @@ def run_advice(
             if runner and runner != strategies[0].label
             else None,
             baseline=strategies[0].label,
-            role_lines=role_lines(roster, by_label[best], merge_year),
+            role_lines=role_lines(roster, by_label[best], merge_year, events),
             assumptions=assumptions(roster, steps, replications, seed, posterior.name if posterior else None),
             posterior=posterior.name if posterior is not None else None,
             replications=replications,

@@ -16,6 +16,10 @@ Python working on the model's arrays in place (the compiled mechanisms share tho
 - ``add_conveners: {outcomes, facilitation}``: each listed outcome gets a convener.
 - ``funder_shift: {backbone_pool, program_grants, to_backbone}``: replaces F_a and/or G_a;
   ``to_backbone`` sets f_b = 0 in the area and f_NAME = 1.
+
+Each applied event adds a record to the model's ``event_log`` (:func:`log`): which backbones
+it kept, which left the role and which became conveners. A merge that keeps "the most followed"
+resolves to a backbone only in a run, so this is where a run says who kept the role.
 """
 
 from __future__ import annotations
@@ -38,10 +42,29 @@ def apply_due_events(m: CollectiveImpactModel, month: int) -> bool:
     return happened
 
 
+def log(m: CollectiveImpactModel, event: dict, kept=(), left=(), convening=()) -> None:
+    """Record what ``event`` did: backbone indices kept, leaving the role, becoming conveners (names, "; "-joined)."""
+
+    def names(indices) -> str:
+        return "; ".join(m.backbone_names[j] for j in indices)
+
+    m.event_log.append(
+        {
+            "at": int(event["at"]),
+            "area": event["area"],
+            "event": event["kind"],
+            "kept": names(kept),
+            "left": names(left),
+            "convening": names(convening),
+        }
+    )
+
+
 def merge_backbones(m: CollectiveImpactModel, event: dict, area: int) -> None:
     spec = event["merge_backbones"]
     members = np.flatnonzero((m.backbone_area == area) & m.backbone_active)
     if members.size == 0:
+        log(m, event)
         return
     named = m.backbone_names.index(spec["keep"]) if isinstance(spec["keep"], str) else None
     if named is not None and named in members:
@@ -53,6 +76,7 @@ def merge_backbones(m: CollectiveImpactModel, event: dict, area: int) -> None:
     for j in keep:
         absorb(m, others, j, area)
     m.backbone_active[others] = False
+    convening = []
     if spec["others_become"] == "conveners":
         free = [k for k in np.flatnonzero(m.outcome_area == area) if not m.convener_active[k]]
         facilitation = m.config.issue_areas[area].conveners.facilitation
@@ -63,6 +87,8 @@ def merge_backbones(m: CollectiveImpactModel, event: dict, area: int) -> None:
             free.remove(k)
             m.add_conveners(area, [k], facilitation, m.in_kind[j])
             m.convener_plan[k] = max(m.convener_plan[k], m.backbone_plan[j, k])
+            convening.append(j)
+    log(m, event, kept=keep, left=others, convening=convening)
 
 
 def absorb(m: CollectiveImpactModel, others, into: int, area: int) -> None:
@@ -77,7 +103,9 @@ def absorb(m: CollectiveImpactModel, others, into: int, area: int) -> None:
 
 
 def backbone_exits(m: CollectiveImpactModel, event: dict, area: int) -> None:
-    m.backbone_active[m.backbone_names.index(event["backbone_exits"])] = False
+    j = m.backbone_names.index(event["backbone_exits"])
+    log(m, event, left=[j] if m.backbone_active[j] else [])
+    m.backbone_active[j] = False
 
 
 def add_conveners(m: CollectiveImpactModel, event: dict, area: int) -> None:
@@ -85,6 +113,7 @@ def add_conveners(m: CollectiveImpactModel, event: dict, area: int) -> None:
     names = spec["outcomes"]
     ks = np.flatnonzero(m.outcome_area == area) if names == "all" else [m.outcome_names.index(n) for n in names]
     m.add_conveners(area, list(ks), spec["facilitation"], m.config.issue_areas[area].conveners.in_kind)
+    log(m, event)
 
 
 def funder_shift(m: CollectiveImpactModel, event: dict, area: int) -> None:
@@ -96,6 +125,7 @@ def funder_shift(m: CollectiveImpactModel, event: dict, area: int) -> None:
     if spec["to_backbone"] is not None:
         m.funding_weight[m.backbone_area == area] = 0.0
         m.funding_weight[m.backbone_names.index(spec["to_backbone"])] = 1.0
+    log(m, event)
 
 
 #: event kind -> what it does
