@@ -278,6 +278,48 @@ def test_same_numbers_with_one_or_two_workers(tmp_path):
     pd.testing.assert_frame_equal(runs1, runs2, check_exact=True)
 
 
+def test_with_a_posterior_replication_i_takes_compares_draw_in_both_arms_and_every_variant(tmp_path):
+    # the variant with nothing off is compare --posterior's run, replication by replication (paired draws)
+    common = ["-r", "2", "--steps", "12", "--posterior", "strive", "--seed", "3"]
+    _, _, runs, out = _decompose(
+        tmp_path,
+        "single_backbone",
+        "nine_backbones",
+        *common,
+        "--channels",
+        "agendas",
+        "--metric",
+        "outcome_improvement",
+    )
+    again = tmp_path / "compare"
+    res = CliRunner().invoke(
+        main, ["compare", "single_backbone", "nine_backbones", *common, "-w", "1", "-q", "--out", str(again)]
+    )
+    assert res.exit_code == 0, res.output
+    summary = pd.read_csv(again / "summary.csv")
+    none = runs[runs["channels_off"] == "none"]
+    for arm, label in (("A", "single_backbone"), ("B", "nine_backbones")):
+        mine = none[none["arm"] == arm].sort_values("replication")["outcome_improvement"].to_numpy()
+        theirs = summary[summary["scenario"] == label].sort_values("replication")["outcome_improvement"].to_numpy()
+        np.testing.assert_array_equal(mine, theirs)
+    assert json.loads((out / "manifest.json").read_text())["posterior"]["name"] == "strive"
+    # without the posterior the same seeds give other numbers: the draws were used
+    _, _, plain, _ = _decompose(
+        tmp_path,
+        "single_backbone",
+        "nine_backbones",
+        *common[:4],
+        "--seed",
+        "3",
+        "--channels",
+        "agendas",
+        "--metric",
+        "outcome_improvement",
+        name="plain",
+    )
+    assert not np.array_equal(plain["outcome_improvement"].to_numpy(), runs["outcome_improvement"].to_numpy())
+
+
 def test_month_and_channels_options(tmp_path):
     _, table, runs, out = _decompose(
         tmp_path,

@@ -638,6 +638,7 @@ def compare(
     help="Shapley values from N random orders of the channels (implies --shapley; for more than 6 channels).",
 )
 @_paired_run_options("results/decompose/<A>_vs_<B>/<UTC time>/")
+@_posterior_option
 def decompose(
     scenario_a,
     scenario_b,
@@ -655,6 +656,7 @@ def decompose(
     out,
     allow_dropped_events,
     quiet,
+    posterior,
 ):
     """Decompose the gap between two scenarios into the mechanisms that carry it.
 
@@ -674,6 +676,7 @@ def decompose(
       ci-sim decompose single_backbone nine_backbones -r 10
       ci-sim decompose single_backbone nine_backbones --channels attention,agendas --month 60
       ci-sim decompose single_backbone nine_backbones --channels trust,agendas,engagement --shapley
+      ci-sim decompose single_backbone nine_backbones --posterior strive
     """
     from ci_sim.experiments.compare import check_comparable, check_metrics, load_entries
     from ci_sim.experiments.decompose import (
@@ -699,6 +702,9 @@ def decompose(
             "decompose", "", [label for label, _ in entries], "two scenarios (files or shipped names), A and B"
         )
     differences = check_comparable(entries, source="decompose")
+    post = _load_posterior(posterior)
+    for label, sc in entries if post is not None else ():
+        post.check(sc, label)
     chosen, skipped = resolve_channels(requested, entries)
     wanted = [m.strip() for text in metrics for m in text.split(",") if m.strip()]
     metric_list = check_metrics(entries, wanted or KEY_METRICS)
@@ -721,7 +727,9 @@ def decompose(
         err=True,
     )
     started, t0 = datetime.now(UTC), time.perf_counter()
-    runs = run_variants(entries, variants, replications, base_seed, steps, month, evaluator, progress=not quiet)
+    runs = run_variants(
+        entries, variants, replications, base_seed, steps, month, evaluator, progress=not quiet, posterior=post
+    )
     table = decomposition_table(runs, metric_list, chosen, base_seed, shapley_plan)
     from ci_sim.viz.plots import plot_decomposition  # matplotlib loads only now
 
@@ -741,6 +749,7 @@ def decompose(
             seeds=[replication_seed(base_seed, i) for i in range(replications)],
             steps=horizon,
             month=month,
+            posterior=post.describe() if post is not None else None,
             variants=[sorted(v) for v in variants],
             shapley=None
             if shapley_plan is None

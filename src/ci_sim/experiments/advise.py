@@ -413,7 +413,8 @@ def reasons(
 
     The decomposition of ``ci-sim decompose`` (:mod:`ci_sim.experiments.decompose`), one channel at
     a time, on ``metric`` at the horizon, with the default channels but :data:`NOT_REASONS`, the same seeds and, with a
-    posterior, at its median parameters (a decomposition runs every variant with one parameter set).
+    posterior, the same draws as the ranking: replication ``i`` takes draw ``i`` in both strategies and every
+    variant, so the shares carry the parameter uncertainty the ranking carries.
 
     Returns:
         The rows of :func:`~ci_sim.experiments.decompose.decomposition_table` (``decomposition.csv``).
@@ -424,15 +425,13 @@ def reasons(
         run_variants,
         variants_needed,
     )
-    from ci_sim.runs.posterior import with_values
-
     by_label = dict(entries)
     pair = [(strategy, by_label[strategy]), (entries[0][0], entries[0][1])]
-    if posterior is not None:
-        pair = [(label, with_values(sc, posterior.median(), "--posterior")) for label, sc in pair]
     channels = [c for c in resolve_channels(None, pair)[0] if c not in NOT_REASONS]
     steps = pair[0][1].steps
-    runs = run_variants(pair, variants_needed(channels), replications, seed, None, steps, evaluator, progress)
+    runs = run_variants(
+        pair, variants_needed(channels), replications, seed, None, steps, evaluator, progress, posterior=posterior
+    )
     return decomposition_table(runs, [metric], channels, seed)
 
 

@@ -277,12 +277,15 @@ def run_variants(
     month: int,
     evaluator,
     progress: bool = True,
+    posterior=None,
 ) -> pd.DataFrame:
     """Run both arms in every variant with common random numbers; the metrics at ``month``.
 
     Every run goes through :func:`~ci_sim.experiments.compare.run_comparison`, so
     replication ``i`` has the seed ``replication_seed(seed, i)`` in both arms and every
-    variant, on any executor.
+    variant, on any executor; with a ``posterior`` it also has the same draw of the calibrated
+    parameters in both arms and every variant (so the shares carry parameter uncertainty and
+    stay paired).
 
     Returns:
         One row per run: ``arm`` ("A" or "B"), ``scenario`` (its label), ``channels_off``
@@ -295,7 +298,9 @@ def run_variants(
             key = f"{arm}: {label} | off: {off_label(off)}"
             keys[key] = (arm, label, off_label(off))
             tasks.append((key, switched_off(scenario, off, label)))
-    _, series, _ = run_comparison(tasks, replications, seed, steps, evaluator, progress=progress, desc="decompose")
+    _, series, _ = run_comparison(
+        tasks, replications, seed, steps, evaluator, progress=progress, desc="decompose", posterior=posterior
+    )
     at = series[series["step"] == month].reset_index(drop=True)
     parts = pd.DataFrame([keys[k] for k in at["scenario"]], columns=["arm", "scenario", "channels_off"])
     return pd.concat([parts, at.drop(columns="scenario")], axis=1)
