@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, import_or_skip
 
 from ci_sim.cli import main
 from ci_sim.experiments.roster import load_roster, template_paths, template_tables
@@ -219,8 +219,8 @@ def _texts(folder: Path) -> dict[str, str]:
 
 
 def test_the_advice_runs_in_a_thread_and_anonymized_names_no_organization(partnership):
-    pytest.importorskip("pypdf")
-    pytest.importorskip("weasyprint")
+    import_or_skip("pypdf")
+    import_or_skip("weasyprint")
     p = partnership
     p.upload(_example_files())
     changed = []
@@ -243,3 +243,30 @@ def test_the_advice_runs_in_a_thread_and_anonymized_names_no_organization(partne
         for f, text in texts.items():
             assert name not in text, (name, f)
     assert "Organization A" in texts["brief.html"]
+
+
+def test_a_run_still_going_when_the_page_closes_leaves_nothing_behind():
+    import_or_skip("weasyprint")
+    p = Partnership()
+    p.upload(_example_files())
+    thread = p.start(2, False, steps=24, merge_year=1, workers=1, explain=False)
+    p.close()
+    assert not p.folder.exists()
+    thread.join(timeout=600)
+    assert not p.folder.exists() and p.ranking is None
+
+
+def test_the_pages_session_makes_the_folder_on_first_view_and_removes_it_when_closed():
+    import_or_skip("solara")
+    from ci_sim.viz.dashboard import Session
+
+    s = Session("single_backbone")
+    assert s.partnership is None  # no folder for a page that never opens the view
+    s.set_view("partnership")
+    folder = s.partnership.folder
+    assert folder.is_dir() and s.horizon == 120 and s.shown_lanes() == [s.single]
+    s.set_view("one")
+    s.set_view("partnership")
+    assert s.partnership.folder == folder  # the same roster and results when coming back
+    s.close()
+    assert not folder.exists() and s.closed
