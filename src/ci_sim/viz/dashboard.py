@@ -180,7 +180,7 @@ class Session:
         }
 
     def _draw_month(self, month: int) -> dict[str, bytes]:
-        if self.view == "one":
+        if self.view != "compare":
             return {"one": self.single.network_png(month, NETWORK_HEIGHT, NETWORK_MAX_WIDTH)}
         size = COMPARE_NETWORK[len(self.lanes)]
         return {str(n): lane.network_png(month, *size) for n, lane in enumerate(self.lanes)}
@@ -289,6 +289,7 @@ class Session:
             if view == "compare":
                 self.build_compare()
             elif view == "partnership":
+                self.generation += 1  # a month being drawn ahead is for the view left: drop it
                 if self.partnership is None and not self.closed:
                     self.partnership = Partnership()
             else:
