@@ -261,16 +261,19 @@ def test_the_pages_session_makes_the_folder_on_first_view_and_removes_it_when_cl
     from ci_sim.viz.dashboard import Session
 
     s = Session("single_backbone")
-    assert s.partnership is None  # no folder for a page that never opens the view
-    generation = s.generation
-    s.set_view("partnership")
-    assert s.generation != generation  # a month drawn ahead for the view left is dropped
-    s._draw_ahead(1, s.generation)  # and a drawing ahead in this view draws the single lane, not the compare view's
-    assert list(s.ahead[2]) == ["one"]
-    folder = s.partnership.folder
-    assert folder.is_dir() and s.horizon == 120 and s.shown_lanes() == [s.single]
-    s.set_view("one")
-    s.set_view("partnership")
-    assert s.partnership.folder == folder  # the same roster and results when coming back
-    s.close()
-    assert not folder.exists() and s.closed
+    try:
+        assert s.partnership is None  # no folder for a page that never opens the view
+        generation = s.generation
+        s.set_view("partnership")
+        assert s.generation != generation  # a month drawn ahead for the view left is dropped
+        s._draw_ahead(1, s.generation)  # and a drawing ahead in this view draws the single lane, not the compare view's
+        assert list(s.ahead[2]) == ["one"]
+        folder = s.partnership.folder
+        assert folder.is_dir() and s.horizon == 120 and s.shown_lanes() == [s.single]
+        s.set_view("one")
+        s.set_view("partnership")
+        assert s.partnership.folder == folder  # the same roster and results when coming back
+        s.close()
+        assert not folder.exists() and s.closed
+    finally:
+        s.close()  # a failed assertion leaves no folder behind either
