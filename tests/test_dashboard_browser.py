@@ -1,4 +1,4 @@
-"""`ci-sim dashboard` end to end: the server, headless Chromium, sliders, Step, the plots.
+"""`ci-sim dashboard` end to end: the server, headless Chromium, sliders, Step, the plots, a roster's advice.
 
 The browser test drives Debian's ``chromium`` (not a Playwright browser download) with
 Playwright. Without chromium it is skipped, except in CI (``CI=true``), where it fails:
@@ -19,10 +19,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import import_or_skip
+from conftest import ROOT, import_or_skip
 
 import_or_skip("solara")  # skipped without solara, except under CI=true: there it fails
 
@@ -415,3 +416,65 @@ def test_kill_9_of_the_command_frees_the_port_and_the_tab_says_ci_sim(tmp_path):
     finally:
         for pid in _pids_on_port(port):  # never leave a server behind, even when the test fails
             os.kill(pid, signal.SIGKILL)
+
+
+ADVICE_TIMEOUT = 300_000  # ms for the advice (4 paired runs of 7 strategies and the brief) on a loaded machine
+
+
+def _partnership(page) -> None:
+    page.get_by_text("Your partnership").click()
+    page.get_by_text("Which strategy suits your partnership?").wait_for(timeout=STEP_TIMEOUT)
+
+
+@pytest.mark.browser
+def test_your_partnership_checks_a_roster_runs_the_advice_and_gives_the_brief(dashboard, tmp_path):
+    from ci_sim.experiments.roster import template_paths
+
+    browser, port = dashboard
+    page, watch = _open(browser, port)
+    _partnership(page)
+    assert page.get_by_role("button", name="Play").count() == 0  # no months in this view
+    assert page.get_by_role("button", name="Run the advice").is_disabled()
+    chooser = page.locator("input[type=file]")
+    # a broken roster: the row, the column, the value and what is allowed
+    bad = tmp_path / "bad.csv"
+    example = ROOT / "examples" / "roster_midsize_city.csv"
+    bad.write_text(example.read_text().replace("Head Start of Riverton,nonprofit", "Head Start of Riverton,nonproft"))
+    chooser.set_input_files([str(bad)])
+    problem = page.locator(".ci-problems")
+    problem.wait_for(timeout=STEP_TIMEOUT)
+    cells = page.locator(".ci-problems td").all_inner_texts()
+    assert cells[:4] == ["bad.csv", "32", "sector", "nonproft"], cells
+    assert "did you mean 'nonprofit'" in cells[4]
+    assert page.get_by_role("button", name="Run the advice").is_disabled()
+    # a file that is not a roster: a message, not a traceback
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    chooser.set_input_files([str(notes)])
+    page.locator(".ci-problems td", has_text="notes.txt").first.wait_for(timeout=STEP_TIMEOUT)
+    assert ".csv or .xlsx" in page.locator(".ci-problems").inner_text()
+    assert "Traceback" not in page.inner_text("body")
+    # the example with its two side tables: OK
+    chooser.set_input_files([str(p) for p in template_paths(example)])
+    page.get_by_text("✓ Roster OK").wait_for(timeout=STEP_TIMEOUT)
+    assert "60 organizations, 3 backbone claimants" in page.locator(".ci-checked").inner_text()
+    assert page.locator(".ci-problems").count() == 0
+    _choose(page, "Paired runs per strategy", "4 (a quick look)")
+    page.get_by_role("button", name="Run the advice").click()
+    page.get_by_text("Running the advice: 4 paired runs of each strategy").wait_for(timeout=STEP_TIMEOUT)
+    assert page.get_by_role("button", name="Run the advice").is_disabled()
+    page.locator(".ci-lead", has_text="Recommended:").wait_for(timeout=ADVICE_TIMEOUT)
+    rows = page.locator(".ci-ranking tr").all_inner_texts()
+    assert len(rows) == 8 and "recommended" in rows[1], rows
+    assert page.get_by_text("Running").count() == 0
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Brief, A4 (PDF)").click()
+    download = info.value
+    assert download.suggested_filename == "brief_a4.pdf"
+    assert Path(download.path()).read_bytes().startswith(b"%PDF")
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Everything").click()
+    with zipfile.ZipFile(info.value.path()) as z:
+        assert "advice/strategies.yaml" in z.namelist() and "advice/brief_letter.pdf" in z.namelist()
+    page.close(run_before_unload=True)
+    assert watch.errors == [] and watch.outside == [], (watch.errors, watch.outside)

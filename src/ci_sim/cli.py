@@ -1258,15 +1258,12 @@ def roster_template(out):
 @click.argument("roster_file", type=click.Path(dir_okay=False, path_type=Path))
 def roster_check(roster_file):
     """Validate a roster and say what the model will make of it (nothing is written)."""
-    from ci_sim.experiments.advise import assumptions
+    from ci_sim.experiments.advise import roster_summary
     from ci_sim.experiments.roster import load_roster
 
-    r = load_roster(roster_file)
-    click.echo(
-        f"{roster_file}: {len(r.organizations)} organizations, {len(r.claimants)} backbone claimants; "
-        f"contested areas: {', '.join(r.contested()) or 'none'}"
-    )
-    for line in assumptions(r, 120, 20, 2026, None)[:-1]:
+    head, *lines = roster_summary(load_roster(roster_file))
+    click.echo(f"{roster_file}: {head}")
+    for line in lines:
         click.echo(f"- {line}")
 
 

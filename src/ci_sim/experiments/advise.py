@@ -399,6 +399,19 @@ def assumptions(roster: Roster, steps: int, replications: int, seed: int, poster
     return lines
 
 
+def roster_summary(roster: Roster) -> list[str]:
+    """What ``ci-sim roster check`` (and the dashboard) says of a valid roster: counts, then the assumptions.
+
+    The first line counts organizations, claimants and contested areas; the others are
+    :func:`assumptions` without its last line (the run's settings, not yet chosen).
+    """
+    head = (
+        f"{len(roster.organizations)} organizations, {len(roster.claimants)} backbone claimants; "
+        f"contested areas: {', '.join(roster.contested()) or 'none'}"
+    )
+    return [head, *assumptions(roster, 120, 20, 2026, None)[:-1]]
+
+
 def reasons(
     entries: list[tuple[str, Any]],
     strategy: str,

@@ -273,13 +273,19 @@ def _blank(raw: Any) -> bool:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:  # a workbook or picture named .csv, or another encoding
+        raise ScenarioError(str(path), "", path.name, f"a CSV file saved as 'CSV UTF-8' (byte {exc.start})") from None
     lines = text.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if not line.lstrip().startswith("#")), len(lines))
     body = "".join(lines[start:])
     if not body.strip():
         raise ScenarioError(str(path), "", "(empty)", "a header row and one row per organization")
-    frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError as exc:  # e.g. a quote never closed
+        raise ScenarioError(str(path), "", path.name, f"a CSV table with one row per line ({exc})") from None
     frame.attrs["first_row"] = start + 2  # the spreadsheet row number of the first data row
     return frame
 

@@ -78,16 +78,28 @@ def _changes_table(blocks: list[tuple[str, pd.DataFrame]]) -> str:
 
 
 def _headline(c: BriefContent) -> str:
-    r = c.ranking
+    return headline(c.ranking, c.metric, c.metric_label, c.steps)
+
+
+def headline(ranking: pd.DataFrame, metric: str, label: str, steps: int) -> str:
+    """The brief's lead paragraph (HTML): the recommendation, the runner-up, and what is too close to call.
+
+    Args:
+        ranking: :func:`~ci_sim.experiments.advise.rank`'s table, best first.
+        metric: the ranking metric's column name.
+        label: its words (``metric_label``).
+        steps: the horizon in months.
+    """
+    r = ranking
     best = r.iloc[0]
     text = (
         f"<p class='lead'><b>Recommended: {_e(best.strategy)}.</b> It gives the highest expected share of "
-        f"{_e(c.metric_label.lower())} after {c.steps // 12 if c.steps % 12 == 0 else c.steps} "
-        f"{'years' if c.steps % 12 == 0 else 'months'}: {best['mean'] * 100:.0f}% "
+        f"{_e(label.lower())} after {steps // 12 if steps % 12 == 0 else steps} "
+        f"{'years' if steps % 12 == 0 else 'months'}: {best['mean'] * 100:.0f}% "
         f"(95% range {best.ci_low * 100:.0f}–{best.ci_high * 100:.0f}%)."
-        if _is_share(c)
+        if is_share(metric)
         else f"<p class='lead'><b>Recommended: {_e(best.strategy)}.</b> It has the best expected "
-        f"{_e(c.metric_label.lower())} at the horizon: {best['mean']:.3g} ({best.ci_low:.3g}–{best.ci_high:.3g})."
+        f"{_e(label.lower())} at the horizon: {best['mean']:.3g} ({best.ci_low:.3g}–{best.ci_high:.3g})."
     )
     if len(r) > 1:
         second = r.iloc[1]
@@ -106,9 +118,9 @@ def _headline(c: BriefContent) -> str:
     return text
 
 
-def _is_share(c: BriefContent) -> bool:
-    """Whether the ranking metric is a share, said in percent."""
-    return c.metric in {"indicators_improving", "proof_point"} or c.metric.endswith("_share")
+def is_share(metric: str) -> bool:
+    """Whether ``metric`` is a share (0–1), said in percent."""
+    return metric in {"indicators_improving", "proof_point"} or metric.endswith("_share")
 
 
 def _table(frame: pd.DataFrame, floats: str = "{:.3g}") -> str:

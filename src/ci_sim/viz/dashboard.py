@@ -1,8 +1,9 @@
-"""The live dashboard: one community month by month, or two or three strategies side by side.
+"""The live dashboard: one community month by month, strategies side by side, or your own partnership.
 
 A Solara page (:data:`Page`), served by ``ci-sim dashboard [SCENARIO]`` (see
 :mod:`ci_sim.viz.dashboard_server`). The runs, pictures and words are in
-:mod:`ci_sim.viz.dashboard_runs`; this module holds the page and its state.
+:mod:`ci_sim.viz.dashboard_runs`, the roster and advice of the third view in
+:mod:`ci_sim.viz.dashboard_roster`; this module holds the page and its state.
 
 - **One strategy**: a starting point (a shipped scenario or the file given on the command
   line, loaded whole: qualities and events), controls that change it (each shows its value and
@@ -10,8 +11,16 @@ A Solara page (:data:`Page`), served by ``ci-sim dashboard [SCENARIO]`` (see
   event at the month on screen, the partner network, the numbers with units and the plots.
 - **Compare strategies**: two or three scenarios with the same seed, months in step, one
   legend, the gap so far in words and numbers, and a "how sure?" button (20 paired runs).
+- **Your partnership**: for community leaders, ``ci-sim roster check`` and ``ci-sim advise``
+  on the page. A roster is chosen in a file dialog (one .xlsx workbook, or a .csv with its
+  ``_outcomes.csv`` and ``_collaborations.csv``); its first problem is shown by file, row,
+  column, value and what is allowed; the advice runs in a thread of its own (the number of paired
+  runs and anonymizing chosen on the page, the page busy but never blocked), then the
+  recommendation in the brief's words, the ranking and download buttons for the brief (PDF, A4
+  and Letter; HTML) and a zip of every result file. Uploads and results stay in the page's own
+  temporary folder, removed when the page closes or is culled.
 
-Play, a step, a pace (months per second) and "jump to year" drive both views. The whole run
+Play, a step, a pace (months per second) and "jump to year" drive the first two views. The whole run
 of each strategy is computed when it is chosen, so a month on screen costs only drawing the
 network (the line plots are drawn once per run and uncovered month by month).
 
@@ -24,6 +33,7 @@ trainer's words needed a page of its own, built on the same Solara.
 from __future__ import annotations
 
 import ctypes
+import functools
 import gc
 import html
 import itertools
@@ -37,11 +47,22 @@ from typing import Any
 
 import reacton.ipyvuetify as rv
 import solara
+import traitlets
+from ipyvuetify.extra import FileInput
 from solara.server import kernel_context
 
 from ci_sim.model.columns import metric_label
 from ci_sim.model.scenario import COORDINATION_LEVELS, ScenarioError, load_scenario
 from ci_sim.viz import animation
+from ci_sim.viz.dashboard_roster import (
+    DEFAULT_RUNS,
+    OUTPUT_ZIP,
+    POSTERIOR,
+    RUN_CHOICES,
+    Partnership,
+    ranking_rows,
+    size_problem,
+)
 from ci_sim.viz.dashboard_runs import (
     CONTROLS,
     DEFAULT_SCENARIO,
@@ -80,7 +101,7 @@ SIDE_PLOT_SIZE = (410, 240)
 #: Compare view, by the number of strategies: network (height, widest).
 COMPARE_NETWORK = {1: (300, 900), 2: (280, 460), 3: (220, 300)}
 COMPARE_PLOT_SIZE = (470, 240)
-VIEWS = {"One strategy": "one", "Compare strategies": "compare"}
+VIEWS = {"One strategy": "one", "Compare strategies": "compare", "Your partnership": "partnership"}
 HEADING = "Collective impact: backbones, conveners and partners"
 NONE = "(none)"
 
@@ -132,17 +153,17 @@ class Session:
         # other drawing, so a picture drawn ahead is used only for the lanes it was drawn from
         self.ahead: tuple[int, int, dict[str, bytes]] | None = None
         self.generation = 0
+        self.partnership: Partnership | None = None  # made when the view is first opened (its folder too)
         self._plot_single()
         self.draw()
 
     # ------------------------------------------------------------------ state changes
     @property
     def horizon(self) -> int:
-        lanes = [self.single] if self.view == "one" else self.lanes
-        return min(lane.horizon for lane in lanes)
+        return min(lane.horizon for lane in self.shown_lanes())
 
     def shown_lanes(self) -> list[Lane]:
-        return [self.single] if self.view == "one" else self.lanes
+        return self.lanes if self.view == "compare" else [self.single]
 
     def _plot_single(self) -> None:
         lane = self.single
@@ -159,7 +180,7 @@ class Session:
         }
 
     def _draw_month(self, month: int) -> dict[str, bytes]:
-        if self.view == "one":
+        if self.view != "compare":
             return {"one": self.single.network_png(month, NETWORK_HEIGHT, NETWORK_MAX_WIDTH)}
         size = COMPARE_NETWORK[len(self.lanes)]
         return {str(n): lane.network_png(month, *size) for n, lane in enumerate(self.lanes)}
@@ -267,9 +288,21 @@ class Session:
             self.month = 0
             if view == "compare":
                 self.build_compare()
+            elif view == "partnership":
+                self.generation += 1  # a month being drawn ahead is for the view left: drop it
+                if self.partnership is None and not self.closed:
+                    self.partnership = Partnership()
             else:
                 self._plot_single()
                 self.draw()
+
+    def close(self) -> None:
+        """The page went away: stop playing, remove the partnership's files."""
+        with self.lock:
+            self.closed = True
+            self.playing = False
+            if self.partnership is not None:
+                self.partnership.close()
 
     def how_sure(self) -> None:
         """Run the paired replications for the month on screen; set :attr:`sure` to the words."""
@@ -386,6 +419,17 @@ CSS = """
 .ci-root .ci-head { margin-bottom: 2px; }
 .ci-root .v-label { color: var(--ink) !important; opacity: 1 !important; }
 .ci-root .v-input--is-disabled .v-label, .ci-root .v-btn--disabled { opacity: 1 !important; }
+.ci-root .ci-wide-side { width: 320px; min-width: 320px; }
+.ci-root .ci-ranking { border-collapse: collapse; font-size: 15px; margin: 4px 0; }
+.ci-root .ci-ranking th, .ci-root .ci-ranking td { padding: 2px 8px; border-bottom: 1px solid var(--line);
+  text-align: left; vertical-align: top; }
+.ci-root .ci-ranking th { font-weight: 600; }
+.ci-root .ci-problems h2, .ci-root .ci-checked h2 { font-size: 17px; margin: 4px 0; }
+.ci-root .ci-problems { color: var(--ink); border-left: 4px solid var(--note); padding-left: 10px; }
+.ci-root .ci-ok { color: var(--ink); background: rgba(0,158,115,0.25); padding: 1px 6px; border-radius: 4px; }
+.ci-root .ci-summary { font-size: 14px; color: var(--muted); margin: 2px 0; }
+.ci-root .ci-lead { font-size: 17px; margin: 2px 0 6px 0; }
+.ci-root .ci-advice-status { font-size: 17px; font-weight: 600; margin: 4px 0; }
 """
 
 
@@ -468,12 +512,16 @@ def Page():
     def refresh() -> None:
         version.set(next(session.counter))
 
-    def close() -> None:  # the page went away: stop playing, let the session go
-        session.closed = True
-        session.playing = False
+    def close() -> None:  # the page went away: stop playing, remove its files, let the session go
+        session.close()
         threading.Timer(2.0, release_memory).start()
 
-    solara.use_effect(lambda: close, [])
+    def on_close() -> Any:
+        # also when the server culls a page that lost its connection (its kernel closes)
+        kernel_context.get_current_context().on_close(session.close)
+        return close
+
+    solara.use_effect(on_close, [])
 
     def play_loop(context) -> None:
         with context:  # a plain thread: show its months in this page's kernel
@@ -544,6 +592,9 @@ def Page():
             solara.ToggleButtonsSingle(
                 value=view, values=list(VIEWS), on_value=act(lambda v: session.set_view(VIEWS[v]))
             )
+        if session.view == "partnership" and session.partnership is not None:
+            PartnershipView(session.partnership, refresh, version.value)
+            return
         with solara.Row(classes=["ci-bar"]):
             solara.Button(
                 "❚❚ Pause" if playing.value else "▶ Play",
@@ -728,6 +779,235 @@ def CompareMain(session: Session, version: int):
                 "Outcomes of each strategy: change since month 0, in percentage points",
             )
             PlotView(session.plots["trends"], month, "Alignment of each strategy, 0 to 1")
+
+
+@solara.component
+def RosterUpload(on_files, on_refused, disabled: bool):
+    """A file chooser for the roster's files (several at once; dropping them on it works too).
+
+    Solara's ``FileDrop`` takes dropped files only; leaders also need a button that opens the
+    file dialog, so this wires ipyvuetify's ``FileInput`` (a vuetify file input) as Solara wires
+    its own drop zone: the browser sends the bytes when asked, in a thread of the page.
+    """
+    info, set_info = solara.use_state(None)
+    wired, set_wired = solara.use_state(None)
+    chooser = RosterInput.element(
+        multiple=True, accept=".csv,.xlsx", on_file_info=set_info, disabled=disabled, show_progress=True
+    )
+
+    def wire() -> None:
+        if not info:
+            return
+        widget = solara.get_widget(chooser)
+        widget.version += 1  # as solara.FileDrop: a new version for every choice
+        widget.reset_stats()
+        set_wired(widget.get_files())
+
+    solara.use_effect(wire, [info])
+
+    def read(cancel) -> None:
+        if not wired:
+            return
+        for f in wired:  # before any byte is sent: a file too big is refused unread
+            problem = size_problem(f["name"], f["size"])
+            if problem:
+                on_refused(problem)
+                return
+        on_files([(f["name"], f["file_obj"].read()) for f in wired])
+
+    result = solara.use_thread(read, [wired])
+    if result.error:
+        logging.getLogger(__name__).error("roster upload failed: %s", result.error)
+    return chooser
+
+
+class RosterInput(FileInput):
+    """ipyvuetify's file input with a label (it has none), so the page says what to choose."""
+
+    template = traitlets.Unicode(
+        FileInput.class_traits()["template"].default_value.replace(
+            "<v-file-input", '<v-file-input label="Roster files (.csv or .xlsx)" prepend-icon="mdi-paperclip"', 1
+        )
+    ).tag(sync=True)
+
+
+RUN_WORDS = {4: "4 (a quick look)", 10: "10", 20: "20 (as ci-sim advise)", 40: "40 (surest, slowest)"}
+DOWNLOADS = [  # file, label, MIME type
+    ("brief_a4.pdf", "Brief, A4 (PDF)", "application/pdf"),
+    ("brief_letter.pdf", "Brief, Letter (PDF)", "application/pdf"),
+    ("brief.html", "Brief (web page)", "text/html"),
+    (OUTPUT_ZIP, "Everything: brief, ranking, strategy scenario files (zip)", "application/zip"),
+]
+
+
+@solara.component
+def PartnershipView(partnership: Partnership, refresh, version: int):
+    """Upload a roster, see its problems, run the advice, read the ranking and download the brief."""
+    runs = solara.use_reactive(DEFAULT_RUNS)
+    anonymized = solara.use_reactive(False)
+    p = partnership
+
+    def changed_in(context):
+        def changed() -> None:
+            with context:  # called from the upload's or the run's thread: redraw this page
+                if not p.closed:
+                    refresh()
+
+        return changed
+
+    def got_files(files) -> None:
+        p.upload(files)
+        changed_in(kernel_context.get_current_context())()
+
+    def refused(problem) -> None:
+        p.refuse(problem)
+        changed_in(kernel_context.get_current_context())()
+
+    def start() -> None:
+        changed = changed_in(kernel_context.get_current_context())
+        thread = p.start(runs.value, anonymized.value, on_change=changed)
+        if thread is None:
+            return
+
+        def tick() -> None:  # the seconds on the busy line
+            while thread.is_alive() and not p.closed:
+                time.sleep(1.0)
+                changed()
+
+        threading.Thread(target=tick, name="ci-sim-advice-clock", daemon=True).start()
+        refresh()
+
+    with solara.Row(style={"gap": "18px", "align-items": "flex-start", "flex-wrap": "nowrap"}):
+        with solara.Column(classes=["ci-side", "ci-wide-side"], style={"gap": "0"}):
+            solara.HTML(tag="h2", unsafe_innerHTML="Your roster", classes=["ci-side-head"])
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=(
+                    "Choose your roster: one Excel workbook (.xlsx), or the .csv file together with its "
+                    "_outcomes.csv and _collaborations.csv. The files stay on this computer and are deleted when "
+                    "you close the page. <code>ci-sim roster template</code> writes an example to fill in."
+                ),
+                classes=["ci-about"],
+            )
+            RosterUpload(got_files, refused, p.running)
+            solara.HTML(tag="h2", unsafe_innerHTML="The advice", classes=["ci-side-head"])
+            solara.Select(
+                "Paired runs per strategy",
+                values=[RUN_WORDS[n] for n in RUN_CHOICES],
+                value=RUN_WORDS[runs.value],
+                on_value=lambda w: runs.set(next(n for n, t in RUN_WORDS.items() if t == w)),
+                disabled=p.running,
+            )
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=(
+                    "Fewer runs are faster but less sure: more strategies come out too close to call. "
+                    "On a two-core computer 20 runs take about half a minute, 4 about ten seconds."
+                ),
+                classes=["ci-about"],
+            )
+            solara.Checkbox(
+                label="Anonymize: Organization A, B… instead of names in the brief and files",
+                value=anonymized,
+                disabled=p.running,
+            )
+            solara.Button(
+                "Run the advice",
+                on_click=start,
+                disabled=p.roster is None or p.running,
+                color="primary",
+                style={"margin": "6px 0"},
+            )
+            if p.ranking is not None and not p.running:
+                solara.HTML(tag="div", unsafe_innerHTML=f"Done in {p.seconds:.0f} s.", classes=["ci-about"])
+        with solara.Column(style={"gap": "4px", "max-width": "900px"}):
+            if p.running:  # on top of the results, where the leader looks after clicking
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=html.escape(
+                        f"Running the advice: {runs.value} paired runs of each strategy, then the brief… "
+                        f"{time.monotonic() - p.started:.0f} s"
+                    ),
+                    classes=["ci-advice-status"],
+                    attributes={"role": "status", "aria-live": "polite"},
+                )
+                solara.ProgressLinear(True)
+            PartnershipMain(p, version)
+
+
+@solara.component
+def PartnershipMain(p: Partnership, version: int):
+    if p.error:
+        solara.HTML(tag="div", unsafe_innerHTML=html.escape(p.error), classes=["ci-note"], attributes={"role": "alert"})
+    if p.ranking is not None:
+        rows = ranking_rows(p.ranking)
+        head = "".join(f"<th scope='col'>{html.escape(k)}</th>" for k in rows[0])
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r.values()) + "</tr>" for r in rows)
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                f"<h2>The advice</h2><div class='ci-lead'>{p.lead}</div>"
+                f"<table class='ci-ranking' aria-label='Ranking of the strategies'><tr>{head}</tr>{body}</table>"
+                "<p class='ci-about'>Mean over the paired runs with its 95% range; against the recommended strategy, "
+                "the paired difference and its 95% range: too close to call when that range includes zero. "
+                "This is not a forecast: it weighs strategies in a simulated partnership built from the roster.</p>"
+            ),
+        )
+        with solara.Row(style={"gap": "8px", "flex-wrap": "wrap"}):
+            for name, label, mime in DOWNLOADS:
+                Download(p, name, label, mime)
+    if p.problems:
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML="<h2>Your roster has a problem</h2>" + problems_html(p.problems),
+            classes=["ci-problems"],
+            attributes={"role": "alert"},
+        )
+    elif p.roster is not None:
+        head, *lines = p.summary
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                f"<h2><span class='ci-ok'>✓ Roster OK</span> {html.escape(p.roster_name)}: {html.escape(head)}</h2>"
+                "<ul class='ci-summary'>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines) + "</ul>"
+            ),
+            classes=["ci-checked"],
+            attributes={"role": "status"},
+        )
+    else:
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                "<h2>Which strategy suits your partnership?</h2><p>Describe your partnership in a roster (one row per "
+                "organization: docs/roster.md), choose its files on the left, and run the advice: the strategies open "
+                "to it are simulated side by side, ranked, and written up in a one-page brief for your board. The "
+                f"model's parameters are drawn from the calibrated posterior {POSTERIOR}, as ci-sim advise does.</p>"
+            ),
+            classes=["ci-about"],
+        )
+
+
+@solara.component
+def Download(p: Partnership, name: str, label: str, mime: str):
+    """A download button for one result file; its bytes are read only when it is clicked."""
+    out = str(p.out)
+    data = solara.use_memo(lambda: functools.partial(p.download, name), [out, name])  # stable, or a click is lost
+    solara.FileDownload(data, filename=name, label=label, mime_type=mime)
+
+
+def problems_html(problems) -> str:
+    """The upload's problems as a table: file, row, column, value, what is allowed."""
+    cells = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in (x.file, x.row, x.column, x.value, x.allowed)) + "</tr>"
+        for x in problems
+    )
+    return (
+        "<table class='ci-ranking' aria-label='Problems in the roster'><tr><th scope='col'>File</th>"
+        "<th scope='col'>Row</th><th scope='col'>Column</th><th scope='col'>Value</th>"
+        f"<th scope='col'>What is allowed</th></tr>{cells}</table>"
+        "<p class='ci-about'>Rows are numbered as your spreadsheet shows them (the header is row 1). The check stops "
+        "at the first problem: fix it and choose the files again.</p>"
+    )
 
 
 # a server started by `ci-sim dashboard` stops when that command dies, even by SIGKILL
