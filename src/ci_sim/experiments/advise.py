@@ -438,6 +438,7 @@ def reasons(
         run_variants,
         variants_needed,
     )
+
     by_label = dict(entries)
     pair = [(strategy, by_label[strategy]), (entries[0][0], entries[0][1])]
     channels = [c for c in resolve_channels(None, pair)[0] if c not in NOT_REASONS]
