@@ -150,3 +150,25 @@ def test_plain_language_uses_percentages_only_when_their_interval_is_clear():
         True,
     )
     assert none.startswith("b: no clear difference in x from a")
+
+
+@pytest.mark.parametrize("name", ["single_backbone", "nine_backbones", "strive_cincinnati"])
+def test_every_metric_of_every_month_lies_within_its_declared_bounds(name):
+    # the bounds cut confidence intervals (a share's interval never passes 100%), so they must be true of the runs
+    from ci_sim.experiments.compare import metric_bounds
+    from ci_sim.model.scenario import load_scenario
+    from ci_sim.runs.runner import run_scenario
+
+    series = run_scenario(load_scenario(name), replication_seed(3, 0), steps=36).timeseries
+    bounded = [m for m in series.columns if metric_bounds(m) is not None]
+    assert {"indicators_improving", "proof_point", "outcome_improvement", "meeting_hours"} <= set(bounded)
+    for m in bounded:
+        low, high = metric_bounds(m)
+        assert series[m].between(low, high).all(), (m, series[m].min(), series[m].max())
+
+
+def test_a_shares_interval_from_few_runs_stops_at_100_percent():
+    from ci_sim.experiments.compare import mean_ci, metric_bounds
+
+    _, low, high = mean_ci(pd.Series([1.0, 1.0, 0.25, 1.0]), bounds=metric_bounds("indicators_improving"))
+    assert 0.0 <= low and high == 1.0

@@ -86,13 +86,10 @@ from ci_sim.model.scenario import (
 from ci_sim.runs.posterior import META_KEY, weighted_quantile, with_values
 from ci_sim.runs.seeds import replication_seed
 
-#: shares that compare's bounds (:func:`~ci_sim.experiments.compare.metric_bounds`) do not list
-_MORE_SHARES = {"indicators_improving", "proof_point", "measured_outcome_mean"}
-
 
 def is_share(metric: str) -> bool:
     """Whether ``metric`` is a share on [0, 1] (a target of it must lie there)."""
-    return metric_bounds(metric) == (0.0, 1.0) or metric in _MORE_SHARES
+    return metric_bounds(metric) == (0.0, 1.0)
 
 
 #: the central interval reported for each parameter and prediction

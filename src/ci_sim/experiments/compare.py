@@ -425,7 +425,14 @@ _UNIT_METRICS = {
     "nonprofit_fundraising_share",
     "visibility_effort",
     "aligned_funding",
+    "indicators_improving",
+    "proof_point",
+    "measured_outcome_mean",
+    "program_share",
+    "practice_changed",
 }
+#: ...differences of two 0–1 levels (and results seen, R_a), in [-1, 1]...
+_SIGNED_UNIT_METRICS = {"outcome_improvement", "measured_improvement", "partnership_effect", "results_seen"}
 #: ...and counts and hours, which cannot be negative
 _NON_NEGATIVE_METRICS = {"factions", "meeting_hours", "active_backbones", "active_conveners", "backbone_staff_hours"}
 
@@ -433,12 +440,14 @@ _NON_NEGATIVE_METRICS = {"factions", "meeting_hours", "active_backbones", "activ
 def metric_bounds(metric: str) -> tuple[float, float] | None:
     """The range a metric's values (and so its mean) cannot leave, or None if unbounded.
 
-    Shares and 0–1 indices (and each ``outcome_<name>`` level) lie in [0, 1]; the outcome
-    improvement, a difference of two levels, in [-1, 1]; counts and hours are ≥ 0.
+    Shares and 0–1 indices (and each ``outcome_<name>`` level) lie in [0, 1]; differences of two
+    levels (outcome and measured improvement, the partnership's effect) and the results partners
+    see in [-1, 1]; counts and hours are ≥ 0. tests/test_compare.py checks every run's metrics
+    against these bounds.
     """
-    if metric == "outcome_improvement":
+    if metric in _SIGNED_UNIT_METRICS:
         return (-1.0, 1.0)
-    if metric in _UNIT_METRICS or (metric.startswith("outcome_") and metric != "outcome_improvement"):
+    if metric in _UNIT_METRICS or metric.startswith("outcome_"):
         return (0.0, 1.0)
     if metric in _NON_NEGATIVE_METRICS or metric.startswith("hours_"):
         return (0.0, np.inf)
