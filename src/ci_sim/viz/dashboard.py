@@ -659,7 +659,15 @@ def SingleControls(session: Session, act, version: int):
             tag="div", unsafe_innerHTML=html.escape(session.error), classes=["ci-note"], attributes={"role": "alert"}
         )
     solara.HTML(tag="h2", unsafe_innerHTML="Settings (a change starts again)", classes=["ci-side-head"])
+    listed = lane.scenario.community.organizations
     for control in CONTROLS:
+        if control.key == "partners" and listed is not None:  # a roster's organizations: no count to move
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=html.escape(f"Partners: the {len(listed)} organizations the scenario lists by name"),
+                classes=["ci-meaning"],
+            )
+            continue
         ControlInput(control, session.values[control.key], act(lambda v, k=control.key: session.restart(**{k: v})))
     solara.InputText(
         "Seed: the same seed gives the same run",
