@@ -90,10 +90,24 @@ def test_a_bad_roster_gives_its_row_column_and_value(partnership, i, column, val
     p = partnership
     p.upload(_edited(i, column, value))
     assert p.roster is None and p.summary == []
-    assert len(p.problems) == 1  # the loader stops at the first problem
+    assert len(p.problems) == 1  # one bad cell: one problem
     problem = p.problems[0]
     assert (problem.file, problem.row, problem.column, problem.value) == ("city.csv", row, col, shown)
     assert allowed in problem.allowed
+
+
+def test_every_bad_row_is_shown_at_once_in_row_order(partnership):
+    tables = template_tables()
+    orgs = tables["organizations"].astype(str)
+    orgs.loc[30, "hours_per_month"] = "lots"
+    orgs.loc[4, "sector"] = "nonproft"
+    orgs.loc[12, "role"] = "patner"
+    orgs.loc[12, "sector"] = "busines"  # a second problem in one row: the row's first is shown
+    files = [("city.csv", _csv(orgs)), ("city_outcomes.csv", _csv(tables["outcomes"]))]
+    partnership.upload(files + [("city_collaborations.csv", _csv(tables["collaborations"]))])
+    shown = [(x.row, x.column, x.value) for x in partnership.problems]
+    assert shown == [("6", "sector", "nonproft"), ("14", "sector", "busines"), ("32", "hours_per_month", "lots")]
+    assert partnership.roster is None
 
 
 def test_a_problem_in_a_side_table_names_the_file_as_uploaded(partnership):

@@ -261,3 +261,27 @@ def test_collaborations_with_a_claimant_are_counted_and_left_out(tmp_path):
     sc = validate_scenario(r.scenario_data("c"))
     assert len(sc.community.network.edges) == 171
     assert any("2 with a backbone claimant" in line for line in assumptions(r, 120, 2, 1, None))
+
+
+def test_roster_check_reports_every_bad_row_one_line_each_and_exits_2(tmp_path):
+    import pickle
+
+    from ci_sim.experiments.roster import RosterProblems
+
+    def change(f):
+        f = _edit(f, 4, "sector", "nonproft")
+        f = _edit(f, 9, "hours_per_month", "-3")
+        return _edit(f, 20, "role", "patner")
+
+    path = _bad_roster(tmp_path, change)
+    res = CliRunner().invoke(main, ["roster", "check", str(path)])
+    lines = [line for line in res.output.splitlines() if line.startswith("error:")]
+    assert res.exit_code == 2 and len(lines) == 3, res.output
+    rows = ["row 6, column sector", "row 11, column hours_per_month", "row 22, column role"]
+    for line, where in zip(lines, rows, strict=True):
+        assert str(path) in line and where in line, line
+    with pytest.raises(RosterProblems) as info:
+        load_roster(path)
+    assert [p.path for p in info.value.problems] == rows
+    again = pickle.loads(pickle.dumps(info.value))  # raised in a worker, re-raised whole
+    assert str(again) == str(info.value) and len(again.problems) == 3

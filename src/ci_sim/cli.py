@@ -50,7 +50,8 @@ class _Cli(click.Group):
         try:
             return super().invoke(ctx)
         except ScenarioError as exc:
-            click.echo(f"error: {exc}", err=True)
+            for problem in getattr(exc, "problems", [exc]):  # a roster: every bad row, one line each
+                click.echo(f"error: {problem}", err=True)
             ctx.exit(2)
         except click.UsageError as exc:
             # an option or argument Click itself refused (a folder that is a file, a number out of

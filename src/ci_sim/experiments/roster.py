@@ -34,7 +34,9 @@ the brief says how many.
 
 Every problem raises :class:`~ci_sim.model.scenario.ScenarioError` naming the file (and sheet),
 the row as a spreadsheet numbers it (the header is row 1), the column, the bad value and what
-is allowed, with a did-you-mean for near misses.
+is allowed, with a did-you-mean for near misses; the rows of a table are all checked and their
+problems raised together (:class:`RosterProblems`, one per bad row), so that a leader sees every
+row to fix at once.
 """
 
 from __future__ import annotations
@@ -333,6 +335,26 @@ def read_tables(path: str | Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
+class RosterProblems(ScenarioError):
+    """Every row of a roster that cannot be used, one problem per row (the first also as this error's own fields).
+
+    Attributes:
+        problems: the :class:`ScenarioError` of each bad row, in row order (file, ``row R, column C``,
+            value, what is allowed).
+    """
+
+    def __init__(self, problems: list[ScenarioError]):
+        first = problems[0]
+        super().__init__(first.source, first.path, first.value, first.allowed)
+        self.problems = list(problems)
+
+    def __str__(self) -> str:
+        return "\n".join(ScenarioError.__str__(p) for p in self.problems)
+
+    def __reduce__(self):
+        return type(self), (self.problems,)
+
+
 def load_roster(path: str | Path) -> Roster:
     """Read and validate a roster.
 
@@ -342,7 +364,9 @@ def load_roster(path: str | Path) -> Roster:
     in one area; a collaboration naming an organization not in the roster.
 
     Raises:
-        ScenarioError: the first problem (file, row, column, value, what is allowed).
+        RosterProblems: one problem per bad row of the organizations table (each: file, row,
+            column, value, what is allowed); a :class:`ScenarioError`: the first problem of
+            anything else (a column, a side table, a rule across rows).
     """
     tables = read_tables(path)
     orgs = tables["organizations"]
@@ -357,47 +381,10 @@ def load_roster(path: str | Path) -> Roster:
             raise _err(src, None, col, "(missing)", f"a column named {col} (required: {', '.join(REQUIRED)})")
     if orgs.empty:
         raise ScenarioError(src, "", "(no rows)", "one row per organization")
-    first = orgs.attrs.get("first_row", 2)
-    rows, claimants, seen = [], [], {}
-    for i, rec in enumerate(orgs.to_dict("records")):
-        r = first + i
-        name = str(rec["name"]).strip()
-        if not name or not name.isprintable():
-            raise _err(src, r, "name", rec["name"], "the organization's name (printable text)")
-        if name in seen:
-            raise _err(src, r, "name", name, f"a name used once (row {seen[name]} has it too)")
-        seen[name] = r
-        sector = _choice(src, r, "sector", rec["sector"], list(SECTORS))
-        role = _choice(src, r, "role", rec["role"], list(ROLES))
-        areas = [words(a) for a in str(rec["issue_areas"]).split(";") if a.strip()]
-        if not areas:
-            raise _err(src, r, "issue_areas", rec["issue_areas"], "one or more issue areas separated by ';'")
-        if len(set(areas)) != len(areas):
-            raise _err(src, r, "issue_areas", rec["issue_areas"], "each issue area once")
-        if len(areas) > MAX_PARTNER_AREAS and role != "backbone_claimant":
-            raise _err(
-                src,
-                r,
-                "issue_areas",
-                rec["issue_areas"],
-                f"at most {MAX_PARTNER_AREAS} issue areas, the main one first (the model's partners work in one "
-                "area or in a home area and a second)",
-            )
-        hours = _number(src, r, "hours_per_month", rec["hours_per_month"], positive=True, blank=None)
-        if hours > 400:
-            raise _err(src, r, "hours_per_month", rec["hours_per_month"], "at most 400 hours a month")
-        row = {"name": name, "sector": sector, "role": role, "issue_areas": areas, "hours_per_month": hours}
-        for col in ("backbone_money_per_month", "program_grants_per_month"):
-            row[col] = _number(src, r, col, rec.get(col))
-            if row[col] > 0 and role != "funder":
-                raise _err(src, r, col, rec.get(col), "blank unless the role is funder")
-        if role == "backbone_claimant":
-            claimants.append(_claimant(src, r, rec, name, areas))
-        else:
-            for col in ("origin", "preferred", *QUESTIONS):
-                if not _blank(rec.get(col)):
-                    raise _err(src, r, col, rec.get(col), "blank unless the role is backbone claimant")
-        rows.append(row)
+    seen: dict[str, int] = {}
+    checked = _each_row(orgs, lambda r, rec: _organization(src, r, rec, seen))
+    rows = [row for row, _ in checked]
+    claimants = [c for _, c in checked if c is not None]
     frame = pd.DataFrame(rows)
     if not claimants:
         raise ScenarioError(
@@ -434,6 +421,69 @@ def load_roster(path: str | Path) -> Roster:
     except ScenarioError as exc:  # what the schema refuses, said against the roster
         raise ScenarioError(src, f"(as a scenario: {exc.path})", exc.value, exc.allowed) from None
     return roster
+
+
+def _each_row(frame: pd.DataFrame, check) -> list:
+    """``check(row, record)`` of every row of a table (rows numbered as a spreadsheet shows them).
+
+    Every row is checked, so that a leader sees all the rows to fix at once.
+
+    Raises:
+        RosterProblems: the first problem of each bad row.
+    """
+    first = frame.attrs.get("first_row", 2)
+    out, problems = [], []
+    for i, rec in enumerate(frame.to_dict("records")):
+        try:
+            out.append(check(first + i, rec))
+        except ScenarioError as exc:
+            problems.append(exc)
+    if problems:
+        raise RosterProblems(problems)
+    return out
+
+
+def _organization(src: str, r: int, rec: dict, seen: dict[str, int]) -> tuple[dict, Claimant | None]:
+    """One row of the organizations table (spreadsheet row ``r``) checked: the row and its claimant, if it is one.
+
+    ``seen`` (name -> row) gains the row's name. Raises :class:`ScenarioError` for the row's first problem.
+    """
+    name = str(rec["name"]).strip()
+    if not name or not name.isprintable():
+        raise _err(src, r, "name", rec["name"], "the organization's name (printable text)")
+    if name in seen:
+        raise _err(src, r, "name", name, f"a name used once (row {seen[name]} has it too)")
+    seen[name] = r
+    sector = _choice(src, r, "sector", rec["sector"], list(SECTORS))
+    role = _choice(src, r, "role", rec["role"], list(ROLES))
+    areas = [words(a) for a in str(rec["issue_areas"]).split(";") if a.strip()]
+    if not areas:
+        raise _err(src, r, "issue_areas", rec["issue_areas"], "one or more issue areas separated by ';'")
+    if len(set(areas)) != len(areas):
+        raise _err(src, r, "issue_areas", rec["issue_areas"], "each issue area once")
+    if len(areas) > MAX_PARTNER_AREAS and role != "backbone_claimant":
+        raise _err(
+            src,
+            r,
+            "issue_areas",
+            rec["issue_areas"],
+            f"at most {MAX_PARTNER_AREAS} issue areas, the main one first (the model's partners work in one "
+            "area or in a home area and a second)",
+        )
+    hours = _number(src, r, "hours_per_month", rec["hours_per_month"], positive=True, blank=None)
+    if hours > 400:
+        raise _err(src, r, "hours_per_month", rec["hours_per_month"], "at most 400 hours a month")
+    row = {"name": name, "sector": sector, "role": role, "issue_areas": areas, "hours_per_month": hours}
+    for col in ("backbone_money_per_month", "program_grants_per_month"):
+        row[col] = _number(src, r, col, rec.get(col))
+        if row[col] > 0 and role != "funder":
+            raise _err(src, r, col, rec.get(col), "blank unless the role is funder")
+    if role == "backbone_claimant":
+        return row, _claimant(src, r, rec, name, areas)
+    for col in ("origin", "preferred", *QUESTIONS):
+        if not _blank(rec.get(col)):
+            raise _err(src, r, col, rec.get(col), "blank unless the role is backbone claimant")
+    return row, None
 
 
 def _claimant(src: str, r: int, rec: dict, name: str, areas: list[str]) -> Claimant:
@@ -478,23 +528,24 @@ def _claimant(src: str, r: int, rec: dict, name: str, areas: list[str]) -> Claim
 def _outcomes(frame: pd.DataFrame | None, areas: list[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {a: [] for a in areas}
     if frame is not None:
-        src, first = frame.attrs["source"], frame.attrs.get("first_row", 2)
+        src = frame.attrs["source"]
         for col in SHEET_COLUMNS["outcomes"]:
             if col not in frame.columns:
                 raise _err(src, None, col, "(missing)", "columns area and outcome")
-        for i, rec in enumerate(frame.to_dict("records")):
+
+        def outcome(r: int, rec: dict) -> None:
             a, k = words(rec["area"]), words(rec["outcome"])
             if a not in out:
                 near = difflib.get_close_matches(a, areas, n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
-                raise _err(
-                    src, first + i, "area", rec["area"], f"an issue area of the roster: {', '.join(areas)}{hint}"
-                )
+                raise _err(src, r, "area", rec["area"], f"an issue area of the roster: {', '.join(areas)}{hint}")
             if not re.fullmatch(r"[a-z][a-z0-9_]*", k):
-                raise _err(src, first + i, "outcome", rec["outcome"], "a short name of letters, digits and spaces")
+                raise _err(src, r, "outcome", rec["outcome"], "a short name of letters, digits and spaces")
             if k in out[a]:
-                raise _err(src, first + i, "outcome", rec["outcome"], "each outcome once per area")
+                raise _err(src, r, "outcome", rec["outcome"], "each outcome once per area")
             out[a].append(k)
+
+        _each_row(frame, outcome)
     for a in areas:
         if not out[a]:
             if a != "education":
@@ -512,23 +563,26 @@ def _outcomes(frame: pd.DataFrame | None, areas: list[str]) -> dict[str, list[st
 def _collaborations(frame: pd.DataFrame | None, names: dict[str, int]) -> list[tuple[str, str]]:
     if frame is None:
         return []
-    src, first = frame.attrs["source"], frame.attrs.get("first_row", 2)
+    src = frame.attrs["source"]
     edges = set()
     for col in SHEET_COLUMNS["collaborations"]:
         if col not in frame.columns:
             raise _err(src, None, col, "(missing)", "columns organization_a and organization_b")
-    for i, rec in enumerate(frame.to_dict("records")):
+
+    def collaboration(r: int, rec: dict) -> None:
         pair = []
         for col in SHEET_COLUMNS["collaborations"]:
             name = str(rec[col]).strip()
             if name not in names:
                 near = difflib.get_close_matches(name, list(names), n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
-                raise _err(src, first + i, col, rec[col], f"an organization named in the roster{hint}")
+                raise _err(src, r, col, rec[col], f"an organization named in the roster{hint}")
             pair.append(name)
         if pair[0] == pair[1]:
-            raise _err(src, first + i, "organization_b", pair[1], "another organization than organization_a")
+            raise _err(src, r, "organization_b", pair[1], "another organization than organization_a")
         edges.add(tuple(sorted(pair)))
+
+    _each_row(frame, collaboration)
     return sorted(edges)
 
 

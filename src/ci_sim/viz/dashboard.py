@@ -13,8 +13,8 @@ A Solara page (:data:`Page`), served by ``ci-sim dashboard [SCENARIO]`` (see
   legend, the gap so far in words and numbers, and a "how sure?" button (20 paired runs).
 - **Your partnership**: for community leaders, ``ci-sim roster check`` and ``ci-sim advise``
   on the page. A roster is chosen in a file dialog (one .xlsx workbook, or a .csv with its
-  ``_outcomes.csv`` and ``_collaborations.csv``); its first problem is shown by file, row,
-  column, value and what is allowed; the advice runs in a thread of its own (the number of paired
+  ``_outcomes.csv`` and ``_collaborations.csv``); its problems are shown, one per bad row, by
+  file, row, column, value and what is allowed; the advice runs in a thread of its own (the number of paired
   runs and anonymizing chosen on the page, the page busy but never blocked), then the
   recommendation in the brief's words, the ranking and download buttons for the brief (PDF, A4
   and Letter; HTML) and a zip of every result file. Uploads and results stay in the page's own
@@ -1013,8 +1013,8 @@ def problems_html(problems) -> str:
         "<table class='ci-ranking' aria-label='Problems in the roster'><tr><th scope='col'>File</th>"
         "<th scope='col'>Row</th><th scope='col'>Column</th><th scope='col'>Value</th>"
         f"<th scope='col'>What is allowed</th></tr>{cells}</table>"
-        "<p class='ci-about'>Rows are numbered as your spreadsheet shows them (the header is row 1). The check stops "
-        "at the first problem: fix it and choose the files again.</p>"
+        "<p class='ci-about'>Rows are numbered as your spreadsheet shows them (the header is row 1); a row's first "
+        "problem is shown. Fix them and choose the files again.</p>"
     )
 
 

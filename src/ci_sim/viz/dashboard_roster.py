@@ -10,8 +10,9 @@ directory), removed when the page closes or its server-side state is culled
 (:meth:`Partnership.close`).
 
 The checks are the roster loader's own (:func:`ci_sim.experiments.roster.load_roster`, as
-``ci-sim roster check`` runs it); it stops at the first problem, so the page shows that one
-with its row, column, value and what is allowed, and the leader uploads again after fixing it.
+``ci-sim roster check`` runs it): every bad row of a table is reported (its first problem), so the
+page shows them all with row, column, value and what is allowed, and the leader uploads again after
+fixing them.
 """
 
 from __future__ import annotations
@@ -73,8 +74,11 @@ def problems(exc: ScenarioError, names: dict[str, str] | None = None) -> list[Pr
         names: file name as saved -> as uploaded, so the page names the leader's own files.
 
     Returns:
-        One row per problem; the loader reports the first problem only, so one row.
+        One row per problem: every bad row of a roster table
+        (:class:`~ci_sim.experiments.roster.RosterProblems`), else the one problem.
     """
+    if len(getattr(exc, "problems", [])) > 1:
+        return [row for one in exc.problems for row in problems(one, names)]
     path = exc.path or ""
     found = re.fullmatch(r"row (\d+), column (.+)", path)
     row, column = (found.group(1), found.group(2)) if found else ("", path)
