@@ -219,3 +219,14 @@ def test_funder_shift_of_one_amount_leaves_the_other(field):
     mine = "pool" if field == "backbone_pool" else "grants"
     assert getattr(model, mine)[0] == 777.0 and getattr(model, other)[0] == getattr(base, other)[0]
     np.testing.assert_array_equal(model.funding_weight, base.funding_weight)
+
+
+def test_a_comparisons_event_log_keeps_whole_months_beside_runs_without_events(tmp_path):
+    # events.csv: a scenario without events (empty logs) beside one with them; "at" stays a month, not 3.0
+    from ci_sim.experiments.compare import run_comparison
+    from ci_sim.experiments.evaluators import SerialEvaluator
+
+    entries = [("none", scenario([])), ("exit", scenario([{"at": AT, "backbone_exits": "b"}]))]
+    _, _, events = run_comparison(entries, 2, SEED, AT + 2, SerialEvaluator(), progress=False)
+    assert events["at"].dtype.kind == "i" and events["at"].tolist() == [AT, AT]
+    assert events["scenario"].tolist() == ["exit", "exit"] and events["replication"].tolist() == [0, 1]

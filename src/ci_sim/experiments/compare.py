@@ -348,7 +348,7 @@ def run_comparison(
     progress: bool = True,
     desc: str = "compare",
     posterior=None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run every scenario's replications with common random numbers.
 
     ``desc`` names the progress bar (the command running). With a ``posterior``
@@ -380,11 +380,12 @@ def run_comparison(
             series[label, rep] = _tagged(result.timeseries, label, rep, result.seed)
             events[label, rep] = _tagged(result.events, label, rep, result.seed)
     order = [(label, i) for label, _ in entries for i in range(replications)]
-    log = pd.concat([events[k] for k in order], ignore_index=True)
+    # the runs without events only: pandas would make "at" a float (3.0) to fill their empty, column-less frames
+    logged = [events[k] for k in order if len(events[k])]
     return (
         pd.DataFrame([finals[k] for k in order]),
         pd.concat([series[k] for k in order], ignore_index=True),
-        log if len(log) else pd.DataFrame(columns=EVENT_COLUMNS),
+        pd.concat(logged, ignore_index=True) if logged else pd.DataFrame(columns=EVENT_COLUMNS),
     )
 
 
