@@ -127,6 +127,15 @@ CASES = {
         "40.0",
         "capacity_hours follows from the list (20.0)",
     ),
+    "organization named like a backbone": (
+        # a tie or an event naming it would mean either one: the names of partners and backbones are one list
+        ORGS.replace("name: Clinic", "name: hb") + TWO_AREAS.replace("name: x\n", ""),
+        [],
+        FILE,
+        "community.organizations.2.name",
+        "'hb'",
+        "a name no backbone has ('hb' is a backbone of 'health')",
+    ),
     "area share with organizations": (
         ORGS + "issue_areas: [{name: education, share: 0.5}, {name: health, outcomes: [asthma], share: 0.5}]\n",
         [],

@@ -750,7 +750,7 @@ class Scenario(_Strict):
                 if b["name"] in bnames:
                     raise _PathError(f"issue_areas.{i}.backbones", b["name"], "backbone names must be unique")
                 bnames[b["name"]] = area.name
-        self._check_organization_areas(names)
+        self._check_organization_areas(names, bnames)
         if self.community.second_area_share > 0 and len(self.issue_areas) < 2:
             raise _PathError(
                 "community.second_area_share",
@@ -774,12 +774,23 @@ class Scenario(_Strict):
         self._set_resolved("events", events)
         return self
 
-    def _check_organization_areas(self, areas: list[str]) -> None:
-        """Each listed organization works in issue areas of the scenario; every area has a partner; no area shares."""
+    def _check_organization_areas(self, areas: list[str], backbones: dict[str, str]) -> None:
+        """Each listed organization works in issue areas of the scenario; every area has a partner; no area shares.
+
+        No organization has a backbone's name (``backbones``: name -> area): ties and events name
+        them, and in a roster a name is one organization, a partner or a claimant.
+        """
         orgs = self.community.organizations
         if orgs is None:
             return
         for i, o in enumerate(orgs):
+            if o.name in backbones:
+                raise _PathError(
+                    f"community.organizations.{i}.name",
+                    o.name,
+                    f"a name no backbone has ({o.name!r} is a backbone of {backbones[o.name]!r}): the organizations "
+                    "are the partners; a backbone is listed in its area's backbones",
+                )
             for j, area in enumerate(o.areas):
                 if area not in areas:
                     raise _PathError(f"community.organizations.{i}.areas.{j}", area, f"one of the issue areas {areas}")
