@@ -280,3 +280,23 @@ def test_without_a_preferred_claimant_the_brief_names_whom_the_runs_kept(tmp_pat
     split = merged.assign(kept=["Ready Kids Initiative", "Bright Beginnings Network", "Ready Kids Initiative"])
     said = " ".join(role_lines(roster, strategy, 1, split))
     assert "Ready Kids Initiative in 2 of 3 runs, Bright Beginnings Network in 1 of 3 runs" in said
+
+
+def test_an_anonymized_manifest_does_not_say_the_rosters_file_name(tmp_path, monkeypatch):
+    # the file name may name the partnership (anonymize replaces the roster's source for that reason)
+    import json
+    import sys
+
+    from ci_sim.experiments.roster import template_paths
+
+    roster = tmp_path / "riverton_partnership.csv"
+    for made, shipped in zip(template_paths(roster), template_paths(EXAMPLE), strict=True):
+        made.write_bytes(shipped.read_bytes())
+    out = tmp_path / "advice"
+    argv = ["advise", str(roster), "--out", str(out), "--anonymize", "--no-reasons", *FAST]
+    monkeypatch.setattr(sys, "argv", ["ci-sim", *argv])  # the manifest records the process's command line
+    res = CliRunner().invoke(main, argv)
+    assert res.exit_code == 0, res.output
+    said = json.loads((out / "manifest.json").read_text())["command_line"]
+    assert said == ["ci-sim", "advise", "roster (anonymized)", *argv[2:]]
+    assert "riverton_partnership" not in (out / "manifest.json").read_text()

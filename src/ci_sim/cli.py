@@ -1363,6 +1363,8 @@ def advise(
         evaluator=make_evaluator(workers),
         progress=not quiet,
         explain=reasons,
+        # the roster's file name may name the partnership: an anonymized manifest does not say it
+        command_line=[r.source if arg == str(roster_file) else arg for arg in sys.argv] if anonymize else None,
     )
     for row in ranking.itertuples():
         click.echo(

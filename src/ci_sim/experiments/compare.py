@@ -250,11 +250,13 @@ def write_comparison(
     differences: Sequence[str] = (),
     posterior=None,
     events: pd.DataFrame | None = None,
+    command_line: list[str] | None = None,
 ) -> None:
     """Write ``compare.csv``, ``summary.csv``, ``timeseries.parquet``, ``manifest.json`` and ``events.csv``.
 
     ``differences`` (from :func:`check_comparable`) and the ``posterior`` used (its
-    description) are recorded in the manifest. ``events.csv`` (what each scenario event did in
+    description) are recorded in the manifest, and ``command_line`` instead of the process's own
+    (``ci-sim advise --anonymize``: without the roster's file name). ``events.csv`` (what each scenario event did in
     each run: which backbones a merge kept, which left, which became conveners) is written when
     a scenario has events.
     """
@@ -280,6 +282,7 @@ def write_comparison(
             started=started.isoformat(),
             ended=datetime.now(UTC).isoformat(),
             wall_seconds=round(seconds, 3),
+            **({"command_line": command_line} if command_line is not None else {}),
         ),
         out / "manifest.json",
     )
@@ -298,6 +301,7 @@ def compare_and_write(
     progress: bool = True,
     desc: str = "compare",
     posterior=None,
+    command_line: list[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run a comparison (:func:`run_comparison`), tabulate it (:func:`compare_table`) and write it into ``out``.
 
@@ -328,6 +332,7 @@ def compare_and_write(
         differences=differences,
         posterior=posterior,
         events=events,
+        command_line=command_line,
     )
     return table, summary, series, events
 

@@ -38,6 +38,7 @@ def run_advice(
     evaluator=None,
     progress: bool = False,
     explain: bool = True,
+    command_line: list[str] | None = None,
 ) -> pd.DataFrame:
     """Build, write, run and rank the strategies of ``roster``; write the results and the brief in ``out``.
 
@@ -46,7 +47,9 @@ def run_advice(
     (as ``ci-sim compare`` writes them), ``ranking.csv``, ``brief.html``, ``brief_a4.pdf`` and
     ``brief_letter.pdf``; with ``explain``, ``decomposition.csv``
     (:func:`~ci_sim.experiments.advise.reasons`: which mechanisms carry the recommended strategy's
-    gap to keeping things as they are). The folder appears complete or not at all.
+    gap to keeping things as they are). ``command_line`` goes into the manifest instead of the
+    process's own (see :func:`~ci_sim.experiments.compare.write_comparison`). The folder appears
+    complete or not at all.
 
     Returns:
         The ranking (:func:`~ci_sim.experiments.advise.rank`).
@@ -81,6 +84,7 @@ def run_advice(
             progress=progress,
             desc="advise",
             posterior=posterior,
+            command_line=command_line,
         )
         ranking = rank(summary, metric, seed)
         write_csv(ranking, tmp / "ranking.csv")
