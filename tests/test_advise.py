@@ -300,3 +300,20 @@ def test_an_anonymized_manifest_does_not_say_the_rosters_file_name(tmp_path, mon
     said = json.loads((out / "manifest.json").read_text())["command_line"]
     assert said == ["ci-sim", "advise", "roster (anonymized)", *argv[2:]]
     assert "riverton_partnership" not in (out / "manifest.json").read_text()
+
+
+def test_role_lines_agree_in_number_with_one_other_claimant():
+    from ci_sim.experiments.advise import role_lines
+
+    r = load_roster(EXAMPLE)
+    r.claimants = r.claimants[:2]  # the preferred Riverton Early Learning Alliance and Ready Kids Initiative
+    by_kind = {s.kind: s for s in build_strategies(r, steps=36, merge_year=1)}
+    merge = " ".join(role_lines(r, by_kind["merge"], 1))
+    assert "Ready Kids Initiative gives up the backbone role and takes part as a partner." in merge
+    convene = " ".join(role_lines(r, by_kind["conveners"], 1))
+    assert "Ready Kids Initiative convenes working groups" in convene and "with its own money" in convene
+    assert "both claimants stay backbones" in " ".join(role_lines(r, by_kind["keep"], 1))
+    three = load_roster(EXAMPLE)
+    assert "give up the backbone role and take part as partners." in " ".join(
+        role_lines(three, build_strategies(three)[1], 2)
+    )

@@ -93,3 +93,26 @@ def test_listing_the_organizations_changes_nothing_else_the_model_draws():
     assert len(drawn.peer_edges) > 1 and tied.peer_edges.tolist() == [[0, 1]]
     np.testing.assert_array_equal(drawn.agenda0, tied.agenda0)
     np.testing.assert_array_equal(drawn.openness, tied.openness)
+
+
+@pytest.mark.parametrize(
+    ("name", "digest"),
+    [
+        # the hashes of ci-sim 0.2.0 (before organizations and edges existed): unchanged, so resumes still match
+        ("single_backbone", "8c3bd387a4655efaee5e9b454ee54a28eda1de0e991e4c8d292156abaa2a40b3"),
+        ("nine_backbones", "caf6cebf195ff0acccba12d278c653967c344488fd2bf6282c1b68fbf4f94980"),
+        ("strive_cincinnati", "9eea4162b9d60544c640946b1e9a5f54ab2ea98d60930515a9054931177b7105"),
+    ],
+)
+def test_a_scenario_without_organizations_keeps_its_hash(name, digest):
+    from ci_sim.model.scenario import load_scenario
+
+    assert load_scenario(name).sha256() == digest
+
+
+def test_organizations_and_ties_are_in_the_hash():
+    orgs = [organization(i, "nonprofit", ["education"], 25.0) for i in range(4)]
+    plain = small(community={"organizations": orgs})
+    tied = small(community={"organizations": orgs, "network": {"edges": [["org 0", "org 1"]]}})
+    other = small(community={"organizations": [*orgs[:3], organization(3, "nonprofit", ["education"], 26.0)]})
+    assert len({plain.sha256(), tied.sha256(), other.sha256(), small().sha256()}) == 4

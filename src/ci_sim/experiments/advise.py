@@ -305,7 +305,8 @@ def role_lines(roster: Roster, strategy: Strategy, merge_year: int, events: pd.D
                 "keep": "each runs its own tables, data and agenda",
                 "coordination": strategy.label.lower().replace("claimants ", "they "),
             }[strategy.kind]
-            lines.append(f"{where}: all {len(claimants)} claimants stay backbones ({names}); {how}.")
+            every = "both" if len(claimants) == 2 else f"all {len(claimants)}"
+            lines.append(f"{where}: {every} claimants stay backbones ({names}); {how}.")
             continue
         name, why = keeper(roster, area)
         others = [c.name for c in claimants if c.name != name]
@@ -333,13 +334,18 @@ def role_lines(roster: Roster, strategy: Strategy, merge_year: int, events: pd.D
         else:
             lines.append(f"{where}: {name} keeps the backbone role (merge {when}) because {why}.")
             others_text = ", ".join(others)
+        one = others_text != "the others" and len(others) == 1  # one other claimant: the verb agrees with it
         if strategy.kind == "conveners":
             lines.append(
-                f"{where}: {others_text} each convene working groups on the area's outcomes instead "
-                "(engage practitioners, facilitate networks, update action plans), with their own money."
+                f"{where}: {others_text} {'convenes' if one else 'each convene'} working groups on the area's "
+                "outcomes instead (engage practitioners, facilitate networks, update action plans), with "
+                f"{'its' if one else 'their'} own money."
             )
         else:
-            lines.append(f"{where}: {others_text} give up the backbone role and take part as partners.")
+            lines.append(
+                f"{where}: {others_text} {'gives' if one else 'give'} up the backbone role and "
+                f"{'takes' if one else 'take'} part as {'a partner' if one else 'partners'}."
+            )
     return lines
 
 

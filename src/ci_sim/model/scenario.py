@@ -186,8 +186,14 @@ class Organization(_Strict):
         return self
 
 
-#: community keys that ``organizations`` determines (resolved from the list; a given value must agree)
-ORGANIZATION_KEYS = ("partners", "sector_mix", "capacity_hours", "second_area_share")
+#: community keys that ``organizations`` determines (resolved from the list; a given value must agree),
+#: and how to change each one with organizations listed (what the refusal says, e.g. to a sweep)
+ORGANIZATION_KEYS = {
+    "partners": "add or remove organizations",
+    "sector_mix": "change organizations' sectors: community.organizations.N.sector",
+    "capacity_hours": "to vary hours, vary community.organizations.N.hours",
+    "second_area_share": "change organizations' areas: community.organizations.N.areas",
+}
 
 
 class Community(_Strict):
@@ -270,7 +276,8 @@ class Community(_Strict):
                 raise _PathError(
                     key,
                     given,
-                    f"with organizations listed, {key} follows from the list ({_short(value)}); leave it out",
+                    f"with organizations listed, {key} follows from the list ({_short(value)}); leave it out "
+                    f"({ORGANIZATION_KEYS[key]})",
                 )
             self._set_resolved(key, value)
         if self.network.edges is not None:
@@ -931,9 +938,26 @@ class Scenario(_Strict):
                     )
 
     def sha256(self) -> str:
-        """A stable hash of the resolved scenario (for manifests and caches)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        """A stable hash of the resolved scenario (for manifests and caches).
+
+        Keys added since format 2 (:data:`HASH_OMITS_WHEN_UNSET`) are left out while unset, so a
+        scenario that does not use them keeps the hash it had (a sweep or calibration started
+        before them still resumes).
+        """
+        data = self.model_dump(mode="json")
+        for path in HASH_OMITS_WHEN_UNSET:
+            *parents, key = path
+            node = data
+            for part in parents:
+                node = node[part]
+            if node.get(key) is None:
+                node.pop(key, None)
+        blob = json.dumps(data, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
+
+
+#: optional keys added after format 2 with no effect while unset: not in :meth:`Scenario.sha256` then
+HASH_OMITS_WHEN_UNSET = (("community", "organizations"), ("community", "network", "edges"))
 
 
 # --------------------------------------------------------------------------- loading
