@@ -127,6 +127,7 @@ def test_the_pdfs_first_page_is_the_whole_brief(advice, size):
     assert f"Recommended: {best}" in first and "Runner-up" in first
     assert "not a forecast" in first and "Assumptions read from the roster" in first
     assert "Who keeps the backbone role" in first and "Riverton Early Learning Alliance" in first
+    assert "paired runs per strategy" in first  # the last line of the assumptions: all of page 1 is on it
     assert "Full tables" not in first
     assert len(pages) >= 2 and pages[1].lstrip().startswith("Full tables")
     html = (out / "brief.html").read_text()
@@ -166,7 +167,7 @@ def test_the_briefs_numbers_at_the_horizon_are_compare_csvs_in_leaders_units(adv
     series = pd.read_parquet(out / "timeseries.parquet")
     best = pd.read_csv(out / "ranking.csv").strategy.iloc[0]
     partners = len(load_roster(EXAMPLE).partners)
-    got = changes(summary, series, best, "Keep as is", 36, partners, 5, METRICS).set_index("measure")
+    got = changes(summary, series, best, "Keep as is", 36, partners, 5).set_index("measure")
     for measure, metric, scale in [
         ("Share of indicators improving", "indicators_improving", 100.0),
         ("Partner hours in meetings", "meeting_hours", 1.0),
@@ -227,7 +228,7 @@ def test_without_weasyprint_advise_says_how_to_install_it_before_any_run(tmp_pat
     ("verdicts", "said"),
     [
         (["recommended", "too close to call", "worse"], "<b>Runner-up: B</b>, too close to call against"),
-        (["recommended", "too close to call", "too close to call"], "Too close to call: B, C against"),
+        (["recommended", "too close to call", "too close to call"], "Too close to call: “B” and “C” against"),
         (["recommended", "worse", "worse"], "<b>Runner-up: B</b>, clearly behind"),
     ],
 )
@@ -242,6 +243,24 @@ def test_the_headline_says_when_the_runner_up_is_too_close_to_call(verdicts, sai
     )
     text = _headline(content)
     assert "<b>Recommended: A.</b>" in text and "90% (95% range 80–100%)" in text and said in text
+
+
+def test_a_tie_for_first_place_is_said_as_a_tie():
+    from ci_sim.viz.brief import headline
+
+    ranking = pd.DataFrame(
+        {
+            "strategy": ["Merge now", "One backbone, the others convene", "Keep as is"],
+            "mean": [0.75, 0.75, 0.5],
+            "ci_low": [0.6, 0.6, 0.4],
+            "ci_high": [0.9, 0.9, 0.6],
+            "verdict": ["recommended", "too close to call", "worse"],
+        }
+    )
+    text = headline(ranking, "indicators_improving", "Indicators improving", 120)
+    assert "Recommended: Merge now, tied with “One backbone, the others convene”.</b>" in text
+    assert "the model cannot choose between them" in text and "highest" not in text
+    assert "<b>Runner-up: Keep as is</b>, clearly behind" in text
 
 
 def test_without_a_preferred_claimant_the_brief_names_whom_the_runs_kept(tmp_path):
@@ -317,3 +336,32 @@ def test_role_lines_agree_in_number_with_one_other_claimant():
     assert "give up the backbone role and take part as partners." in " ".join(
         role_lines(three, build_strategies(three)[1], 2)
     )
+
+
+def test_a_two_area_roster_with_five_claimants_still_fits_the_brief_on_page_1(tmp_path):
+    # two contested areas, five claimants, partners in both areas: page 1 gives up detail (the full
+    # assumptions move to the tables) rather than spill onto page 2
+    from ci_sim.experiments.roster import read_tables, template_paths
+
+    for made, shipped in zip(template_paths(tmp_path / "c.csv"), template_paths(EXAMPLE), strict=True):
+        made.write_bytes(shipped.read_bytes())
+    frame = read_tables(tmp_path / "c.csv")["organizations"].astype(object)
+    frame.loc[40:47, "issue_areas"] = "education"
+    frame.loc[48:55, "issue_areas"] = "early childhood; education"
+    for i in (40, 41):  # two partners become education's claimants
+        frame.loc[i, ["role", "origin", "own_money_per_month"]] = ["backbone claimant", "self declared", 2000]
+        frame.loc[i, ["q_neutral_inclusive", "q_no_stake", "q_behind_scenes", "q_partners_credit"]] = [3, 3, 2, 4]
+    frame.loc[:, "preferred"] = ""
+    frame.to_csv(tmp_path / "c.csv", index=False)
+    out = tmp_path / "advice"
+    res = CliRunner().invoke(main, ["advise", str(tmp_path / "c.csv"), "--out", str(out), *FAST])
+    assert res.exit_code == 0, res.output
+    for size in ("a4", "letter"):
+        pages = _pdf_pages(out / f"brief_{size}.pdf")
+        first = " ".join(pages[0].split())
+        assert "Each strategy applies in every contested area at once (early childhood, education)" in first
+        assert "Who keeps the backbone role" in first and "not a forecast" in first
+        assert "paired runs per strategy" in first, size  # the assumptions end on page 1
+        assert pages[1].lstrip().startswith("Full tables"), size
+        rest = " ".join(" ".join(pages[1:]).split())
+        assert "Assumptions read from the roster, in full" in rest and f"{frame.loc[41, 'name']} (education)" in rest

@@ -172,3 +172,20 @@ def test_a_shares_interval_from_few_runs_stops_at_100_percent():
 
     _, low, high = mean_ci(pd.Series([1.0, 1.0, 0.25, 1.0]), bounds=metric_bounds("indicators_improving"))
     assert 0.0 <= low and high == 1.0
+
+
+def test_a_paired_interval_does_not_depend_on_the_other_metrics_and_mirrors_when_the_pair_turns():
+    rng = np.random.default_rng(4)
+    rows = []
+    for scenario, shift in (("A", 0.0), ("B", 0.05), ("C", -0.02)):
+        for rep in range(8):
+            rows.append({"scenario": scenario, "replication": rep, "x": rng.normal(shift, 0.1), "y": rng.normal()})
+    summary = pd.DataFrame(rows)
+    both = compare_table(summary, ["x", "y"], seed=9).set_index(["scenario", "metric"])
+    alone = compare_table(summary, ["x"], seed=9).set_index(["scenario", "metric"])
+    cols = ["diff", "diff_ci_low", "diff_ci_high"]
+    pd.testing.assert_series_equal(both.loc[("B", "x"), cols], alone.loc[("B", "x"), cols])
+    turned = compare_table(summary, ["x"], baseline="B", seed=9).set_index(["scenario", "metric"])
+    a, b = alone.loc[("B", "x")], turned.loc[("A", "x")]
+    assert b["diff"] == pytest.approx(-a["diff"]) and b["diff_ci_low"] == pytest.approx(-a["diff_ci_high"])
+    assert b["diff_ci_high"] == pytest.approx(-a["diff_ci_low"])

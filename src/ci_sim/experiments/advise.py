@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ci_sim.experiments.compare import CONFIDENCE, bootstrap_paired, compare_table
+from ci_sim.experiments.compare import CONFIDENCE, bootstrap_paired, compare_table, pair_stream
 from ci_sim.experiments.roster import Roster
 from ci_sim.model.scenario import Community
 
@@ -63,6 +63,12 @@ NOT_REASONS = ("counterfactual", "sampling_noise")
 #: the metric the reasons decompose: the population-level gain behind the indicators. A count of indicators
 #: improving moves in steps of one indicator, too coarse to split among mechanisms with a few dozen runs
 REASON_METRIC = "outcome_improvement"
+#: what the claimants do under each coordination level (the strategies' descriptions)
+COORDINATION_DOING = {
+    "shared_data": "they keep one shared data system",
+    "shared_agenda": "they keep one shared agenda and data system",
+    "joint": "they act as one joint backbone",
+}
 COORDINATION_WORDS = {
     "shared_data": "Claimants share one data system",
     "shared_agenda": "Claimants share one agenda and data",
@@ -116,6 +122,9 @@ def build_strategies(
     out = [Strategy("Keep as is", "keep_as_is", "keep", "Every claimant stays a backbone; no coordination.", base)]
     if not areas:
         return out
+    # a strategy applies in every contested area at once: the descriptions say where
+    names = [a.replace("_", " ") for a in areas]
+    where = f"In {names[0]}" if len(names) == 1 else f"In each contested area ({', '.join(names)})"
 
     def variant(label: str, slug: str, kind: str, description: str, events=(), coordination=None) -> Strategy:
         data = {**yaml.safe_load(yaml.safe_dump(base)), "name": label, "events": list(events)}
@@ -130,7 +139,7 @@ def build_strategies(
             "Merge now",
             "merge_now",
             "merge",
-            "The claimants merge at once into one backbone; the others leave the role.",
+            f"{where}, the claimants merge at once into one backbone; the others leave the role.",
             [_merge_event(roster, a, 0, "exit") for a in areas],
         )
     )
@@ -140,7 +149,8 @@ def build_strategies(
                 f"Merge in year {merge_year}",
                 f"merge_year_{merge_year}",
                 "merge",
-                f"As things are until month {12 * merge_year}, then the merge.",
+                f"As things are until month {12 * merge_year}; then, {where.lower()}, the claimants merge into one "
+                "backbone and the others leave the role.",
                 [_merge_event(roster, a, 12 * merge_year, "exit") for a in areas],
             )
         )
@@ -149,19 +159,38 @@ def build_strategies(
             "One backbone, the others convene",
             "one_backbone_conveners",
             "conveners",
-            "The merge now; the other claimants each convene working groups on outcomes.",
+            f"{where}, the claimants merge at once into one backbone; the others each convene working groups on "
+            "outcomes.",
             [_merge_event(roster, a, 0, "conveners") for a in areas],
         )
     )
     for level, words in COORDINATION_WORDS.items():
         out.append(
-            variant(words, f"coordinate_{level}", "coordination", f"{words}; all stay backbones.", coordination=level)
+            variant(
+                words,
+                f"coordinate_{level}",
+                "coordination",
+                f"{where}, every claimant stays a backbone and {COORDINATION_DOING[level]}.",
+                coordination=level,
+            )
         )
     return out
 
 
-def write_strategies(strategies: list[Strategy], folder: Path, name: str, replications: int, seed: int) -> Path:
-    """Write ``scenarios/<slug>.yaml`` per strategy and ``strategies.yaml`` (for ``ci-sim compare``) in ``folder``."""
+def write_strategies(
+    strategies: list[Strategy],
+    folder: Path,
+    name: str,
+    replications: int,
+    seed: int,
+    posterior: str | None = None,
+    metric: str = "indicators_improving",
+) -> Path:
+    """Write ``scenarios/<slug>.yaml`` per strategy and ``strategies.yaml`` (for ``ci-sim compare``) in ``folder``.
+
+    ``strategies.yaml`` opens with the command that reruns them with the same numbers (the
+    ``posterior`` by name and the ranking ``metric``).
+    """
     from ci_sim.runs.results import atomic_write
 
     (folder / "scenarios").mkdir(parents=True, exist_ok=True)
@@ -173,9 +202,8 @@ def write_strategies(strategies: list[Strategy], folder: Path, name: str, replic
         listed.append({"name": st.label, "scenario": rel, "description": st.description})
     spec = {"name": name, "replications": replications, "seed": seed, "strategies": listed}
     path = folder / "strategies.yaml"
-    text = "# rerun: ci-sim compare strategies.yaml (add --posterior as in manifest.json)\n" + yaml.safe_dump(
-        spec, sort_keys=False, allow_unicode=True
-    )
+    rerun = f"ci-sim compare strategies.yaml{f' --posterior {posterior}' if posterior else ''} --metric {metric}"
+    text = f"# rerun with the same numbers: {rerun}\n" + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
     return path
 
@@ -236,45 +264,50 @@ def changes(
     steps: int,
     partners: int,
     seed: int,
-    metrics: list[str],
 ) -> pd.DataFrame:
     """What ``strategy`` changes against ``baseline`` after each checkpoint, in leaders' units.
 
-    Rows: (month, measure): indicators improving (percentage points of the share), meeting hours
-    per partner per month, fundraising hours per partner per month (``hours_fundraising`` over the
-    partners). Columns ``level`` (the strategy's mean), ``diff`` and ``low``/``high`` (the paired
-    difference and its bootstrap 95% CI). At the horizon the bootstrap draws the stream
-    :func:`~ci_sim.experiments.compare.compare_table` draws for (strategy, metric) when given the
-    same ``metrics``, so the brief's numbers are ``compare.csv``'s in leaders' units (the measures
-    are linear in the metrics, and percentiles follow linear maps).
+    Rows: (month, measure): the share of indicators improving (level in %, change in percentage
+    points), meeting hours per partner per month, fundraising hours per partner per month
+    (``hours_fundraising`` over the partners). Columns ``level`` (the strategy's mean) with
+    ``level_unit``, ``diff`` and ``low``/``high`` (the paired difference and its bootstrap 95% CI)
+    with ``diff_unit``. The bootstrap draws :func:`~ci_sim.experiments.compare.pair_stream` of
+    (strategy, baseline, metric), with the month added before the horizon: at the horizon the
+    brief's numbers are ``compare.csv``'s in leaders' units (the measures are linear in the
+    metrics, and percentiles follow linear maps).
     """
+    per_partner = "hours per partner a month"
     measures = [
-        ("indicators_improving", "Share of indicators improving", "percentage points", 100.0),
-        ("meeting_hours", "Partner hours in meetings", "hours per partner a month", 1.0),
-        ("hours_fundraising", "Partner hours fundraising", "hours per partner a month", 1.0 / partners),
+        ("indicators_improving", "Share of indicators improving", "%", "percentage points", 100.0),
+        ("meeting_hours", "Partner hours in meetings", per_partner, per_partner, 1.0),
+        ("hours_fundraising", "Partner hours fundraising", per_partner, per_partner, 1.0 / partners),
     ]
     rows = []
-    k = list(dict.fromkeys(summary["scenario"])).index(strategy)
     for month in checkpoints(steps):
-        for i, (metric, label, unit, scale) in enumerate(measures):
+        for metric, label, level_unit, diff_unit, scale in measures:
             v = values_at(summary, series, month, steps, metric)
             a = v[v.scenario == strategy].set_index("replication")[metric]
             b = v[v.scenario == baseline].set_index("replication")[metric].reindex(a.index)
-            key = (k, metrics.index(metric)) if month >= steps else (k, len(metrics) + i, month)
-            rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
+            rng = pair_stream(seed, strategy, baseline, metric, *(() if month >= steps else (month,)))
             s = bootstrap_paired(a.to_numpy() * scale, b.to_numpy() * scale, rng, level=CONFIDENCE)
             rows.append(
                 {
                     "month": month,
                     "measure": label,
-                    "unit": unit,
                     "level": float(a.mean() * scale),
+                    "level_unit": level_unit,
                     "diff": s["diff"],
                     "low": s["diff_ci_low"],
                     "high": s["diff_ci_high"],
+                    "diff_unit": diff_unit,
                 }
             )
     return pd.DataFrame(rows)
+
+
+def and_join(names: list[str]) -> str:
+    """Names in a sentence: "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def kept_counts(events: pd.DataFrame | None, strategy: str, area: str) -> list[tuple[str, int]]:
@@ -320,20 +353,22 @@ def role_lines(roster: Roster, strategy: Strategy, merge_year: int, events: pd.D
             lines.append(
                 f"{where}: {name} keeps the backbone role (merge {when}): in all {runs} runs it is {MOST_FOLLOWED}."
             )
-            others_text = ", ".join(others)
+            others_text = and_join(others)
         elif name is None and counts:
             shares = ", ".join(f"{n} in {k} of {runs} runs" for n, k in counts)
             lines.append(
                 f"{where}: the claimants merge {when}; the one that keeps the role is {MOST_FOLLOWED}: {shares} "
-                "(which one depends on how partners' trust develops, so the model cannot name a single one)."
+                "(which one varies with each run's chance events, so the model cannot name a single one)."
             )
-            others_text = "the others"
+            # who does what instead, said for the most frequent keeper
+            others = [c.name for c in claimants if c.name != counts[0][0]]
+            others_text = f"where {counts[0][0]} keeps the role, {and_join(others)}"
         elif name is None:
             lines.append(f"{where}: the claimants merge {when}; the one that keeps the role is {why}.")
             others_text = "the others"
         else:
             lines.append(f"{where}: {name} keeps the backbone role (merge {when}) because {why}.")
-            others_text = ", ".join(others)
+            others_text = and_join(others)
         one = others_text != "the others" and len(others) == 1  # one other claimant: the verb agrees with it
         if strategy.kind == "conveners":
             lines.append(
@@ -349,8 +384,14 @@ def role_lines(roster: Roster, strategy: Strategy, merge_year: int, events: pd.D
     return lines
 
 
-def assumptions(roster: Roster, steps: int, replications: int, seed: int, posterior: str | None) -> list[str]:
-    """The roster's facts the scenario is built on, in plain words (the brief's last section)."""
+def assumptions(
+    roster: Roster, steps: int, replications: int, seed: int, posterior: str | None, short: bool = False
+) -> list[str]:
+    """The roster's facts the scenario is built on, in plain words (the brief's last section).
+
+    ``short``: the version for a page 1 that would not fit otherwise: one line per area for its
+    claimants (origins and ratings) and the two-area partners counted, not named.
+    """
     p = roster.partners
     mix = p["sector"].value_counts()
     lines = [
@@ -369,18 +410,35 @@ def assumptions(roster: Roster, steps: int, replications: int, seed: int, poster
         "Claimants' ratings come from the questionnaire: each answer 1-5 becomes 0-1, and a rating is the mean of "
         "its two statements (docs/roster.md)."
     )
-    for c in roster.claimants:
-        lines.append(
-            f"{c.name} ({c.area.replace('_', ' ')}): {c.origin.replace('_', ' ')}, ${c.own_money:,.0f} a month of its "
-            f"own; neutrality {c.neutrality:.2f}, servant leadership {c.servant_leadership:.2f}"
-            + ("; the partners' preferred claimant" if c.preferred else "")
-            + "."
-        )
+    if short:
+        for area in roster.areas:
+            those = roster.claimants_of(area)
+            lines.append(
+                f"{area.replace('_', ' ')} claimants (neutrality, servant leadership): "
+                + "; ".join(
+                    f"{c.name}, {c.origin.replace('_', ' ')}{', preferred' if c.preferred else ''} "
+                    f"({c.neutrality:.2f}, {c.servant_leadership:.2f})"
+                    for c in those
+                )
+                + "."
+                if those
+                else f"{area.replace('_', ' ')}: no claimant."
+            )
+    else:
+        for c in roster.claimants:
+            lines.append(
+                f"{c.name} ({c.area.replace('_', ' ')}): {c.origin.replace('_', ' ')}, ${c.own_money:,.0f} a month of "
+                f"its own; neutrality {c.neutrality:.2f}, servant leadership {c.servant_leadership:.2f}"
+                + ("; the partners' preferred claimant" if c.preferred else "")
+                + "."
+            )
     two = [n for n, a in zip(p["name"], p["issue_areas"], strict=True) if len(a) == 2]
     if two:
         lines.append(
             f"{len(two)} partners work in two areas (the first listed is their home area; the second takes "
-            f"{Community.model_fields['second_area_weight'].default:.0%} of their agenda and hours): {', '.join(two)}."
+            f"{Community.model_fields['second_area_weight'].default:.0%} of their agenda and hours)"
+            + (";" if short else "")
+            + (" are named in the full tables." if short else f": {', '.join(two)}.")
         )
     ties, with_claimant, across = roster.peer_ties()
     if roster.collaborations:
@@ -403,6 +461,17 @@ def assumptions(roster: Roster, steps: int, replications: int, seed: int, poster
         + (f", parameters drawn from the calibrated posterior {posterior}." if posterior else ", default parameters.")
     )
     return lines
+
+
+def scope_note(roster: Roster) -> str:
+    """Where the strategies apply, when the roster has more than one contested area ("" otherwise)."""
+    areas = [a.replace("_", " ") for a in roster.contested()]
+    if len(areas) < 2:
+        return ""
+    return (
+        f"Each strategy applies in every contested area at once ({', '.join(areas)}); to treat an area "
+        "differently, edit the strategy files (scenarios/*.yaml) and rerun them with ci-sim compare."
+    )
 
 
 def roster_summary(roster: Roster) -> list[str]:

@@ -32,6 +32,7 @@ scenario file or shipped name with optional overrides::
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -500,6 +501,22 @@ def format_ci(mean: float, low: float, high: float, fmt=lambda x: f"{x:.4f}") ->
     return f"{fmt(mean)} [{fmt(low)}, {fmt(high)}]"
 
 
+def pair_stream(seed: int, scenario: str, baseline: str, metric: str, *extra: int) -> np.random.Generator:
+    """The bootstrap stream of one paired difference (scenario - baseline in ``metric``).
+
+    Keyed by the base ``seed``, the unordered pair of labels and the metric's name (each as the
+    first 32 bits of its SHA-256), plus ``extra`` integers (e.g. a month): the same whichever other
+    scenarios or metrics are compared, and the same resamples for A - B and B - A, so their
+    intervals mirror each other exactly.
+    """
+
+    def key(text: str) -> int:
+        return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big")
+
+    spawn = (*sorted((key(scenario), key(baseline))), key(metric), *extra)
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=spawn))
+
+
 def bootstrap_paired(
     a, b, rng: np.random.Generator, resamples: int = BOOTSTRAP_RESAMPLES, level: float = CONFIDENCE
 ) -> dict[str, float]:
@@ -609,8 +626,9 @@ def compare_table(
         summary: one row per (scenario, replication) with the metrics.
         metrics: the metrics to compare.
         baseline: the scenario differences are taken to (default: the first).
-        seed: seeds the bootstrap; each (scenario, metric) gets its own stream, so the
-            table is reproducible and one cell does not depend on which others are asked for.
+        seed: seeds the bootstrap; each paired difference gets its own stream (:func:`pair_stream`), so
+            the table is reproducible, one cell does not depend on which others are asked for, and A
+            against B has exactly the mirror of B against A's interval.
         differences: what differs between the scenarios besides the strategy
             (:func:`check_comparable`); each statement then says so.
 
@@ -623,17 +641,18 @@ def compare_table(
     baseline = baseline or names[0]
     base = summary[summary["scenario"] == baseline].set_index("replication")
     rows = []
-    for k, name in enumerate(names):
+    for name in names:
         part = summary[summary["scenario"] == name].set_index("replication")
-        for j, metric in enumerate(metrics):
+        for metric in metrics:
             mean, lo, hi = mean_ci(part[metric], bounds=metric_bounds(metric))
             row: dict[str, Any] = {"scenario": name, "metric": metric, "mean": mean, "ci_low": lo, "ci_high": hi}
             row |= dict.fromkeys(_STAT_KEYS, np.nan)
             row |= {"n": int(part[metric].notna().sum()), "statement": "", "baseline": baseline}
             if name != baseline:
                 paired = part[[metric]].join(base[[metric]].add_suffix("_base"), how="inner")
-                rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(k, j)))
-                s = bootstrap_paired(paired[metric], paired[f"{metric}_base"], rng)
+                s = bootstrap_paired(
+                    paired[metric], paired[f"{metric}_base"], pair_stream(seed, name, baseline, metric)
+                )
                 _, blo, bhi = mean_ci(base[metric])
                 relative = blo > 0 or bhi < 0  # percentages of a baseline near zero mislead
                 row |= s

@@ -20,6 +20,7 @@ from ci_sim.experiments.advise import (
     reason_lines,
     reasons,
     role_lines,
+    scope_note,
     write_strategies,
 )
 from ci_sim.experiments.roster import Roster
@@ -66,7 +67,9 @@ def run_advice(
 
     strategies = build_strategies(roster, steps, replications, seed, merge_year)
     with staged_dir(out) as tmp:
-        spec_path = write_strategies(strategies, tmp, "advice", replications, seed)
+        spec_path = write_strategies(
+            strategies, tmp, "advice", replications, seed, posterior.name if posterior else None, metric
+        )
         entries, _ = load_entries([spec_path])
         metrics = check_metrics(entries, [metric, *BRIEF_METRICS])
         for label, sc in entries if posterior is not None else ():
@@ -112,13 +115,17 @@ def run_advice(
             metric=metric,
             metric_label=metric_label(metric),
             ranking=ranking,
-            recommended_changes=changes(summary, series, best, strategies[0].label, steps, n, seed, metrics),
-            runner_up_changes=changes(summary, series, runner, strategies[0].label, steps, n, seed, metrics)
+            recommended_changes=changes(summary, series, best, strategies[0].label, steps, n, seed),
+            runner_up_changes=changes(summary, series, runner, strategies[0].label, steps, n, seed)
             if runner and runner != strategies[0].label
             else None,
             baseline=strategies[0].label,
             role_lines=role_lines(roster, by_label[best], merge_year, events),
             assumptions=assumptions(roster, steps, replications, seed, posterior.name if posterior else None),
+            assumptions_short=assumptions(
+                roster, steps, replications, seed, posterior.name if posterior else None, short=True
+            ),
+            scope=scope_note(roster),
             posterior=posterior.name if posterior is not None else None,
             replications=replications,
             steps=steps,

@@ -41,6 +41,8 @@ class BriefContent:
     strategy_notes: dict[str, str] = field(default_factory=dict)
     compare_table: pd.DataFrame | None = None
     reasons: list[str] = field(default_factory=list)  # the main reasons (advise.reason_lines), if decomposed
+    scope: str = ""  # where the strategies apply (e.g. every contested area at once), said under the changes
+    assumptions_short: list[str] | None = None  # a shorter list for page 1 when the whole one does not fit
 
 
 def _e(text: object) -> str:
@@ -69,7 +71,7 @@ def _changes_table(blocks: list[tuple[str, pd.DataFrame]]) -> str:
     for strategy, frame in blocks:
         rows.append(f"<tr><th colspan='{1 + len(months)}'>{_e(strategy)}</th></tr>")
         for measure, part in frame.groupby("measure", sort=False):
-            unit = "points" if part.unit.iloc[0] == "percentage points" else "h a month per partner"
+            unit = "points" if part.diff_unit.iloc[0] == "percentage points" else "h a month per partner"
             cells = "".join(
                 f"<td>{_num(r.diff)} ({_range(r.low, r.high)})</td>" for r in part.sort_values("month").itertuples()
             )
@@ -81,8 +83,17 @@ def _headline(c: BriefContent) -> str:
     return headline(c.ranking, c.metric, c.metric_label, c.steps)
 
 
+def _names(names: list[str]) -> str:
+    """Strategy names in a sentence, each in quotes (a name may hold a comma): “A”, “B” and “C”."""
+    quoted = [f"“{n}”" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 def headline(ranking: pd.DataFrame, metric: str, label: str, steps: int) -> str:
     """The brief's lead paragraph (HTML): the recommendation, the runner-up, and what is too close to call.
+
+    Strategies with exactly the recommended one's mean are said to be tied with it (the order among
+    them is the file's, not a finding); strategy names in a list are quoted.
 
     Args:
         ranking: :func:`~ci_sim.experiments.advise.rank`'s table, best first.
@@ -92,29 +103,35 @@ def headline(ranking: pd.DataFrame, metric: str, label: str, steps: int) -> str:
     """
     r = ranking
     best = r.iloc[0]
-    text = (
-        f"<p class='lead'><b>Recommended: {_e(best.strategy)}.</b> It gives the highest expected share of "
-        f"{_e(label.lower())} after {steps // 12 if steps % 12 == 0 else steps} "
-        f"{'years' if steps % 12 == 0 else 'months'}: {best['mean'] * 100:.0f}% "
-        f"(95% range {best.ci_low * 100:.0f}–{best.ci_high * 100:.0f}%)."
-        if is_share(metric)
-        else f"<p class='lead'><b>Recommended: {_e(best.strategy)}.</b> It has the best expected "
-        f"{_e(label.lower())} at the horizon: {best['mean']:.3g} ({best.ci_low:.3g}–{best.ci_high:.3g})."
-    )
-    if len(r) > 1:
-        second = r.iloc[1]
-        close = r[r.verdict == "too close to call"].strategy.tolist()
-        text += f" <b>Runner-up: {_e(second.strategy)}</b>"
-        if close:
-            which = (
-                ", too close to call" if close == [second.strategy] else f". Too close to call: {_e(', '.join(close))}"
-            )
-            text += (
-                f"{which} against the recommendation (the 95% range of the paired difference includes zero, so the "
-                "model cannot tell them apart).</p>"
-            )
-        else:
-            text += ", clearly behind (the 95% range of the paired difference excludes zero).</p>"
+    tied = r.strategy[(r["mean"] == best["mean"]) & (r.index != r.index[0])].tolist()
+    horizon = f"{steps // 12 if steps % 12 == 0 else steps} {'years' if steps % 12 == 0 else 'months'}"
+    if is_share(metric):
+        value = f"{best['mean'] * 100:.0f}% (95% range {best.ci_low * 100:.0f}–{best.ci_high * 100:.0f}%)"
+        what = f"expected share of {_e(label.lower())} after {horizon}"
+    else:
+        value = f"{best['mean']:.3g} ({best.ci_low:.3g}–{best.ci_high:.3g})"
+        what = f"expected {_e(label.lower())} at the horizon"
+    if tied:
+        text = (
+            f"<p class='lead'><b>Recommended: {_e(best.strategy)}, tied with {_e(_names(tied))}.</b> They give the "
+            f"same {what}: {value}; the model cannot choose between them."
+        )
+    else:
+        text = f"<p class='lead'><b>Recommended: {_e(best.strategy)}.</b> It gives the highest {what}: {value}."
+    rest = r[~r.strategy.isin([best.strategy, *tied])]
+    if rest.empty:
+        return text + "</p>"
+    second = rest.iloc[0]
+    close = rest[rest.verdict == "too close to call"].strategy.tolist()
+    text += f" <b>Runner-up: {_e(second.strategy)}</b>"
+    if close:
+        which = ", too close to call" if close == [second.strategy] else f". Too close to call: {_e(_names(close))}"
+        text += (
+            f"{which} against the recommendation (the 95% range of the paired difference includes zero, so the "
+            "model cannot tell them apart).</p>"
+        )
+    else:
+        text += ", clearly behind (the 95% range of the paired difference excludes zero).</p>"
     return text
 
 
@@ -150,8 +167,22 @@ table.changes th[colspan] { background: #eee; }
 """
 
 
-def brief_html(c: BriefContent, size: str = "A4") -> str:
-    """The brief as one HTML document (page 1 the brief; the full tables after a page break)."""
+#: how page 1 is made to fit one page, tried in turn (:func:`fit_level`): 0 as written; 1 the short
+#: list of assumptions (the whole one moves to the full tables); 2 also a smaller type; 3 also without
+#: the runner-up's changes (they stay in the full tables)
+FIT_LEVELS = 4
+
+
+def brief_html(c: BriefContent, size: str = "A4", level: int = 0, with_tables: bool = True) -> str:
+    """The brief as one HTML document (page 1 the brief; the full tables after a page break).
+
+    Args:
+        c: what the brief says.
+        size: the CSS page size (``A4``, ``letter``).
+        level: how much page 1 gives up to fit one page (:data:`FIT_LEVELS`); 0: nothing.
+        with_tables: False for page 1 alone (to measure it).
+    """
+    short = level >= 1 and c.assumptions_short is not None
     steps_words = f"{c.steps // 12} years" if c.steps % 12 == 0 else f"{c.steps} months"
     parts = [
         f"<h1>{_e(c.title)}</h1>",
@@ -159,10 +190,14 @@ def brief_html(c: BriefContent, size: str = "A4") -> str:
         "<h2>What changes</h2>",
         _changes_table(
             [(c.ranking.iloc[0].strategy, c.recommended_changes)]
-            + ([(c.ranking.iloc[1].strategy, c.runner_up_changes)] if c.runner_up_changes is not None else [])
+            + (
+                [(c.ranking.iloc[1].strategy, c.runner_up_changes)]
+                if c.runner_up_changes is not None and level < 3
+                else []
+            )
         ),
         f"<p class='small'>Differences to &ldquo;{_e(c.baseline)}&rdquo; in the same runs (paired), 95% ranges "
-        "in brackets.</p>",
+        f"in brackets.{' ' + _e(c.scope) if c.scope else ''}</p>",
     ]
     if c.reasons:
         parts += [
@@ -185,9 +220,11 @@ def brief_html(c: BriefContent, size: str = "A4") -> str:
         "know your people, history or politics, nor events to come; use it to weigh strategies, not to predict "
         "numbers.</p>",
         "<h2>Assumptions read from the roster</h2><ul>",
-        *(f"<li>{_e(x)}</li>" for x in c.assumptions),
+        *(f"<li>{_e(x)}</li>" for x in (c.assumptions_short if short else c.assumptions)),
         "</ul>",
     ]
+    if not with_tables:
+        return _document(c, size, level, parts)
     tables = [
         f"<section class='tables'><h1>{TABLES_HEADING}</h1>",
         f"<h2>Ranking by {_e(c.metric_label.lower())} at the horizon</h2>",
@@ -199,6 +236,12 @@ def brief_html(c: BriefContent, size: str = "A4") -> str:
     ]
     if c.runner_up_changes is not None:
         tables.append(_table(c.runner_up_changes.assign(strategy=c.ranking.iloc[1].strategy), "{:.2f}"))
+    if short:
+        tables += [
+            "<h2>Assumptions read from the roster, in full</h2><ul>",
+            *(f"<li>{_e(x)}</li>" for x in c.assumptions),
+            "</ul>",
+        ]
     if c.strategy_notes:
         tables += [
             "<h2>The strategies</h2><ul>",
@@ -206,19 +249,37 @@ def brief_html(c: BriefContent, size: str = "A4") -> str:
             "</ul>",
         ]
     if c.compare_table is not None:
-        cols = ["scenario", "metric", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high"]
+        from ci_sim.model.columns import metric_unit
+
+        cols = ["scenario", "metric", "unit", "mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high"]
         tables += [
             f"<h2>All metrics against &ldquo;{_e(c.baseline)}&rdquo; (compare.csv)</h2>",
-            _table(c.compare_table[cols]),
+            "<p class='small'>The model's own measures, in the units given (fundraising time here is the hours of "
+            "all partners together; page 1 gives it per partner).</p>",
+            _table(c.compare_table.assign(unit=c.compare_table.metric.map(metric_unit))[cols]),
         ]
     tables.append("</section>")
+    return _document(c, size, level, parts + tables)
+
+
+def _document(c: BriefContent, size: str, level: int, parts: list[str]) -> str:
+    css = CSS.replace("PAGE_SIZE", size)
+    if level >= 2:  # a smaller type for page 1's text
+        css += "body { font-size: 8.2pt; line-height: 1.18; } .lead { font-size: 9.6pt; } h2 { margin: 5pt 0 1pt 0; }"
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{_e(c.title)}</title><style>{CSS.replace('PAGE_SIZE', size)}</style></head><body>"
-        + "".join(parts)
-        + "".join(tables)
-        + "</body></html>"
+        f"<title>{_e(c.title)}</title><style>{css}</style></head><body>" + "".join(parts) + "</body></html>"
     )
+
+
+def fit_level(c: BriefContent, size: str) -> int:
+    """The first level of :data:`FIT_LEVELS` at which page 1 fits one page of ``size`` (the last if none does)."""
+    import weasyprint
+
+    for level in range(FIT_LEVELS):
+        if len(weasyprint.HTML(string=brief_html(c, size, level, with_tables=False)).render().pages) == 1:
+            return level
+    return FIT_LEVELS - 1
 
 
 def pdf_problem() -> str | None:
@@ -236,6 +297,8 @@ def pdf_problem() -> str | None:
 def write_brief(c: BriefContent, folder: Path) -> list[Path]:
     """Write ``brief.html``, ``brief_a4.pdf`` and ``brief_letter.pdf`` into ``folder``.
 
+    Page 1 of each is fitted to one page (:func:`fit_level`); the HTML takes the A4 fit.
+
     Raises:
         ImportError: WeasyPrint is not installed (``pip install ci-sim[leaders]``).
     """
@@ -244,11 +307,12 @@ def write_brief(c: BriefContent, folder: Path) -> list[Path]:
     from ci_sim.runs.results import atomic_write
 
     written = []
-    text = brief_html(c, "A4")
+    levels = {size: fit_level(c, size) for size in PAGE_SIZES.values()}
+    text = brief_html(c, "A4", levels["A4"])
     atomic_write(folder / "brief.html", lambda p: p.write_text(text, encoding="utf-8"))
     written.append(folder / "brief.html")
     for suffix, size in PAGE_SIZES.items():
-        doc = weasyprint.HTML(string=brief_html(c, size))
+        doc = weasyprint.HTML(string=brief_html(c, size, levels[size]))
         path = folder / f"brief_{suffix}.pdf"
         atomic_write(path, lambda p, doc=doc: doc.write_pdf(p))
         written.append(path)
