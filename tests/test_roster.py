@@ -296,6 +296,16 @@ def test_an_unclosed_quote_names_its_row(tmp_path):
     assert res.exit_code == 2 and len(out) == 1 and "row 4" in out[0] and "never closed" in out[0], res.output
 
 
+def test_a_long_first_row_is_not_read_shifted(tmp_path):
+    # pandas would take the first column as the index and read every cell one column to the left
+    path = tmp_path / "one.csv"
+    path.write_text("name,sector,issue_areas,hours_per_month,role\nA,nonprofit,early childhood, education,10,partner\n")
+    with pytest.raises(RosterProblems) as info:
+        load_roster(path)
+    [problem] = info.value.problems
+    assert (problem.path, problem.value) == ("row 2", "6 values") and "the header (row 1) has 5" in problem.allowed
+
+
 def test_blank_lines_are_skipped_and_rows_still_counted_as_in_the_file(tmp_path):
     path, lines, n = _example_copy(tmp_path)
     lines[n] = lines[n].replace("Book Bus,nonprofit", "Book Bus,nonproft")

@@ -316,18 +316,24 @@ def _read_csv(path: Path, table: str) -> pd.DataFrame:
     body = "".join(lines[start:])
     if not body.strip():
         raise ScenarioError(str(path), "", "(empty)", "a header row and one row per organization")
+    rows = _csv_problems(path, body, start + 1, table)
+    if rows:
+        raise rows
     try:
         frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except pd.errors.ParserError as exc:  # a row with more values than the header, a quote never closed
-        raise _csv_problems(path, body, start + 1, table, exc) from None
+    except pd.errors.ParserError as exc:  # what the csv module let pass
+        allowed = f"a CSV table with one row per line ({' '.join(str(exc).split())})"
+        raise ScenarioError(str(path), "", path.name, allowed) from None
     return _numbered(frame, start + 2)  # the header is line start + 1 of the file
 
 
-def _csv_problems(path: Path, body: str, header_row: int, table: str, exc: Exception) -> ScenarioError:
-    """Why pandas cannot read a CSV table, row by row in the file's numbering (the header is ``header_row``).
+def _csv_problems(path: Path, body: str, header_row: int, table: str) -> RosterProblems | None:
+    """The rows of a CSV table with more values than its header, or a quote never closed (None if none).
 
-    pandas says "Expected 14 fields in line 40, saw 15" (its line counts from the header, and a
-    leader meets neither word): the rows are found again with :mod:`csv` and said plainly.
+    Found with :mod:`csv` before pandas reads the table: pandas says "Expected 14 fields in line
+    40, saw 15" (its line counts from the header, and a leader meets neither word), and when the
+    first row is the long one it silently takes the first column as the index and shifts the
+    rest. Rows are numbered as in the file (the header is ``header_row``).
     """
     where = str(path)
     reader = csv.reader(io.StringIO(body), strict=True)
@@ -346,9 +352,7 @@ def _csv_problems(path: Path, body: str, header_row: int, table: str, exc: Excep
                 where, f"row {row + 1}", "(a double quote never closed)", 'one row per line: end a quoted cell with "'
             )
         )
-    if problems:
-        return RosterProblems(problems)
-    return ScenarioError(where, "", path.name, f"a CSV table with one row per line ({' '.join(str(exc).split())})")
+    return RosterProblems(problems) if problems else None
 
 
 def read_tables(path: str | Path) -> dict[str, pd.DataFrame]:
