@@ -590,7 +590,7 @@ def _outcomes_home(p: Path) -> tuple[str, str]:
     if p.suffix.lower() == ".xlsx":
         return "the workbook's outcomes sheet", "add a sheet named outcomes to the workbook"
     side = f"{p.stem}_outcomes.csv"
-    return side, f"put {side} beside {p.name} (in the dashboard: upload the files together)"
+    return side, f"put {side} beside {p.name}, or in the dashboard upload the two together"
 
 
 def _organization(src: str, r: int, rec: dict, seen: dict[str, tuple[int, str]]) -> tuple[dict, Claimant | None]:
