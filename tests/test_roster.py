@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from ci_sim.cli import main
 from ci_sim.experiments.advise import assumptions
 from ci_sim.experiments.roster import (
     QUESTIONS,
+    RosterProblems,
     anonymize,
     anonymous_name,
     likert_rating,
@@ -22,7 +24,7 @@ from ci_sim.experiments.roster import (
     read_tables,
     template_paths,
 )
-from ci_sim.model.scenario import validate_scenario
+from ci_sim.model.scenario import ScenarioError, validate_scenario
 from ci_sim.runs.runner import build_model
 
 EXAMPLE = ROOT / "examples" / "roster_midsize_city.csv"
@@ -124,7 +126,11 @@ BAD = [
     (lambda f: _edit(f, 4, "sector", "nonproft"), ["row 6", "column sector", "'nonproft'", "did you mean 'nonprofit'"]),
     (lambda f: _edit(f, 4, "role", "patner"), ["row 6", "column role", "did you mean 'partner'"]),
     (lambda f: _edit(f, 2, "origin", "self declard"), ["row 4", "column origin", "did you mean 'self declared'"]),
-    (lambda f: _edit(f, 5, "hours_per_month", "0"), ["row 7", "column hours_per_month", "positive number"]),
+    (
+        lambda f: _edit(f, 5, "hours_per_month", "0"),
+        ["row 7", "column hours_per_month", "positive number", "(more than 0, at most 400)"],
+    ),
+    (lambda f: _edit(f, 5, "hours_per_month", "401"), ["row 7", "hours_per_month", "(more than 0, at most 400)"]),
     (lambda f: _edit(f, 5, "hours_per_month", "-3"), ["row 7", "hours_per_month", "positive number"]),
     (lambda f: _edit(f, 5, "hours_per_month", "lots"), ["row 7", "'lots'", "positive number"]),
     (lambda f: _edit(f, 5, "hours_per_month", ""), ["row 7", "(blank)"]),
@@ -141,7 +147,19 @@ BAD = [
         ),
         ["column role", "no backbone claimant"],
     ),
-    (lambda f: _edit(f, 0, "issue_areas", "housing"), ["housing", "at least one partner"]),
+    (lambda f: _edit(f, 0, "issue_areas", "housing"), ["row 2, column issue_areas", "housing", "at least one partner"]),
+    (
+        lambda f: _edit(f, 10, "issue_areas", "early chilhood; education"),
+        ["row 12, column issue_areas", "'early chilhood'", "did you mean 'early childhood'?"],
+    ),
+    (
+        lambda f: _edit(f, 10, "issue_areas", "early childhood; housing"),
+        ["row 12, column issue_areas", "'housing'", "no outcomes", "bad_outcomes.csv"],
+    ),
+    (
+        lambda f: _edit(f, 40, "name", " riverton ymca"),
+        ["row 42, column name", "row 29 has 'Riverton YMCA'"],
+    ),
     (
         lambda f: _edit(f, 6, "issue_areas", "early childhood; education; health"),
         ["row 8", "column issue_areas", "at most 2 issue areas"],
@@ -161,6 +179,15 @@ def _bad_roster(tmp_path, change):
     return path
 
 
+def _example_copy(tmp_path):
+    """The shipped example copied as c.csv (comment lines kept): its path, its lines and the index of Book Bus's line."""
+    for made, shipped in zip(template_paths(tmp_path / "c.csv"), template_paths(EXAMPLE), strict=True):
+        shutil.copy(shipped, made)
+    path = tmp_path / "c.csv"
+    lines = path.read_text().splitlines()
+    return path, lines, next(i for i, line in enumerate(lines) if line.startswith("Book Bus,"))
+
+
 @pytest.mark.parametrize(("change", "expected"), BAD)
 def test_bad_rosters_exit_2_naming_row_column_value_and_nothing_is_written(tmp_path, change, expected):
     path = _bad_roster(tmp_path, change)
@@ -173,11 +200,120 @@ def test_bad_rosters_exit_2_naming_row_column_value_and_nothing_is_written(tmp_p
     assert not out.exists()
 
 
-def test_an_area_without_outcomes_is_refused(tmp_path):
+def test_a_csv_roster_without_its_outcomes_file_names_the_file_expected(tmp_path):
     path = _bad_roster(tmp_path, lambda f: f)
     (tmp_path / "bad_outcomes.csv").unlink()
     res = CliRunner().invoke(main, ["roster", "check", str(path)])
-    assert res.exit_code == 2 and "early_childhood" in res.output and "only education has default" in res.output
+    [line] = [line for line in res.output.splitlines() if line.startswith("error:")]
+    assert res.exit_code == 2 and "row 2, column issue_areas" in line and "'early childhood'" in line, line
+    assert "the outcomes table is missing" in line and "bad_outcomes.csv beside bad.csv" in line
+    assert "only education has default" in line
+
+
+def _workbook(path, sheets: dict):
+    """The template as a workbook at ``path``, its sheets renamed (``sheets``: name -> new name, or None: left out)."""
+    CliRunner().invoke(main, ["roster", "template", "--out", str(path.with_name("template.xlsx"))])
+    with pd.ExcelWriter(path) as xl:
+        for name, frame in pd.read_excel(path.with_name("template.xlsx"), sheet_name=None).items():
+            if sheets.get(name, name) is not None:
+                frame.to_excel(xl, sheet_name=sheets.get(name, name), index=False)
+
+
+def test_a_workbook_without_its_outcomes_sheet_names_the_sheet(tmp_path):
+    _workbook(tmp_path / "no.xlsx", {"outcomes": None})
+    with pytest.raises(ScenarioError) as info:
+        load_roster(tmp_path / "no.xlsx")
+    assert info.value.path == "row 2, column issue_areas"
+    assert "the outcomes table is missing" in info.value.allowed and "a sheet named outcomes" in info.value.allowed
+
+
+def test_problems_of_every_stage_are_reported_at_once_in_file_order(tmp_path):
+    # a bad cell in Book Bus's row (its name is still checked against the collaborations), two
+    # preferred claimants, a bad outcome, a collaboration with an unknown organization
+    path = _bad_roster(tmp_path, lambda f: _edit(_edit(f, 44, "sector", "nonproft"), 1, "preferred", "yes"))
+    outcomes, collab = tmp_path / "bad_outcomes.csv", tmp_path / "bad_collaborations.csv"
+    outcomes.write_text(outcomes.read_text() + "early childhood,!!\n")
+    collab.write_text(collab.read_text() + "Riverton Public Schols,Book Bus\n")
+    n = len(collab.read_text().splitlines())
+    with pytest.raises(RosterProblems) as info:
+        load_roster(path)
+    found = [(Path(p.source).name, p.path) for p in info.value.problems]
+    assert found == [
+        ("bad.csv", "row 46, column sector"),
+        ("bad.csv", "row 3, column preferred"),
+        ("bad_outcomes.csv", "row 6, column outcome"),
+        ("bad_collaborations.csv", f"row {n}, column organization_a"),
+    ]
+    res = CliRunner().invoke(main, ["roster", "check", str(path)])
+    assert res.exit_code == 2 and len([line for line in res.output.splitlines() if line.startswith("error:")]) == 4
+
+
+def test_cross_row_rules_are_skipped_only_when_a_bad_row_could_change_them(tmp_path):
+    # the claimants' roles misspelt: no claimant can be said, only the three bad rows
+    path = _bad_roster(tmp_path, lambda f: f.assign(role=f["role"].replace("backbone claimant", "backbone claimnt")))
+    with pytest.raises(RosterProblems) as info:
+        load_roster(path)
+    assert [p.path for p in info.value.problems] == [f"row {r}, column role" for r in (2, 3, 4)]
+
+
+def test_names_differing_in_capitals_are_one_organization_in_the_collaborations(tmp_path):
+    path = _bad_roster(tmp_path, lambda f: f)
+    collab = tmp_path / "bad_collaborations.csv"
+    assert ("Dads Matter", "Riverton YMCA") not in load_roster(path).collaborations
+    collab.write_text(collab.read_text() + "riverton ymca , DADS MATTER\n")
+    assert ("Dads Matter", "Riverton YMCA") in load_roster(path).collaborations
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_comma_in_issue_areas_names_the_row_and_the_separator(tmp_path, quoted):
+    path, lines, n = _example_copy(tmp_path)
+    header = next(i for i, line in enumerate(lines) if line.startswith("name,"))
+    cell = '"early childhood, education"' if quoted else "early childhood, education"
+    lines[n] = lines[n].replace("early childhood", cell)
+    path.write_text("\n".join(lines) + "\n")
+    res = CliRunner().invoke(main, ["roster", "check", str(path)])
+    if quoted:  # a quoted cell is read whole, and a comma in it separates areas like ";"
+        assert res.exit_code == 0, res.output
+        areas = load_roster(path).partners.set_index("name")["issue_areas"]
+        assert areas["Book Bus"] == ["early_childhood", "education"]
+        return
+    out = res.output.splitlines()
+    assert res.exit_code == 2 and len(out) == 1, res.output
+    assert out[0].startswith(f"error: {path}: row {n + 1}: ") and "15 values" in out[0], out[0]
+    assert f"the header (row {header + 1}) has 14" in out[0]
+    assert (
+        "separate several issue areas with ';' (a comma starts a new column), or put the cell in double quotes"
+        in out[0]
+    )
+    assert "C error" not in out[0] and "tokenizing" not in out[0]
+
+
+def test_an_unclosed_quote_names_its_row(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('# a note\nname,sector\nA,nonprofit\n"Riverton,nonprofit\nB,nonprofit\n')
+    res = CliRunner().invoke(main, ["roster", "check", str(path)])
+    out = res.output.splitlines()
+    assert res.exit_code == 2 and len(out) == 1 and "row 4" in out[0] and "never closed" in out[0], res.output
+
+
+def test_a_long_first_row_is_not_read_shifted(tmp_path):
+    # pandas would take the first column as the index and read every cell one column to the left
+    path = tmp_path / "one.csv"
+    path.write_text("name,sector,issue_areas,hours_per_month,role\nA,nonprofit,early childhood, education,10,partner\n")
+    with pytest.raises(RosterProblems) as info:
+        load_roster(path)
+    [problem] = info.value.problems
+    assert (problem.path, problem.value) == ("row 2", "6 values") and "the header (row 1) has 5" in problem.allowed
+
+
+def test_blank_lines_are_skipped_and_rows_still_counted_as_in_the_file(tmp_path):
+    path, lines, n = _example_copy(tmp_path)
+    lines[n] = lines[n].replace("Book Bus,nonprofit", "Book Bus,nonproft")
+    lines[n - 3 : n - 3] = ["", ",,,,,,,,,,,,,"]  # an empty line and a row a spreadsheet saved empty
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(RosterProblems) as info:
+        load_roster(path)
+    assert [p.path for p in info.value.problems] == [f"row {n + 3}, column sector"]
 
 
 def test_education_takes_default_outcomes(tmp_path):
@@ -197,12 +333,7 @@ def test_bad_collaboration_names_the_side_file(tmp_path):
 
 
 def test_unknown_sheet_and_suffix(tmp_path):
-    out = tmp_path / "city.xlsx"
-    CliRunner().invoke(main, ["roster", "template", "--out", str(out)])
-    sheets = pd.read_excel(out, sheet_name=None)
-    with pd.ExcelWriter(tmp_path / "odd.xlsx") as xl:
-        for name, frame in sheets.items():
-            frame.to_excel(xl, sheet_name="organisations" if name == "organizations" else name, index=False)
+    _workbook(tmp_path / "odd.xlsx", {"organizations": "organisations"})
     res = CliRunner().invoke(main, ["roster", "check", str(tmp_path / "odd.xlsx")])
     assert res.exit_code == 2 and "'organisations'" in res.output and "did you mean 'organizations'" in res.output
     (tmp_path / "r.txt").write_text("name\n")
@@ -211,11 +342,7 @@ def test_unknown_sheet_and_suffix(tmp_path):
 
 
 def test_rows_are_counted_as_a_spreadsheet_shows_them_comment_lines_included(tmp_path):
-    for made, shipped in zip(template_paths(tmp_path / "c.csv"), template_paths(EXAMPLE), strict=True):
-        shutil.copy(shipped, made)
-    path = tmp_path / "c.csv"
-    lines = path.read_text().splitlines()
-    n = next(i for i, line in enumerate(lines) if line.startswith("Book Bus,"))
+    path, lines, n = _example_copy(tmp_path)
     lines[n] = lines[n].replace("Book Bus,nonprofit", "Book Bus,nonproft")
     path.write_text("\n".join(lines) + "\n")
     res = CliRunner().invoke(main, ["roster", "check", str(path)])
@@ -266,8 +393,6 @@ def test_collaborations_with_a_claimant_are_counted_and_left_out(tmp_path):
 def test_roster_check_reports_every_bad_row_one_line_each_and_exits_2(tmp_path):
     import pickle
 
-    from ci_sim.experiments.roster import RosterProblems
-
     def change(f):
         f = _edit(f, 4, "sector", "nonproft")
         f = _edit(f, 9, "hours_per_month", "-3")
@@ -285,3 +410,15 @@ def test_roster_check_reports_every_bad_row_one_line_each_and_exits_2(tmp_path):
     assert [p.path for p in info.value.problems] == rows
     again = pickle.loads(pickle.dumps(info.value))  # raised in a worker, re-raised whole
     assert str(again) == str(info.value) and len(again.problems) == 3
+
+
+def test_a_misspelt_area_points_to_the_area_most_rows_name_even_without_an_outcomes_table(tmp_path):
+    path = _bad_roster(tmp_path, lambda f: _edit(f, 10, "issue_areas", "early chilhood"))
+    (tmp_path / "bad_outcomes.csv").unlink()
+    with pytest.raises(RosterProblems) as info:
+        load_roster(path)
+    first, typo = info.value.problems
+    assert (first.path, first.value) == ("row 2, column issue_areas", "early childhood")
+    assert "outcomes table is missing" in first.allowed and "did you mean" not in first.allowed
+    assert (typo.path, typo.value) == ("row 12, column issue_areas", "early chilhood")
+    assert "did you mean 'early childhood'?" in typo.allowed

@@ -9,9 +9,10 @@ Lines of a CSV starting with ``#`` before the header are comments.
 
 Columns of ``organizations`` (docs/roster.md has the full reference):
 
-- ``name`` (unique), ``sector`` (one of :data:`~ci_sim.model.scenario.SECTORS`, spaces allowed),
-  ``issue_areas`` (one or more, separated by ``;``), ``hours_per_month`` (> 0: the hours it
-  gives to the collaboration), ``role`` (:data:`ROLES`);
+- ``name`` (unique, whatever its capitals and spaces), ``sector`` (one of
+  :data:`~ci_sim.model.scenario.SECTORS`, spaces allowed), ``issue_areas`` (one or more,
+  separated by ``;``; a comma only in a quoted cell), ``hours_per_month`` (more than 0, at most
+  400: the hours it gives to the collaboration), ``role`` (:data:`ROLES`);
 - claimants only: ``origin`` (:data:`ORIGINS`: how it came to the role), ``own_money_per_month``
   ($ it spends on the role itself), ``preferred`` (``yes`` for the claimant the partners would keep),
   and the questionnaire :data:`QUESTIONS` (1 strongly disagree ... 5 strongly agree);
@@ -32,15 +33,22 @@ backbone claimant (the model links partners to backbones by trust and attention,
 or between partners of different areas (peers influence agendas within an area) is not used, and
 the brief says how many.
 
-Every problem raises :class:`~ci_sim.model.scenario.ScenarioError` naming the file (and sheet),
-the row as a spreadsheet numbers it (the header is row 1), the column, the bad value and what
-is allowed, with a did-you-mean for near misses; the rows of a table are all checked and their
-problems raised together (:class:`RosterProblems`, one per bad row), so that a leader sees every
-row to fix at once.
+Every problem is a :class:`~ci_sim.model.scenario.ScenarioError` naming the file (and sheet),
+the row as a spreadsheet numbers it (the header is its own row: a CSV's comment lines count, an
+empty row is skipped but counted), the column, the bad value and what is allowed, with a
+did-you-mean for near misses. They are raised together (:class:`RosterProblems`) so that a
+leader sees everything to fix at once: the rows of the organizations table (a row's first
+problem), the rules across its rows (made from what every row says; one a bad row could change
+waits for it), the rows of the outcomes table and the areas without outcomes (a misspelt area
+gets a did-you-mean; a missing outcomes file or sheet is named), the rows of the collaborations
+table (against the names of all rows). Names are one organization whatever their capitals and
+spaces. A CSV row with more values than the header (a comma between issue areas) is said as
+such, with its row.
 """
 
 from __future__ import annotations
 
+import csv
 import difflib
 import io
 import math
@@ -107,6 +115,17 @@ SHEET_COLUMNS = {"outcomes": ["area", "outcome"], "collaborations": ["organizati
 #: issue areas a partner can work in (the model: a home area and at most one second area, ODD §5)
 MAX_PARTNER_AREAS = 2
 YES, NO = ("yes", "y", "true", "1"), ("no", "n", "false", "0", "")
+#: most hours a month an organization can give (about 2.5 full-time staff)
+MAX_HOURS = 400
+HOURS = f"a positive number of hours a month (more than 0, at most {MAX_HOURS})"
+#: what separates several issue areas in a cell (a comma only inside a quoted CSV cell or in a workbook)
+AREA_SEPARATORS = r"[;,]"
+#: the hint for a CSV row with more values than its header
+COMMA_HINT = {
+    "organizations": "separate several issue areas with ';' (a comma starts a new column), or put the cell in "
+    "double quotes",
+    "other": "a comma starts a new column: put a cell with a comma in double quotes",
+}
 
 
 def likert_rating(answers: list[int]) -> float:
@@ -265,7 +284,7 @@ def _number(source: str, row: int, column: str, raw: Any, positive: bool = False
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        what = "a positive number of hours a month (more than 0)" if positive else "a number of 0 or more"
+        what = HOURS if positive else "a number of 0 or more"
         raise _err(source, row, column, raw, what)
     return value
 
@@ -274,7 +293,20 @@ def _blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, float) and math.isnan(raw)) or str(raw).strip() == ""
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _numbered(frame: pd.DataFrame, first: int) -> pd.DataFrame:
+    """The table without its empty rows, ``attrs["rows"]`` the row number of each row kept (first row ``first``).
+
+    An empty row (a blank line, or a row of empty cells a spreadsheet saved) is skipped, and the
+    rows after it keep the numbers a spreadsheet shows.
+    """
+    empty = frame.map(_blank).all(axis=1)
+    rows = [first + i for i, e in enumerate(empty) if not e]
+    frame = frame[~empty.to_numpy()].reset_index(drop=True)
+    frame.attrs["rows"] = rows
+    return frame
+
+
+def _read_csv(path: Path, table: str) -> pd.DataFrame:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:  # a workbook or picture named .csv, or another encoding
@@ -284,12 +316,43 @@ def _read_csv(path: Path) -> pd.DataFrame:
     body = "".join(lines[start:])
     if not body.strip():
         raise ScenarioError(str(path), "", "(empty)", "a header row and one row per organization")
+    rows = _csv_problems(path, body, start + 1, table)
+    if rows:
+        raise rows
     try:
-        frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:  # e.g. a quote never closed
-        raise ScenarioError(str(path), "", path.name, f"a CSV table with one row per line ({exc})") from None
-    frame.attrs["first_row"] = start + 2  # the spreadsheet row number of the first data row
-    return frame
+        frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except pd.errors.ParserError as exc:  # what the csv module let pass
+        allowed = f"a CSV table with one row per line ({' '.join(str(exc).split())})"
+        raise ScenarioError(str(path), "", path.name, allowed) from None
+    return _numbered(frame, start + 2)  # the header is line start + 1 of the file
+
+
+def _csv_problems(path: Path, body: str, header_row: int, table: str) -> RosterProblems | None:
+    """The rows of a CSV table with more values than its header, or a quote never closed (None if none).
+
+    Found with :mod:`csv` before pandas reads the table: pandas says "Expected 14 fields in line
+    40, saw 15" (its line counts from the header, and a leader meets neither word), and when the
+    first row is the long one it silently takes the first column as the index and shifts the
+    rest. Rows are numbered as in the file (the header is ``header_row``).
+    """
+    where = str(path)
+    reader = csv.reader(io.StringIO(body), strict=True)
+    problems, row = [], header_row
+    try:
+        width = len(next(reader))
+        for rec in reader:
+            row += 1
+            if len(rec) > width:
+                hint = COMMA_HINT["organizations" if table == "organizations" else "other"]
+                allowed = f"at most {width} values: the header (row {header_row}) has {width}; {hint}"
+                problems.append(ScenarioError(where, f"row {row}", f"{len(rec)} values", allowed))
+    except csv.Error:  # the end of the file inside a quoted cell: the quote opened in the next row
+        problems.append(
+            ScenarioError(
+                where, f"row {row + 1}", "(a double quote never closed)", 'one row per line: end a quoted cell with "'
+            )
+        )
+    return RosterProblems(problems) if problems else None
 
 
 def read_tables(path: str | Path) -> dict[str, pd.DataFrame]:
@@ -304,11 +367,11 @@ def read_tables(path: str | Path) -> dict[str, pd.DataFrame]:
     suffix = p.suffix.lower()
     tables: dict[str, pd.DataFrame] = {}
     if suffix == ".csv":
-        tables["organizations"] = _read_csv(p)
+        tables["organizations"] = _read_csv(p, "organizations")
         for sheet in SHEETS[1:]:
             side = p.with_name(f"{p.stem}_{sheet}.csv")
             if side.is_file():
-                tables[sheet] = _read_csv(side)
+                tables[sheet] = _read_csv(side, sheet)
                 tables[sheet].attrs["source"] = str(side)
     elif suffix == ".xlsx":
         try:
@@ -323,8 +386,7 @@ def read_tables(path: str | Path) -> dict[str, pd.DataFrame]:
                 near = difflib.get_close_matches(key, SHEETS, n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
                 raise ScenarioError(str(p), f"sheet {name!r}", name, f"sheets {', '.join(SHEETS)} or README{hint}")
-            frame.attrs["first_row"] = 2
-            tables[key] = frame
+            tables[key] = _numbered(frame, 2)
         if "organizations" not in tables:
             raise ScenarioError(str(p), "sheets", list(sheets), "a sheet named organizations")
     else:
@@ -359,16 +421,25 @@ def load_roster(path: str | Path) -> Roster:
     """Read and validate a roster.
 
     Refused, with the reason: an unknown or missing column; a bad sector, role, origin or answer;
-    hours that are not a positive number; money below 0; duplicate names; no claimant; an area
-    without a partner; an area other than education without outcomes; two preferred claimants
-    in one area; a collaboration naming an organization not in the roster.
+    hours that are not a positive number (at most 400); money below 0; duplicate names (names
+    differing only in capitals or spaces are one name); no claimant; an area without a partner; an
+    area other than education without outcomes (with a did-you-mean for a misspelt area, or the
+    outcomes file or sheet it is missing from); two preferred claimants in one area; a collaboration
+    naming an organization not in the roster (names are matched whatever their capitals).
+
+    The problems are gathered from every check that can still be made, in the order: rows of the
+    organizations table, rules across its rows, rows of the outcomes table and areas without
+    outcomes, rows of the collaborations table. A check that a bad row could change is skipped
+    (no claimant, while a row's role cannot be read); one that cannot is made from what the bad
+    rows say (a collaboration is checked against the name of every row that has one).
 
     Raises:
-        RosterProblems: one problem per bad row of the organizations table (each: file, row,
-            column, value, what is allowed); a :class:`ScenarioError`: the first problem of
-            anything else (a column, a side table, a rule across rows).
+        RosterProblems: every problem found (each: file, ``row R, column C``, value, what is
+            allowed; a row's first problem). A :class:`ScenarioError`: a file that cannot be read
+            as a table, or an unknown or missing column of the organizations table.
     """
-    tables = read_tables(path)
+    p = Path(path)
+    tables = read_tables(p)
     orgs = tables["organizations"]
     src = orgs.attrs["source"]
     for col in orgs.columns:
@@ -381,40 +452,39 @@ def load_roster(path: str | Path) -> Roster:
             raise _err(src, None, col, "(missing)", f"a column named {col} (required: {', '.join(REQUIRED)})")
     if orgs.empty:
         raise ScenarioError(src, "", "(no rows)", "one row per organization")
-    seen: dict[str, int] = {}
-    checked = _each_row(orgs, lambda r, rec: _organization(src, r, rec, seen))
+    facts = [_facts(r, rec) for r, rec in _records(orgs)]
+    seen: dict[str, tuple[int, str]] = {}
+    checked, problems = _each_row(orgs, lambda r, rec: _organization(src, r, rec, seen))
+    first_use: dict[str, tuple[int, str]] = {}  # area -> (first row naming it, as written there)
+    for f in facts:
+        for area, raw in f.areas:
+            first_use.setdefault(area, (f.row, raw))
+    found, without_partner = _across_rows(src, facts, first_use)
+    problems += found
+    uses = {area: sum(area in dict(f.areas) for f in facts) for area in first_use}
+    outcomes, found = _outcomes(tables.get("outcomes"), src, first_use, uses, without_partner, p)
+    problems += found
+    names: dict[str, str] = {}  # name key -> the name as its first row writes it
+    for f in facts:
+        if f.name:
+            names.setdefault(_key(f.name), f.name)
+    edges, found = _collaborations(tables.get("collaborations"), names)
+    problems += found
+    if problems:
+        raise RosterProblems(problems)
     rows = [row for row, _ in checked]
     claimants = [c for _, c in checked if c is not None]
     frame = pd.DataFrame(rows)
-    if not claimants:
-        raise ScenarioError(
-            src, "column role", "(no backbone claimant)", "at least one row with role backbone claimant"
-        )
-    area_order = list(dict.fromkeys(a for areas in frame["issue_areas"] for a in areas))
+    area_order = list(first_use)
     partners = frame[frame["role"] != "backbone_claimant"].reset_index(drop=True)
     members = {
         a: [n for n, ar in zip(partners["name"], partners["issue_areas"], strict=True) if a in ar] for a in area_order
     }
-    for a, names in members.items():
-        if not names:
-            raise _err(
-                src,
-                None,
-                "issue_areas",
-                a.replace("_", " "),
-                "areas each with at least one partner (a row with a role other than backbone claimant)",
-            )
-    for a in area_order:
-        pref = [c.name for c in claimants if c.area == a and c.preferred]
-        if len(pref) > 1:
-            raise _err(src, seen[pref[1]], "preferred", "yes", f"one preferred claimant per area ({pref[0]!r} is)")
-    outcomes = _outcomes(tables.get("outcomes"), area_order)
     money, grants = dict.fromkeys(area_order, 0.0), dict.fromkeys(area_order, 0.0)
     for row in rows:
         for a in row["issue_areas"]:
             money[a] += row["backbone_money_per_month"] / len(row["issue_areas"])
             grants[a] += row["program_grants_per_month"] / len(row["issue_areas"])
-    edges = _collaborations(tables.get("collaborations"), seen)
     roster = Roster(src, frame, outcomes, claimants, partners, members, money, grants, edges)
     try:
         validate_scenario(roster.scenario_data("roster"), src)
@@ -423,40 +493,125 @@ def load_roster(path: str | Path) -> Roster:
     return roster
 
 
-def _each_row(frame: pd.DataFrame, check) -> list:
-    """``check(row, record)`` of every row of a table (rows numbered as a spreadsheet shows them).
+def _records(frame: pd.DataFrame) -> list[tuple[int, dict]]:
+    """``(row, record)`` of every row of a table, rows numbered as a spreadsheet shows them (the header is 1)."""
+    rows = frame.attrs.get("rows") or range(2, 2 + len(frame))
+    return list(zip(rows, frame.to_dict("records"), strict=True))
+
+
+def _each_row(frame: pd.DataFrame, check) -> tuple[list, list[ScenarioError]]:
+    """``check(row, record)`` of every row of a table: the results of the good rows, the first problem of each bad one.
 
     Every row is checked, so that a leader sees all the rows to fix at once.
-
-    Raises:
-        RosterProblems: the first problem of each bad row.
     """
-    first = frame.attrs.get("first_row", 2)
     out, problems = [], []
-    for i, rec in enumerate(frame.to_dict("records")):
+    for r, rec in _records(frame):
         try:
-            out.append(check(first + i, rec))
+            out.append(check(r, rec))
         except ScenarioError as exc:
             problems.append(exc)
-    if problems:
-        raise RosterProblems(problems)
-    return out
+    return out, problems
 
 
-def _organization(src: str, r: int, rec: dict, seen: dict[str, int]) -> tuple[dict, Claimant | None]:
+def _key(name: str) -> str:
+    """A name as compared: capitals and runs of spaces do not make another organization (``Lakeside  ymca``)."""
+    return " ".join(name.split()).casefold()
+
+
+def _areas(raw: Any) -> list[tuple[str, str]]:
+    """The issue areas of a cell, each ``(area, as written)``, in the cell's order (separated by ``;`` or ``,``)."""
+    return [(words(a), a.strip()) for a in re.split(AREA_SEPARATORS, "" if _blank(raw) else str(raw)) if a.strip()]
+
+
+@dataclass
+class _Facts:
+    """What a row of the organizations table says, read whatever else is wrong with it (for the rules across rows)."""
+
+    row: int
+    name: str  # "" if none
+    role: str | None  # None if it cannot be read
+    areas: list[tuple[str, str]]  # (area, as written), each once
+    preferred: bool
+
+
+def _facts(r: int, rec: dict) -> _Facts:
+    name = "" if _blank(rec.get("name")) else str(rec["name"]).strip()
+    role = words(rec.get("role") or "")
+    areas: dict[str, str] = {}
+    for area, raw in _areas(rec.get("issue_areas")):
+        areas.setdefault(area, raw)
+    return _Facts(
+        r, name, role if role in ROLES else None, list(areas.items()), words(rec.get("preferred") or "") in YES
+    )
+
+
+def _across_rows(
+    src: str, facts: list[_Facts], first_use: dict[str, tuple[int, str]]
+) -> tuple[list[ScenarioError], set[str]]:
+    """The rules across rows, made from what every row says (good or bad), skipped where a bad row could change them.
+
+    No claimant (skipped while a role cannot be read); an area without a partner (a row whose
+    role cannot be read may be its partner), at the first row naming it; two preferred claimants
+    in one area. Returns the problems and the areas without a partner.
+    """
+    problems = []
+    roles = [f.role for f in facts]
+    if "backbone_claimant" not in roles and None not in roles:
+        problems.append(
+            ScenarioError(src, "column role", "(no backbone claimant)", "at least one row with role backbone claimant")
+        )
+    served = {area for f in facts if f.role != "backbone_claimant" for area, _ in f.areas}
+    unserved = [area for area in first_use if area not in served]
+    for area in unserved:
+        row, raw = first_use[area]
+        hint = _near(area, [a for a in served if a != area])
+        allowed = "an area with at least one partner (a row with a role other than backbone claimant)"
+        problems.append(_err(src, row, "issue_areas", raw, allowed + (f": did you mean {hint!r}?" if hint else "")))
+    preferred: dict[str, str] = {}
+    for f in facts:
+        if f.role == "backbone_claimant" and f.preferred and len(f.areas) == 1:
+            area = f.areas[0][0]
+            if area in preferred:
+                problems.append(
+                    _err(src, f.row, "preferred", "yes", f"one preferred claimant per area ({preferred[area]!r} is)")
+                )
+            preferred.setdefault(area, f.name)
+    return problems, set(unserved)
+
+
+def _near(area: str, others: list[str]) -> str:
+    """The area of ``others`` that ``area`` is most likely a misspelling of, as a leader writes it ("" if none)."""
+    near = difflib.get_close_matches(area, sorted(others), n=1, cutoff=0.75)
+    return near[0].replace("_", " ") if near else ""
+
+
+def _outcomes_home(p: Path) -> tuple[str, str]:
+    """Where a roster's outcomes are listed, and how to add a missing table: for messages."""
+    if p.suffix.lower() == ".xlsx":
+        return "the workbook's outcomes sheet", "add a sheet named outcomes to the workbook"
+    side = f"{p.stem}_outcomes.csv"
+    return side, f"put {side} beside {p.name}, or in the dashboard upload the two together"
+
+
+def _organization(src: str, r: int, rec: dict, seen: dict[str, tuple[int, str]]) -> tuple[dict, Claimant | None]:
     """One row of the organizations table (spreadsheet row ``r``) checked: the row and its claimant, if it is one.
 
-    ``seen`` (name -> row) gains the row's name. Raises :class:`ScenarioError` for the row's first problem.
+    ``seen`` (name key -> row and name) gains the row's name. Raises :class:`ScenarioError` for the row's first problem.
     """
     name = str(rec["name"]).strip()
     if not name or not name.isprintable():
         raise _err(src, r, "name", rec["name"], "the organization's name (printable text)")
-    if name in seen:
-        raise _err(src, r, "name", name, f"a name used once (row {seen[name]} has it too)")
-    seen[name] = r
+    if _key(name) in seen:
+        row, other = seen[_key(name)]
+        if other == name:
+            raise _err(src, r, "name", name, f"a name used once (row {row} has it too)")
+        raise _err(
+            src, r, "name", name, f"a name used once: row {row} has {other!r} (capitals and spaces do not make another)"
+        )
+    seen[_key(name)] = (r, name)
     sector = _choice(src, r, "sector", rec["sector"], list(SECTORS))
     role = _choice(src, r, "role", rec["role"], list(ROLES))
-    areas = [words(a) for a in str(rec["issue_areas"]).split(";") if a.strip()]
+    areas = [a for a, _ in _areas(rec["issue_areas"])]
     if not areas:
         raise _err(src, r, "issue_areas", rec["issue_areas"], "one or more issue areas separated by ';'")
     if len(set(areas)) != len(areas):
@@ -471,8 +626,8 @@ def _organization(src: str, r: int, rec: dict, seen: dict[str, int]) -> tuple[di
             "area or in a home area and a second)",
         )
     hours = _number(src, r, "hours_per_month", rec["hours_per_month"], positive=True, blank=None)
-    if hours > 400:
-        raise _err(src, r, "hours_per_month", rec["hours_per_month"], "at most 400 hours a month")
+    if hours > MAX_HOURS:
+        raise _err(src, r, "hours_per_month", rec["hours_per_month"], HOURS)
     row = {"name": name, "sector": sector, "role": role, "issue_areas": areas, "hours_per_month": hours}
     for col in ("backbone_money_per_month", "program_grants_per_month"):
         row[col] = _number(src, r, col, rec.get(col))
@@ -525,65 +680,121 @@ def _claimant(src: str, r: int, rec: dict, name: str, areas: list[str]) -> Claim
     )
 
 
-def _outcomes(frame: pd.DataFrame | None, areas: list[str]) -> dict[str, list[str]]:
+def _missing_columns(frame: pd.DataFrame, sheet: str) -> list[ScenarioError]:
+    cols = SHEET_COLUMNS[sheet]
+    return [
+        _err(frame.attrs["source"], None, col, "(missing)", f"columns {' and '.join(cols)}")
+        for col in cols
+        if col not in frame.columns
+    ]
+
+
+def _outcomes(
+    frame: pd.DataFrame | None,
+    src: str,
+    first_use: dict[str, tuple[int, str]],
+    uses: dict[str, int],
+    skip: set[str],
+    roster: Path,
+) -> tuple[dict[str, list[str]], list[ScenarioError]]:
+    """The outcomes of each area, and the problems.
+
+    ``first_use``: area -> the first row of the organizations table naming it, as written there;
+    ``uses``: area -> how many rows name it. The problems: the rows of the outcomes table, then
+    each area without outcomes (but education, which has defaults, and the areas of ``skip``,
+    already refused) at the first row naming it: a misspelling of an area the outcomes table
+    lists or more rows name gets a did-you-mean, a new area where to list its outcomes; a missing
+    table is one problem.
+    """
+    areas = list(first_use)
     out: dict[str, list[str]] = {a: [] for a in areas}
+    problems: list[ScenarioError] = []
+    listed: list[str] = []  # the areas the outcomes table names, in the roster or not
     if frame is not None:
-        src = frame.attrs["source"]
-        for col in SHEET_COLUMNS["outcomes"]:
-            if col not in frame.columns:
-                raise _err(src, None, col, "(missing)", "columns area and outcome")
+        problems = _missing_columns(frame, "outcomes")
+        if problems:  # the table cannot be read: whether an area has outcomes cannot be said
+            return out, problems
+        tsrc = frame.attrs["source"]
 
         def outcome(r: int, rec: dict) -> None:
             a, k = words(rec["area"]), words(rec["outcome"])
+            listed.append(a)
             if a not in out:
                 near = difflib.get_close_matches(a, areas, n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
-                raise _err(src, r, "area", rec["area"], f"an issue area of the roster: {', '.join(areas)}{hint}")
+                raise _err(tsrc, r, "area", rec["area"], f"an issue area of the roster: {', '.join(areas)}{hint}")
             if not re.fullmatch(r"[a-z][a-z0-9_]*", k):
-                raise _err(src, r, "outcome", rec["outcome"], "a short name of letters, digits and spaces")
+                raise _err(tsrc, r, "outcome", rec["outcome"], "a short name of letters, digits and spaces")
             if k in out[a]:
-                raise _err(src, r, "outcome", rec["outcome"], "each outcome once per area")
+                raise _err(tsrc, r, "outcome", rec["outcome"], "each outcome once per area")
             out[a].append(k)
 
-        _each_row(frame, outcome)
+        problems = _each_row(frame, outcome)[1]
+    home, add = _outcomes_home(roster)
+    needed = []  # areas that need the missing table
+    missing: list[tuple[int, ScenarioError]] = []  # (row, problem): said in row order
     for a in areas:
-        if not out[a]:
-            if a != "education":
-                raise ScenarioError(
-                    "outcomes",
-                    a,
-                    a,
-                    "the area's outcomes in the roster's outcomes sheet (or <roster>_outcomes.csv): only "
-                    "education has default outcomes",
-                )
+        if out[a] or a in skip:
+            continue
+        if a == "education":
             out[a] = list(EDUCATION_OUTCOMES)
-    return out
+            continue
+        row, raw = first_use[a]
+        # a misspelling of an area the outcomes table lists, or of one more rows name (early childhood
+        # in 40 rows, early chilhood in one: not the other way round)
+        likelier = {b for b in areas if uses[b] > uses[a]} | set(listed)
+        near = _near(a, [b for b in likelier if b != a])
+        if near:
+            allowed = f"an issue area with outcomes: did you mean {near!r}? (a new area lists its outcomes in {home})"
+        elif frame is None:
+            needed.append(a)
+            continue
+        else:
+            allowed = (
+                f"an issue area with outcomes: {raw!r} has no outcomes; list them in {home} (columns area and outcome, "
+                f"one row per outcome, e.g. {raw}, <outcome>); only education has default outcomes"
+            )
+        missing.append((row, _err(src, row, "issue_areas", raw, allowed)))
+    if needed:
+        row, raw = first_use[needed[0]]
+        shown = ", ".join(first_use[a][1] for a in needed)
+        allowed = (
+            f"outcomes for {shown}, but the outcomes table is missing: {add} (columns area and outcome, one row "
+            "per outcome; only education has default outcomes)"
+        )
+        missing.append((row, _err(src, row, "issue_areas", raw, allowed)))
+    return out, problems + [p for _, p in sorted(missing, key=lambda m: m[0])]
 
 
-def _collaborations(frame: pd.DataFrame | None, names: dict[str, int]) -> list[tuple[str, str]]:
+def _collaborations(frame: pd.DataFrame | None, names: dict[str, str]) -> tuple[list[tuple[str, str]], list]:
+    """The pairs of the collaborations table (sorted, each once) and its problems.
+
+    ``names``: name key (:func:`_key`) -> the organization's name; a name in other capitals or
+    with other spaces is that organization.
+    """
     if frame is None:
-        return []
+        return [], []
+    problems = _missing_columns(frame, "collaborations")
+    if problems:
+        return [], problems
     src = frame.attrs["source"]
     edges = set()
-    for col in SHEET_COLUMNS["collaborations"]:
-        if col not in frame.columns:
-            raise _err(src, None, col, "(missing)", "columns organization_a and organization_b")
 
     def collaboration(r: int, rec: dict) -> None:
         pair = []
         for col in SHEET_COLUMNS["collaborations"]:
-            name = str(rec[col]).strip()
-            if name not in names:
-                near = difflib.get_close_matches(name, list(names), n=1)
+            name = names.get(_key(str(rec[col])))
+            if name is None:
+                near = difflib.get_close_matches(str(rec[col]).strip(), list(names.values()), n=1)
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
                 raise _err(src, r, col, rec[col], f"an organization named in the roster{hint}")
             pair.append(name)
         if pair[0] == pair[1]:
-            raise _err(src, r, "organization_b", pair[1], "another organization than organization_a")
+            raise _err(src, r, "organization_b", rec["organization_b"], "another organization than organization_a")
         edges.add(tuple(sorted(pair)))
 
-    _each_row(frame, collaboration)
-    return sorted(edges)
+    problems = _each_row(frame, collaboration)[1]
+    return sorted(edges), problems
 
 
 # --------------------------------------------------------------------------- the template
