@@ -372,6 +372,20 @@ def test_the_advice_runs_in_a_thread_and_anonymized_names_no_organization(partne
     assert "Organization A" in texts["brief.html"]
 
 
+def test_the_command_the_page_records_gives_the_pages_numbers(partnership, tmp_path):
+    import_or_skip("weasyprint")
+    p = partnership
+    p.upload(_example_files())
+    p.start(2, False, steps=24, merge_year=1, workers=1, explain=False).join(timeout=600)
+    assert p.error == "" and p.ranking is not None
+    command = json.loads((p.out / SETTINGS_FILE).read_text())["command_line"]
+    assert command[2] == EXAMPLE.name  # the roster as uploaded
+    args = [str(EXAMPLE), *command[3:], "--out", str(tmp_path / "cli"), "--workers", "1", "-q"]
+    res = CliRunner().invoke(main, command[1:2] + args)
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cli" / "ranking.csv"), pd.read_csv(p.out / "ranking.csv"))
+
+
 def test_a_run_still_going_when_the_page_closes_leaves_nothing_behind():
     import_or_skip("weasyprint")
     p = Partnership()
