@@ -10,6 +10,7 @@ The port and Ctrl-C tests need no browser.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -428,13 +429,20 @@ def _partnership(page) -> None:
 
 @pytest.mark.browser
 def test_your_partnership_checks_a_roster_runs_the_advice_and_gives_the_brief(dashboard, tmp_path):
-    from ci_sim.experiments.roster import template_paths
+    from ci_sim.experiments.roster import load_roster, template_paths
 
     browser, port = dashboard
     page, watch = _open(browser, port)
     _partnership(page)
     assert page.get_by_role("button", name="Play").count() == 0  # no months in this view
     assert page.get_by_role("button", name="Run the advice").is_disabled()
+    # the example roster, for a leader without a terminal: a workbook the loader reads
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Example roster (.xlsx)").click()
+    assert info.value.suggested_filename.endswith(".xlsx")
+    template = tmp_path / info.value.suggested_filename
+    info.value.save_as(template)
+    assert len(load_roster(template).names) == 60
     chooser = page.locator("input[type=file]")
     # a broken roster: the row, the column, the value and what is allowed
     bad = tmp_path / "bad.csv"
@@ -443,20 +451,28 @@ def test_your_partnership_checks_a_roster_runs_the_advice_and_gives_the_brief(da
     chooser.set_input_files([str(bad)])
     problem = page.locator(".ci-problems")
     problem.wait_for(timeout=STEP_TIMEOUT)
+    heads = page.locator(".ci-problems th").all_inner_texts()
+    assert heads == ["File", "Row", "Organization", "Column", "Value", "What is allowed"], heads
     cells = page.locator(".ci-problems td").all_inner_texts()
-    assert cells[:4] == ["bad.csv", "32", "sector", "nonproft"], cells
-    assert "did you mean 'nonprofit'" in cells[4]
+    assert cells[:5] == ["bad.csv", "32", "Head Start of Riverton", "sector", "nonproft"], cells
+    assert "did you mean 'nonprofit'" in cells[5]
+    assert "Rows are numbered as in your file" in problem.inner_text()
     assert page.get_by_role("button", name="Run the advice").is_disabled()
     # a file that is not a roster: a message, not a traceback
     notes = tmp_path / "notes.txt"
     notes.write_text("hello")
     chooser.set_input_files([str(notes)])
     page.locator(".ci-problems td", has_text="notes.txt").first.wait_for(timeout=STEP_TIMEOUT)
-    assert ".csv or .xlsx" in page.locator(".ci-problems").inner_text()
+    refusal = page.locator(".ci-problems").inner_text()
+    assert ".csv or .xlsx" in refusal
+    assert "Rows are numbered" not in refusal and "Row" not in page.locator(".ci-problems th").all_inner_texts()
     assert "Traceback" not in page.inner_text("body")
     # the example with its two side tables: OK
     chooser.set_input_files([str(p) for p in template_paths(example)])
     page.get_by_text("✓ Roster OK").wait_for(timeout=STEP_TIMEOUT)
+    chips = " ".join(page.locator(".v-file-input .v-chip").all_inner_texts())
+    for p in template_paths(example):  # whole names, "roster_midsize_city_collaborations.csv" too
+        assert p.name in chips, chips
     assert "60 organizations, 3 backbone claimants" in page.locator(".ci-checked").inner_text()
     assert page.locator(".ci-problems").count() == 0
     _choose(page, "Paired runs per strategy", "4 (a quick look)")
@@ -466,6 +482,8 @@ def test_your_partnership_checks_a_roster_runs_the_advice_and_gives_the_brief(da
     page.locator(".ci-lead", has_text="Recommended:").wait_for(timeout=ADVICE_TIMEOUT)
     rows = page.locator(".ci-ranking tr").all_inner_texts()
     assert len(rows) == 8 and "recommended" in rows[1], rows
+    quick = page.locator(".ci-quick").inner_text()  # 4 runs: a quick look, said above the ranking
+    assert quick.startswith("A quick look with 4 paired runs per strategy") and "20 or more" in quick
     assert page.get_by_text("Running").count() == 0
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Brief, A4 (PDF)").click()
@@ -476,5 +494,9 @@ def test_your_partnership_checks_a_roster_runs_the_advice_and_gives_the_brief(da
         page.get_by_role("button", name="Everything").click()
     with zipfile.ZipFile(info.value.path()) as z:
         assert "advice/strategies.yaml" in z.namelist() and "advice/brief_letter.pdf" in z.namelist()
+        settings = json.loads(z.read("advice/page_settings.json"))
+        command = json.loads(z.read("advice/manifest.json"))["command_line"]
+    assert settings["runs_per_strategy"] == 4 and settings["anonymized"] is False
+    assert command[:3] == ["ci-sim", "advise", example.name] and command[command.index("--replications") + 1] == "4"
     page.close(run_before_unload=True)
     assert watch.errors == [] and watch.outside == [], (watch.errors, watch.outside)

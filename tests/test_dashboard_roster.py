@@ -6,6 +6,7 @@ The page itself is driven in test_dashboard_browser.py; here the functions it sh
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -15,17 +16,22 @@ from click.testing import CliRunner
 from conftest import ROOT, import_or_skip
 
 from ci_sim.cli import main
-from ci_sim.experiments.roster import load_roster, template_paths, template_tables
+from ci_sim.experiments.roster import load_roster, template_paths, template_tables, write_template
 from ci_sim.model.scenario import ScenarioError
 from ci_sim.viz.dashboard_roster import (
     MAX_FILE_BYTES,
     OUTPUT_ZIP,
+    SETTINGS_FILE,
     Partnership,
     Problem,
+    page_settings,
     problems,
+    quick_look_note,
     ranking_rows,
+    row_name,
     save_uploads,
     size_problem,
+    template_bytes,
     zip_folder,
 )
 
@@ -97,6 +103,40 @@ def test_a_bad_roster_gives_its_row_column_and_value(partnership, i, column, val
     assert allowed in problem.allowed
 
 
+def test_a_problem_in_a_row_names_its_organization_counting_the_files_comment_lines(partnership, tmp_path):
+    # the template as ci-sim roster template writes it: 15 comment lines before the header
+    roster = tmp_path / "city.csv"
+    write_template(roster)
+    text = roster.read_text()
+    comments = sum(line.startswith("#") for line in text.splitlines())
+    assert comments > 0
+    orgs = template_tables()["organizations"]
+    i = 4  # frame row 4: file line comments + 1 (header) + 4 + 1
+    name = orgs.loc[i, "name"]
+    line = next(x for x in text.splitlines() if x.startswith(f"{name},"))
+    roster.write_text(text.replace(line, line.replace(f",{orgs.loc[i, 'sector']},", ",nonproft,", 1)))
+    files = [(f.name, f.read_bytes()) for f in template_paths(roster)]
+    partnership.upload(files)
+    [problem] = partnership.problems
+    assert problem.row == str(comments + 1 + i + 1) and problem.column == "sector"
+    assert text.splitlines()[int(problem.row) - 1] == line  # the row is the file's line
+    assert problem.organization == name
+
+
+def test_a_problem_outside_the_organizations_rows_names_no_organization(partnership):
+    tables = template_tables()
+    collab = pd.concat(
+        [tables["collaborations"], pd.DataFrame([["Nobody", "Book Bus"]], columns=tables["collaborations"].columns)]
+    )
+    files = [("c.csv", _csv(tables["organizations"])), ("c_collaborations.csv", _csv(collab))]
+    partnership.upload(files + [("c_outcomes.csv", _csv(tables["outcomes"]))])
+    [problem] = partnership.problems
+    assert problem.file == "c_collaborations.csv" and problem.row and problem.organization == ""
+    partnership.upload([("people.csv", b"first,last\nAda,Lovelace\n")])  # a column problem: no row
+    [problem] = partnership.problems
+    assert problem.row == "" and problem.organization == ""
+
+
 def test_every_bad_row_is_shown_at_once_in_row_order(partnership):
     tables = template_tables()
     orgs = tables["organizations"].astype(str)
@@ -106,8 +146,13 @@ def test_every_bad_row_is_shown_at_once_in_row_order(partnership):
     orgs.loc[12, "sector"] = "busines"  # a second problem in one row: the row's first is shown
     files = [("city.csv", _csv(orgs)), ("city_outcomes.csv", _csv(tables["outcomes"]))]
     partnership.upload(files + [("city_collaborations.csv", _csv(tables["collaborations"]))])
-    shown = [(x.row, x.column, x.value) for x in partnership.problems]
-    assert shown == [("6", "sector", "nonproft"), ("14", "sector", "busines"), ("32", "hours_per_month", "lots")]
+    shown = [(x.row, x.organization, x.column, x.value) for x in partnership.problems]
+    names = orgs["name"]
+    assert shown == [
+        ("6", names[4], "sector", "nonproft"),
+        ("14", names[12], "sector", "busines"),
+        ("32", names[30], "hours_per_month", "lots"),
+    ]
     assert partnership.roster is None
 
 
@@ -152,6 +197,69 @@ def test_a_file_that_is_not_a_roster_is_refused_with_a_message(partnership, file
     assert partnership.roster is None
     [problem] = partnership.problems
     assert problem.file == file and allowed in problem.allowed, problem
+
+
+def test_row_name_is_blank_for_a_row_the_table_does_not_have():
+    orgs = pd.DataFrame({"name": ["  Ada Center ", ""], "sector": ["nonprofit", "funder"]})
+    orgs.attrs["first_row"] = 17
+    assert [row_name(orgs, r) for r in (16, 17, 18, 19)] == ["", "Ada Center", "", ""]
+    assert row_name(orgs.drop(columns="name"), 17) == ""
+    twice = pd.DataFrame([["A", "B"]], columns=["name", "name"])  # the loader reads the first
+    assert row_name(twice, 2) == "A"
+
+
+def test_an_upload_the_second_read_cannot_read_still_shows_its_problem(partnership, monkeypatch):
+    import ci_sim.viz.dashboard_roster as dr
+
+    def broken(path):
+        raise OSError("gone")
+
+    monkeypatch.setattr(dr, "read_tables", broken)
+    partnership.upload(_edited(4, "sector", "nonproft"))
+    [problem] = partnership.problems
+    assert (problem.row, problem.column, problem.organization) == ("6", "sector", "")
+
+
+def test_the_template_download_is_a_workbook_the_loader_reads(tmp_path):
+    import_or_skip("openpyxl")
+    path = tmp_path / "downloaded.xlsx"
+    path.write_bytes(template_bytes())
+    assert path.read_bytes()[:2] == b"PK"
+    assert load_roster(path).names == load_roster(EXAMPLE).names
+    assert list(tmp_path.iterdir()) == [path]  # the temporary copy is gone
+
+
+def test_a_quick_look_says_so_and_twenty_runs_do_not():
+    assert quick_look_note(20) == quick_look_note(40) == ""
+    note = quick_look_note(4)
+    assert note.startswith("A quick look with 4 paired runs per strategy") and "20 or more" in note
+
+
+def test_page_settings_give_the_equivalent_advise_command():
+    s = page_settings("Lakeside.csv", 4, False, steps=36)
+    assert (s["runs_per_strategy"], s["anonymized"], s["metric"], s["steps"], s["posterior"]) == (
+        4,
+        False,
+        "indicators_improving",
+        36,
+        "strive",
+    )
+    assert s["seed"] == 2026 and s["merge_year"] == 2 and s["explain"] is True  # run_advice's defaults
+    command = s["command_line"]
+    assert command[:3] == ["ci-sim", "advise", "Lakeside.csv"]
+    assert command[command.index("--replications") + 1] == "4" and command[command.index("--steps") + 1] == "36"
+    assert "--anonymize" not in command and "--no-reasons" not in command
+    hidden = page_settings("Lakeside.csv", 10, True, explain=False)
+    assert hidden["roster"] == "roster (anonymized)" and "Lakeside" not in json.dumps(hidden)
+    assert "--anonymize" in hidden["command_line"] and "--no-reasons" in hidden["command_line"]
+
+
+def test_the_advise_command_of_the_page_settings_is_one_the_cli_accepts():
+    s = page_settings("roster.csv", 4, True, steps=36, merge_year=1, explain=False)
+    ctx = main.commands["advise"].make_context("advise", s["command_line"][2:])
+    assert (ctx.params["replications"], ctx.params["steps"], ctx.params["merge_year"]) == (4, 36, 1)
+    assert ctx.params["anonymize"] is True and ctx.params["reasons"] is False
+    assert ctx.params["metric"] == s["metric"] and ctx.params["posterior"] == s["posterior"]
 
 
 def test_a_file_too_big_is_refused_before_it_is_read():
@@ -249,7 +357,12 @@ def test_the_advice_runs_in_a_thread_and_anonymized_names_no_organization(partne
     assert p.download("brief_a4.pdf").startswith(b"%PDF") and p.download("brief_letter.pdf").startswith(b"%PDF")
     with zipfile.ZipFile(io.BytesIO(p.download(OUTPUT_ZIP))) as z:
         names = z.namelist()
+        settings = json.loads(z.read(f"advice/{SETTINGS_FILE}"))
+        manifest = json.loads(z.read("advice/manifest.json"))
     assert "advice/strategies.yaml" in names and "advice/brief.html" in names
+    assert (settings["runs_per_strategy"], settings["anonymized"], settings["steps"]) == (3, True, 36)
+    assert manifest["command_line"] == settings["command_line"]  # not the server's command line
+    assert p.replications == 3 and "3 paired runs" in quick_look_note(p.replications)
     assert sum(n.startswith("advice/scenarios/") and n.endswith(".yaml") for n in names) == 7
     assert p.out.is_relative_to(p.folder)
     texts = _texts(p.out)
@@ -258,6 +371,20 @@ def test_the_advice_runs_in_a_thread_and_anonymized_names_no_organization(partne
         for f, text in texts.items():
             assert name not in text, (name, f)
     assert "Organization A" in texts["brief.html"]
+
+
+def test_the_command_the_page_records_gives_the_pages_numbers(partnership, tmp_path):
+    import_or_skip("weasyprint")
+    p = partnership
+    p.upload(_example_files())
+    p.start(2, False, steps=24, merge_year=1, workers=1, explain=False).join(timeout=600)
+    assert p.error == "" and p.ranking is not None
+    command = json.loads((p.out / SETTINGS_FILE).read_text())["command_line"]
+    assert command[2] == EXAMPLE.name  # the roster as uploaded
+    args = [str(EXAMPLE), *command[3:], "--out", str(tmp_path / "cli"), "--workers", "1", "-q"]
+    res = CliRunner().invoke(main, command[1:2] + args)
+    assert res.exit_code == 0, res.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cli" / "ranking.csv"), pd.read_csv(p.out / "ranking.csv"))
 
 
 def test_a_run_still_going_when_the_page_closes_leaves_nothing_behind():

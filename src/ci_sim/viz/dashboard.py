@@ -59,9 +59,12 @@ from ci_sim.viz.dashboard_roster import (
     OUTPUT_ZIP,
     POSTERIOR,
     RUN_CHOICES,
+    TEMPLATE_NAME,
     Partnership,
+    quick_look_note,
     ranking_rows,
     size_problem,
+    template_bytes,
 )
 from ci_sim.viz.dashboard_runs import (
     CONTROLS,
@@ -420,6 +423,8 @@ CSS = """
 .ci-root .v-label { color: var(--ink) !important; opacity: 1 !important; }
 .ci-root .v-input--is-disabled .v-label, .ci-root .v-btn--disabled { opacity: 1 !important; }
 .ci-root .ci-wide-side { width: 320px; min-width: 320px; }
+.ci-root .ci-wide-side .v-file-input .v-chip { height: auto; min-height: 24px; white-space: normal;
+  overflow-wrap: anywhere; }
 .ci-root .ci-ranking { border-collapse: collapse; font-size: 15px; margin: 4px 0; }
 .ci-root .ci-ranking th, .ci-root .ci-ranking td { padding: 2px 8px; border-bottom: 1px solid var(--line);
   text-align: left; vertical-align: top; }
@@ -834,7 +839,10 @@ class RosterInput(FileInput):
 
     template = traitlets.Unicode(
         FileInput.class_traits()["template"].default_value.replace(
-            "<v-file-input", '<v-file-input label="Roster files (.csv or .xlsx)" prepend-icon="mdi-paperclip"', 1
+            "<v-file-input",
+            # the whole file name in each chip (vuetify cuts it at 22 characters: "lakeside_c…ations.csv")
+            '<v-file-input label="Roster files (.csv or .xlsx)" prepend-icon="mdi-paperclip" :truncate-length="1000"',
+            1,
         )
     ).tag(sync=True)
 
@@ -893,10 +901,12 @@ def PartnershipView(partnership: Partnership, refresh, version: int):
                 unsafe_innerHTML=(
                     "Choose your roster: one Excel workbook (.xlsx), or the .csv file together with its "
                     "_outcomes.csv and _collaborations.csv. The files stay on this computer and are deleted when "
-                    "you close the page. <code>ci-sim roster template</code> writes an example to fill in."
+                    "you close the page. To start one, fill in the example below (in a terminal, "
+                    "<code>ci-sim roster template</code> writes it too)."
                 ),
                 classes=["ci-about"],
             )
+            TemplateDownload()
             RosterUpload(got_files, refused, p.running)
             solara.HTML(tag="h2", unsafe_innerHTML="The advice", classes=["ci-side-head"])
             solara.Select(
@@ -951,10 +961,13 @@ def PartnershipMain(p: Partnership, version: int):
         rows = ranking_rows(p.ranking)
         head = "".join(f"<th scope='col'>{html.escape(k)}</th>" for k in rows[0])
         body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r.values()) + "</tr>" for r in rows)
+        quick = quick_look_note(p.replications)
         solara.HTML(
             tag="div",
             unsafe_innerHTML=(
-                f"<h2>The advice</h2><div class='ci-lead'>{p.lead}</div>"
+                "<h2>The advice</h2>"
+                + (f"<p class='ci-note ci-quick' role='note'>{html.escape(quick)}</p>" if quick else "")
+                + f"<div class='ci-lead'>{p.lead}</div>"
                 f"<table class='ci-ranking' aria-label='Ranking of the strategies'><tr>{head}</tr>{body}</table>"
                 "<p class='ci-about'>Mean over the paired runs with its 95% range; against the recommended strategy, "
                 "the paired difference and its 95% range: too close to call when that range includes zero. "
@@ -1003,19 +1016,63 @@ def Download(p: Partnership, name: str, label: str, mime: str):
     solara.FileDownload(data, filename=name, label=label, mime_type=mime)
 
 
+PROBLEM_COLUMNS = {  # heading -> Problem field; Row, Organization and Column only when some problem has one
+    "File": "file",
+    "Row": "row",
+    "Organization": "organization",
+    "Column": "column",
+    "Value": "value",
+    "What is allowed": "allowed",
+}
+OPTIONAL_PROBLEM_COLUMNS = ("Row", "Organization", "Column")
+
+
+@solara.component
+def TemplateDownload():
+    """The example roster as an .xlsx workbook to fill in (a leader may have no terminal for the template command)."""
+    try:
+        data = template_bytes()
+    except ScenarioError:  # no openpyxl on this server: the CSV example is a terminal away
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                "The example workbook needs openpyxl on this computer (<code>pip install 'ci-sim[leaders]'</code>); "
+                "<code>ci-sim roster template --out roster.csv</code> writes it as CSV."
+            ),
+            classes=["ci-note"],
+        )
+        return
+    solara.FileDownload(
+        data,
+        filename=TEMPLATE_NAME,
+        label="Example roster (.xlsx)",
+        mime_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
 def problems_html(problems) -> str:
-    """The upload's problems as a table: file, row, column, value, what is allowed."""
+    """The upload's problems as a table: file, row, organization, column, value, what is allowed.
+
+    A column blank in every problem is left out (a refused .txt file has no row), and so is the
+    note on row numbers when no problem has a row.
+    """
+    shown = {
+        head: key
+        for head, key in PROBLEM_COLUMNS.items()
+        if head not in OPTIONAL_PROBLEM_COLUMNS or any(getattr(x, key) for x in problems)
+    }
+    head = "".join(f"<th scope='col'>{h}</th>" for h in shown)
     cells = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in (x.file, x.row, x.column, x.value, x.allowed)) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(getattr(x, key))}</td>" for key in shown.values()) + "</tr>"
         for x in problems
     )
-    return (
-        "<table class='ci-ranking' aria-label='Problems in the roster'><tr><th scope='col'>File</th>"
-        "<th scope='col'>Row</th><th scope='col'>Column</th><th scope='col'>Value</th>"
-        f"<th scope='col'>What is allowed</th></tr>{cells}</table>"
-        "<p class='ci-about'>Rows are numbered as your spreadsheet shows them (the header is row 1); a row's first "
-        "problem is shown. Fix them and choose the files again.</p>"
+    note = (
+        "<p class='ci-about'>Rows are numbered as in your file (as a spreadsheet or text editor shows them); a row's "
+        "first problem is shown. Fix them and choose the files again.</p>"
+        if "Row" in shown
+        else ""
     )
+    return f"<table class='ci-ranking' aria-label='Problems in the roster'><tr>{head}</tr>{cells}</table>{note}"
 
 
 # a server started by `ci-sim dashboard` stops when that command dies, even by SIGKILL

@@ -17,7 +17,10 @@ fixing them.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import io
+import json
 import logging
 import re
 import shutil
@@ -32,7 +35,7 @@ from pathlib import Path, PureWindowsPath
 import pandas as pd
 
 from ci_sim.experiments.advise import roster_summary
-from ci_sim.experiments.roster import SHEETS, Roster, anonymize, load_roster
+from ci_sim.experiments.roster import SHEETS, Roster, anonymize, load_roster, read_tables, write_template
 from ci_sim.model.columns import metric_label
 from ci_sim.model.scenario import ScenarioError
 from ci_sim.viz.brief import headline, is_share
@@ -42,6 +45,8 @@ MAX_FILE_BYTES = 5 * 2**20
 #: Paired runs per strategy offered on the page; ``ci-sim advise`` runs 20.
 RUN_CHOICES = (4, 10, 20, 40)
 DEFAULT_RUNS = 20
+#: Fewer paired runs than this are a quick look, not advice for a board (the page says so).
+BOARD_RUNS = 20
 #: The shipped calibrated posterior the advice draws parameters from, as ``ci-sim advise``.
 POSTERIOR = "strive"
 #: What the advice ranks by (``ci-sim advise --metric``'s default) and its horizon in months.
@@ -52,6 +57,10 @@ WHAT_TO_UPLOAD = (
     "a roster: one .xlsx workbook, or a .csv file with its _outcomes.csv and _collaborations.csv if it has them"
 )
 OUTPUT_ZIP = "advice.zip"
+#: The example roster the page offers (``ci-sim roster template --out roster_template.xlsx``).
+TEMPLATE_NAME = "roster_template.xlsx"
+#: The page's advice settings, written beside the results (the manifest has the equivalent command).
+SETTINGS_FILE = "page_settings.json"
 
 
 @dataclass(frozen=True)
@@ -63,22 +72,28 @@ class Problem:
     column: str
     value: str
     allowed: str
+    organization: str = ""  # the row's name cell, when the problem is in a row of the organizations table
 
 
-def problems(exc: ScenarioError, names: dict[str, str] | None = None) -> list[Problem]:
-    """A roster loader's error as rows for the page: file, row, column, bad value, what is allowed.
+def problems(
+    exc: ScenarioError, names: dict[str, str] | None = None, organizations: pd.DataFrame | None = None
+) -> list[Problem]:
+    """A roster loader's error as rows for the page: file, row, organization, column, bad value, what is allowed.
 
     Args:
         exc: the error; its ``path`` is ``"row R, column C"``, ``"column C"`` or another key path
             (:func:`ci_sim.experiments.roster.load_roster` names them so).
         names: file name as saved -> as uploaded, so the page names the leader's own files.
+        organizations: the uploaded organizations table as
+            :func:`~ci_sim.experiments.roster.read_tables` reads it (attrs ``source`` and
+            ``first_row``), so that a problem in one of its rows names that row's organization.
 
     Returns:
         One row per problem: every bad row of a roster table
         (:class:`~ci_sim.experiments.roster.RosterProblems`), else the one problem.
     """
     if len(getattr(exc, "problems", [])) > 1:
-        return [row for one in exc.problems for row in problems(one, names)]
+        return [row for one in exc.problems for row in problems(one, names, organizations)]
     path = exc.path or ""
     found = re.fullmatch(r"row (\d+), column (.+)", path)
     row, column = (found.group(1), found.group(2)) if found else ("", path)
@@ -88,7 +103,38 @@ def problems(exc: ScenarioError, names: dict[str, str] | None = None) -> list[Pr
     for saved, uploaded in (names or {}).items():
         file = file.replace(saved, uploaded)
     value = "" if exc.value is None else str(exc.value)
-    return [Problem(file, row, column, value, str(exc.allowed))]
+    organization = row_name(organizations, int(row)) if row and _same_table(exc, organizations) else ""
+    return [Problem(file, row, column, value, str(exc.allowed), organization)]
+
+
+def _same_table(exc: ScenarioError, table: pd.DataFrame | None) -> bool:
+    return table is not None and bool(exc.source) and exc.source == table.attrs.get("source")
+
+
+def row_name(organizations: pd.DataFrame, row: int) -> str:
+    """The ``name`` cell of spreadsheet row ``row`` of the organizations table; "" if it has none.
+
+    Frame row ``i`` is spreadsheet row ``attrs["first_row"] + i`` (comment lines and the header
+    counted, as :func:`~ci_sim.experiments.roster.read_tables` numbers them).
+    """
+    i = row - organizations.attrs.get("first_row", 2)
+    columns = list(organizations.columns)
+    if "name" not in columns or not 0 <= i < len(organizations):
+        return ""
+    cell = organizations.iat[i, columns.index("name")]  # the first "name" column, as the loader reads it
+    return "" if cell is None or pd.isna(cell) else str(cell).strip()
+
+
+def organizations_table(path: Path) -> pd.DataFrame | None:
+    """The organizations table of a saved upload, to name the rows of its problems; None if unreadable.
+
+    The loader's own error is what the page shows; this second read only adds names to it, so
+    whatever stops it (a file the loader refused before any row) leaves the names out.
+    """
+    try:
+        return read_tables(path).get("organizations")
+    except Exception:  # noqa: BLE001 - names are a help, never a second error
+        return None
 
 
 def size_problem(name: str, size: int) -> ScenarioError | None:
@@ -201,6 +247,29 @@ def ranking_rows(ranking: pd.DataFrame, metric: str = METRIC) -> list[dict[str, 
     return rows
 
 
+def quick_look_note(replications: int) -> str:
+    """What the page says above a ranking of fewer than :data:`BOARD_RUNS` paired runs ("" for more)."""
+    if replications >= BOARD_RUNS:
+        return ""
+    return (
+        f"A quick look with {replications} paired runs per strategy: for your board, run {BOARD_RUNS} or more "
+        "(more strategies can then be told apart, fewer come out too close to call)."
+    )
+
+
+@functools.cache
+def template_bytes() -> bytes:
+    """The example roster as an .xlsx workbook (:func:`~ci_sim.experiments.roster.write_template`), once per server.
+
+    Raises:
+        ScenarioError: openpyxl missing (``pip install 'ci-sim[leaders]'``).
+    """
+    with tempfile.TemporaryDirectory(prefix="ci-sim-template-") as tmp:
+        path = Path(tmp) / TEMPLATE_NAME
+        write_template(path)
+        return path.read_bytes()
+
+
 def zip_folder(folder: Path) -> bytes:
     """Every file under ``folder`` in a zip, paths relative to it (the advice's results to take away)."""
     buffer = io.BytesIO()
@@ -211,12 +280,23 @@ def zip_folder(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-def advise(roster: Roster, out: Path, replications: int, anonymized: bool, workers: int | None = None, **options):
+def advise(
+    roster: Roster,
+    out: Path,
+    replications: int,
+    anonymized: bool,
+    workers: int | None = None,
+    roster_name: str = "",
+    **options,
+):
     """Run ``ci-sim advise`` on ``roster`` into ``out`` (new): the strategies, the ranking and the brief.
 
     As the command: parameters drawn from the calibrated posterior :data:`POSTERIOR`; with
     ``anonymized`` every name becomes ``Organization A``... in every output. ``options`` go to
     :func:`ci_sim.viz.advice.run_advice` (``steps``, ``seed``, ``merge_year``, ``explain``).
+    The manifest's command line is the equivalent ``ci-sim advise`` command (not the server's),
+    and :data:`SETTINGS_FILE` in ``out`` records the page's settings (:func:`page_settings`);
+    ``roster_name`` is the roster's file name as uploaded.
 
     Returns:
         The ranking (:func:`ci_sim.experiments.advise.rank`).
@@ -233,15 +313,48 @@ def advise(roster: Roster, out: Path, replications: int, anonymized: bool, worke
     problem = pdf_problem()
     if problem:
         raise ScenarioError("brief", "", "PDF", problem)
-    return run_advice(
-        anonymize(roster) if anonymized else roster,
+    roster = anonymize(roster) if anonymized else roster
+    settings = page_settings(roster_name or Path(roster.source).name, replications, anonymized, **options)
+    ranking = run_advice(
+        roster,
         out,
         metric=METRIC,
         replications=replications,
         posterior=load_posterior(POSTERIOR),
         evaluator=make_evaluator(workers),
+        command_line=settings["command_line"],
         **options,
     )
+    (out / SETTINGS_FILE).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    return ranking
+
+
+def page_settings(roster_name: str, replications: int, anonymized: bool, **options) -> dict:
+    """The settings the page ran the advice with, and the ``ci-sim advise`` command that gives the same numbers.
+
+    ``options`` are :func:`~ci_sim.viz.advice.run_advice`'s (``steps``, ``seed``, ``merge_year``,
+    ``explain``); those not given take its defaults. An anonymized roster is named
+    ``roster (anonymized)``, as ``ci-sim advise --anonymize`` names it in its manifest.
+    """
+    from ci_sim.viz.advice import run_advice
+
+    defaults = {k: v.default for k, v in inspect.signature(run_advice).parameters.items()}
+    used = {k: options.get(k, defaults[k]) for k in ("steps", "seed", "merge_year", "explain")}
+    name = "roster (anonymized)" if anonymized else roster_name
+    command = ["ci-sim", "advise", name, "--metric", METRIC, "--steps", str(used["steps"])]
+    command += ["--replications", str(replications), "--seed", str(used["seed"])]
+    command += ["--merge-year", str(used["merge_year"]), "--posterior", POSTERIOR]
+    command += ["--anonymize"] * anonymized + ["--no-reasons"] * (not used["explain"])
+    return {
+        "made_by": "ci-sim dashboard, Your partnership",
+        "roster": name,
+        "runs_per_strategy": replications,
+        "anonymized": anonymized,
+        "metric": METRIC,
+        "posterior": POSTERIOR,
+        **used,
+        "command_line": command,
+    }
 
 
 @dataclass
@@ -263,6 +376,7 @@ class Partnership:
     seconds: float = 0.0
     error: str = ""
     ranking: pd.DataFrame | None = None
+    replications: int = 0  # paired runs per strategy behind :attr:`ranking`
     out: Path | None = None
     lead: str = ""  # the brief's lead paragraph, HTML
     closed: bool = False
@@ -279,7 +393,7 @@ class Partnership:
                 path, names = save_uploads(files, self.folder / f"upload-{self.serial}")
                 self.roster = load_roster(path)
             except ScenarioError as exc:
-                self.problems = problems(exc, names)
+                self.problems = problems(exc, names, organizations_table(path) if names else None)
                 return
             except Exception as exc:  # a file no check foresaw: say so on the page, keep the trace in the log
                 logging.getLogger(__name__).exception("roster upload failed")
@@ -314,11 +428,12 @@ class Partnership:
             self.ranking, self.out, self.lead = None, None, ""
             self.serial += 1
             serial, out, roster = self.serial, self.folder / f"advice-{self.serial}", self.roster
+            name = self.roster_name
 
         def run() -> None:
             ranking, error = None, ""
             try:
-                ranking = advise(roster, out, replications, anonymized, **options)
+                ranking = advise(roster, out, replications, anonymized, roster_name=name, **options)
             except ScenarioError as exc:
                 error = f"The advice could not be run: {exc.allowed} ({exc.value})."
             except Exception as exc:  # say it on the page rather than lose it in the server's log
@@ -330,7 +445,7 @@ class Partnership:
                     shutil.rmtree(self.folder, ignore_errors=True)
                     return
                 if ranking is not None and serial == self.serial:  # no upload since: still this roster's
-                    self.ranking, self.out = ranking, out
+                    self.ranking, self.out, self.replications = ranking, out, replications
                     steps = options.get("steps", STEPS)
                     self.lead = headline(ranking, METRIC, metric_label(METRIC), steps)
             on_change()
