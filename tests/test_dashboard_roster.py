@@ -283,6 +283,10 @@ def test_problems_read_the_loaders_key_paths():
     assert problems(ScenarioError("/t/c.xlsx (sheet organizations)", "column secter", "secter", "a known column")) == [
         Problem("c.xlsx (sheet organizations)", "", "secter", "secter", "a known column")
     ]
+    # a row with more values than the header: a row, no column
+    assert problems(ScenarioError("/t/city.csv", "row 61", "15 values", "at most 14 values")) == [
+        Problem("city.csv", "61", "", "15 values", "at most 14 values")
+    ]
     [whole] = problems(ScenarioError("/t/saved.csv", "", None, "one row per organization"), {"saved.csv": "mine.csv"})
     assert whole == Problem("mine.csv", "", "", "", "one row per organization")
 

@@ -81,7 +81,7 @@ def problems(
     """A roster loader's error as rows for the page: file, row, organization, column, bad value, what is allowed.
 
     Args:
-        exc: the error; its ``path`` is ``"row R, column C"``, ``"column C"`` or another key path
+        exc: the error; its ``path`` is ``"row R, column C"``, ``"row R"``, ``"column C"`` or another key path
             (:func:`ci_sim.experiments.roster.load_roster` names them so).
         names: file name as saved -> as uploaded, so the page names the leader's own files.
         organizations: the uploaded organizations table as
@@ -95,8 +95,8 @@ def problems(
     if len(getattr(exc, "problems", [])) > 1:
         return [row for one in exc.problems for row in problems(one, names, organizations)]
     path = exc.path or ""
-    found = re.fullmatch(r"row (\d+), column (.+)", path)
-    row, column = (found.group(1), found.group(2)) if found else ("", path)
+    found = re.fullmatch(r"row (\d+)(?:, column (.+))?", path)  # a row too long for its header has no column
+    row, column = (found.group(1), found.group(2) or "") if found else ("", path)
     if not found and path.startswith("column "):
         column = path.removeprefix("column ")
     file = Path(exc.source).name if exc.source else ""
