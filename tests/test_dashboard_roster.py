@@ -200,11 +200,12 @@ def test_a_file_that_is_not_a_roster_is_refused_with_a_message(partnership, file
 
 
 def test_row_name_is_blank_for_a_row_the_table_does_not_have():
-    orgs = pd.DataFrame({"name": ["  Ada Center ", ""], "sector": ["nonprofit", "funder"]})
-    orgs.attrs["first_row"] = 17
-    assert [row_name(orgs, r) for r in (16, 17, 18, 19)] == ["", "Ada Center", "", ""]
+    orgs = pd.DataFrame({"name": ["  Ada Center ", "", "Bo Trust"], "sector": ["nonprofit", "funder", "funder"]})
+    orgs.attrs["rows"] = [17, 18, 20]  # row 19 was an empty line the reader skipped
+    assert [row_name(orgs, r) for r in (16, 17, 18, 19, 20, 21)] == ["", "Ada Center", "", "", "Bo Trust", ""]
     assert row_name(orgs.drop(columns="name"), 17) == ""
     twice = pd.DataFrame([["A", "B"]], columns=["name", "name"])  # the loader reads the first
+    twice.attrs["rows"] = [2]
     assert row_name(twice, 2) == "A"
 
 

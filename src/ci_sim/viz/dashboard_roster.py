@@ -86,7 +86,7 @@ def problems(
         names: file name as saved -> as uploaded, so the page names the leader's own files.
         organizations: the uploaded organizations table as
             :func:`~ci_sim.experiments.roster.read_tables` reads it (attrs ``source`` and
-            ``first_row``), so that a problem in one of its rows names that row's organization.
+            ``rows``), so that a problem in one of its rows names that row's organization.
 
     Returns:
         One row per problem: every bad row of a roster table
@@ -114,13 +114,14 @@ def _same_table(exc: ScenarioError, table: pd.DataFrame | None) -> bool:
 def row_name(organizations: pd.DataFrame, row: int) -> str:
     """The ``name`` cell of spreadsheet row ``row`` of the organizations table; "" if it has none.
 
-    Frame row ``i`` is spreadsheet row ``attrs["first_row"] + i`` (comment lines and the header
-    counted, as :func:`~ci_sim.experiments.roster.read_tables` numbers them).
+    Frame row ``i`` is spreadsheet row ``attrs["rows"][i]`` (comment lines, the header and skipped
+    empty rows counted, as :func:`~ci_sim.experiments.roster.read_tables` numbers them).
     """
-    i = row - organizations.attrs.get("first_row", 2)
+    rows = list(organizations.attrs.get("rows", []))
     columns = list(organizations.columns)
-    if "name" not in columns or not 0 <= i < len(organizations):
+    if "name" not in columns or row not in rows:
         return ""
+    i = rows.index(row)
     cell = organizations.iat[i, columns.index("name")]  # the first "name" column, as the loader reads it
     return "" if cell is None or pd.isna(cell) else str(cell).strip()
 
