@@ -437,8 +437,7 @@ def assumptions(
         lines.append(
             f"{len(two)} partners work in two areas (the first listed is their home area; the second takes "
             f"{Community.model_fields['second_area_weight'].default:.0%} of their agenda and hours)"
-            + (";" if short else "")
-            + (" are named in the full tables." if short else f": {', '.join(two)}.")
+            + ("; they are named in the full tables." if short else f": {', '.join(two)}.")
         )
     ties, with_claimant, across = roster.peer_ties()
     if roster.collaborations:

@@ -303,7 +303,7 @@ def compare_and_write(
     desc: str = "compare",
     posterior=None,
     command_line: list[str] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run a comparison (:func:`run_comparison`), tabulate it (:func:`compare_table`) and write it into ``out``.
 
     ``ci-sim compare`` and ``ci-sim advise`` both go through here, so the same entries, seed and
@@ -384,10 +384,10 @@ def run_comparison(
             drawn = per_rep[label][rep][1]
             finals[label, rep] = {"scenario": label, "replication": rep, "seed": result.seed, **drawn, **result.final}
             series[label, rep] = _tagged(result.timeseries, label, rep, result.seed)
-            events[label, rep] = _tagged(result.events, label, rep, result.seed)
+            if len(result.events):  # a run without events adds nothing (and an empty frame would make "at" a float)
+                events[label, rep] = _tagged(result.events, label, rep, result.seed)
     order = [(label, i) for label, _ in entries for i in range(replications)]
-    # the runs without events only: pandas would make "at" a float (3.0) to fill their empty, column-less frames
-    logged = [events[k] for k in order if len(events[k])]
+    logged = [events[k] for k in order if k in events]
     return (
         pd.DataFrame([finals[k] for k in order]),
         pd.concat([series[k] for k in order], ignore_index=True),

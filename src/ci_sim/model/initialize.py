@@ -99,10 +99,9 @@ def second_areas(sc: Scenario, s: dict, draw: np.random.Generator) -> dict:
     second = np.full(n, -1, dtype=np.int64)
     count = int(round(sc.community.second_area_share * n))
     if sc.community.organizations is not None:
-        names = [a.name for a in sc.issue_areas]
         for i, o in enumerate(sc.community.organizations):
             if len(o.areas) == 2:
-                second[i] = names.index(o.areas[1])
+                second[i] = s["area_names"].index(o.areas[1])
     elif count and n_areas > 1:
         shares = np.array([a.share if a.share is not None else 1.0 / n_areas for a in sc.issue_areas])
         who = np.sort(draw.choice(n, size=count, replace=False))

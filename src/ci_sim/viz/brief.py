@@ -85,8 +85,9 @@ def _headline(c: BriefContent) -> str:
 
 def _names(names: list[str]) -> str:
     """Strategy names in a sentence, each in quotes (a name may hold a comma): “A”, “B” and “C”."""
-    quoted = [f"“{n}”" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+    from ci_sim.experiments.advise import and_join
+
+    return and_join([f"“{n}”" for n in names])
 
 
 def headline(ranking: pd.DataFrame, metric: str, label: str, steps: int) -> str:
